@@ -1,0 +1,86 @@
+package io.sparkgate.server;
+
+import io.sparkgate.server.api.SparkgateServer;
+import io.sparkgate.server.config.ConfigLoader;
+import io.sparkgate.server.config.SparkgateConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code sparkgate} command. */
+@Command(name = "sparkgate", mixinStandardHelpOptions = true,
+        description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.",
+        subcommands = {Main.ServerCommand.class, Demo.class})
+public final class Main implements Callable<Integer> {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, System.out);
+        return 2;
+    }
+
+    /** Options shared by the commands that start a server. */
+    static final class ServerOptions {
+        @Option(names = "--config", description = "Config file (default: conf/sparkgate.conf if present).")
+        Path config;
+
+        @Option(names = "--port", description = "Port for gRPC, REST and /docs (default 8998).")
+        Integer port;
+
+        @Option(names = "--host", description = "Address to bind (default 127.0.0.1).")
+        String host;
+
+        @Option(names = "--data-dir", description = "Where batch logs are kept (default ./data).")
+        Path dataDir;
+
+        SparkgateConfig load() {
+            Map<String, String> flags = new LinkedHashMap<>();
+            if (port != null) {
+                flags.put(ConfigLoader.PORT, port.toString());
+            }
+            if (host != null) {
+                flags.put(ConfigLoader.HOST, host);
+            }
+            if (dataDir != null) {
+                flags.put(ConfigLoader.DATA_DIR, dataDir.toString());
+            }
+            Path file = config != null ? config : Path.of("conf", "sparkgate.conf");
+            return ConfigLoader.load(file, config != null, System.getenv(), flags);
+        }
+    }
+
+    @Command(name = "server", mixinStandardHelpOptions = true,
+            description = "Runs the server in the foreground until SIGTERM or Ctrl-C.")
+    static final class ServerCommand implements Callable<Integer> {
+        @CommandLine.Mixin
+        ServerOptions options = new ServerOptions();
+
+        @Override
+        public Integer call() throws InterruptedException {
+            SparkgateConfig config;
+            try {
+                config = options.load();
+            } catch (ConfigLoader.ConfigException e) {
+                System.err.println("sparkgate: " + e.getMessage());
+                return 2;
+            }
+            SparkgateServer server = SparkgateServer.start(config);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "sparkgate-shutdown"));
+            stopped.await();
+            return 0;
+        }
+    }
+}

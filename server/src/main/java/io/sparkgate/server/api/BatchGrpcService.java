@@ -1,0 +1,103 @@
+package io.sparkgate.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.grpc.stub.StreamObserver;
+import io.sparkgate.api.v1.BatchServiceGrpc;
+import io.sparkgate.api.v1.CreateBatchRequest;
+import io.sparkgate.api.v1.DeleteBatchRequest;
+import io.sparkgate.api.v1.DeleteBatchResponse;
+import io.sparkgate.api.v1.GetBatchLogRequest;
+import io.sparkgate.api.v1.GetBatchLogResponse;
+import io.sparkgate.api.v1.GetBatchRequest;
+import io.sparkgate.api.v1.GetBatchStateRequest;
+import io.sparkgate.api.v1.GetBatchStateResponse;
+import io.sparkgate.api.v1.ListBatchesRequest;
+import io.sparkgate.api.v1.ListBatchesResponse;
+import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.batch.BatchManager;
+import io.sparkgate.server.batch.BatchPage;
+import io.sparkgate.server.logs.LogPage;
+import java.util.OptionalInt;
+
+/**
+ * The gRPC face of the batch API, and through transcoding its Livy REST face. Thin: it translates
+ * messages and delegates to {@link BatchManager}; errors are mapped to statuses by
+ * {@link LivyErrors#grpcExceptionHandler()}.
+ */
+final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
+
+    private final BatchManager manager;
+
+    BatchGrpcService(BatchManager manager) {
+        this.manager = requireNonNull(manager, "manager");
+    }
+
+    @Override
+    public void createBatch(CreateBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
+        Batch batch = manager.create(BatchMessages.toDomain(request), "");
+        ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+        if (ctx != null) {
+            ctx.addAdditionalResponseHeader(HttpHeaderNames.LOCATION, "/batches/" + batch.id());
+        }
+        reply(responses, BatchMessages.toProto(batch, manager.logTail(batch.id())));
+    }
+
+    @Override
+    public void getBatch(GetBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
+        Batch batch = manager.get(request.getId());
+        reply(responses, BatchMessages.toProto(batch, manager.logTail(batch.id())));
+    }
+
+    @Override
+    public void getBatchState(GetBatchStateRequest request, StreamObserver<GetBatchStateResponse> responses) {
+        Batch batch = manager.get(request.getId());
+        reply(responses, GetBatchStateResponse.newBuilder()
+                .setId(batch.id())
+                .setState(BatchMessages.toProto(batch.state()))
+                .build());
+    }
+
+    @Override
+    public void listBatches(ListBatchesRequest request, StreamObserver<ListBatchesResponse> responses) {
+        BatchPage page = manager.list(optional(request.hasFrom(), request.getFrom()),
+                                      optional(request.hasSize(), request.getSize()));
+        ListBatchesResponse.Builder out = ListBatchesResponse.newBuilder()
+                .setFrom(page.from())
+                .setTotal(page.total());
+        for (Batch b : page.batches()) {
+            out.addSessions(BatchMessages.toProto(b, manager.logTail(b.id())));
+        }
+        reply(responses, out.build());
+    }
+
+    @Override
+    public void getBatchLog(GetBatchLogRequest request, StreamObserver<GetBatchLogResponse> responses) {
+        LogPage page = manager.log(request.getId(), optional(request.hasFrom(), request.getFrom()),
+                                   optional(request.hasSize(), request.getSize()));
+        reply(responses, GetBatchLogResponse.newBuilder()
+                .setId(request.getId())
+                .setFrom(Math.toIntExact(page.from()))
+                .setTotal(Math.toIntExact(page.total()))
+                .setSize(page.lines().size())
+                .addAllLog(page.lines())
+                .build());
+    }
+
+    @Override
+    public void deleteBatch(DeleteBatchRequest request, StreamObserver<DeleteBatchResponse> responses) {
+        manager.delete(request.getId(), "");
+        reply(responses, DeleteBatchResponse.newBuilder().setMsg("deleted").build());
+    }
+
+    private static <T> void reply(StreamObserver<T> responses, T message) {
+        responses.onNext(message);
+        responses.onCompleted();
+    }
+
+    private static OptionalInt optional(boolean present, int value) {
+        return present ? OptionalInt.of(value) : OptionalInt.empty();
+    }
+}

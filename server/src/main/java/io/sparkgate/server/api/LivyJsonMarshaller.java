@@ -1,0 +1,132 @@
+package io.sparkgate.server.api;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.JsonFormat;
+import com.google.protobuf.util.Timestamps;
+import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
+import io.grpc.MethodDescriptor.Marshaller;
+import io.grpc.MethodDescriptor.PrototypeMarshaller;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The JSON of Sparkgate's REST face, shaped like Apache Livy's, for every transcoded call.
+ *
+ * <p>Writing: every field is present, in the proto's order; a field with presence that is unset is
+ * JSON {@code null} (Livy clients read {@code resp["appId"]}); integers are JSON numbers; enums are
+ * Livy's lowercase names without the type prefix ({@code BATCH_STATE_SUCCESS} → {@code "success"});
+ * timestamps are RFC 3339 strings.
+ *
+ * <p>Reading: protobuf's own JSON rules, strict: an unknown field is an error that names it, numbers
+ * may come as strings ({@code "numExecutors": "10"}) and strings as numbers ({@code "args": [2000]}).
+ */
+final class LivyJsonMarshaller implements GrpcJsonMarshaller {
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+
+    @Override
+    public <T> void serializeMessage(Marshaller<T> marshaller, T message, OutputStream os) throws IOException {
+        try (JsonGenerator g = JSON.createGenerator(os)) {
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            writeMessage(g, (Message) message);
+        }
+    }
+
+    @Override
+    public <T> T deserializeMessage(Marshaller<T> marshaller, InputStream is) throws IOException {
+        @SuppressWarnings("unchecked")
+        PrototypeMarshaller<T> prototypes = (PrototypeMarshaller<T>) marshaller;
+        Message.Builder builder = ((Message) prototypes.getMessagePrototype()).newBuilderForType();
+        try {
+            PARSER.merge(new InputStreamReader(is, StandardCharsets.UTF_8), builder);
+        } catch (InvalidProtocolBufferException e) {
+            throw new StatusRuntimeException(Status.INVALID_ARGUMENT.withDescription(describe(e)));
+        }
+        @SuppressWarnings("unchecked")
+        T built = (T) builder.build();
+        return built;
+    }
+
+    /** Protobuf's parse errors, in the words of a request's field names. */
+    private static String describe(InvalidProtocolBufferException e) {
+        String msg = e.getMessage() == null ? "malformed request" : e.getMessage();
+        if (msg.startsWith("Cannot find field: ")) {
+            String field = msg.substring("Cannot find field: ".length()).split(" ")[0];
+            return "Unrecognized field \"" + field + "\" in the request";
+        }
+        return "Bad request: " + msg;
+    }
+
+    static void writeMessage(JsonGenerator g, Message m) throws IOException {
+        if (m instanceof Timestamp ts) {
+            g.writeString(Timestamps.toString(ts));
+            return;
+        }
+        g.writeStartObject();
+        for (FieldDescriptor f : m.getDescriptorForType().getFields()) {
+            if (f.getRealContainingOneof() != null && !m.hasField(f)) {
+                continue;
+            }
+            g.writeFieldName(f.getJsonName());
+            if (f.isMapField()) {
+                g.writeStartObject();
+                for (Object entry : (List<?>) m.getField(f)) {
+                    Message e = (Message) entry;
+                    FieldDescriptor key = e.getDescriptorForType().findFieldByNumber(1);
+                    FieldDescriptor value = e.getDescriptorForType().findFieldByNumber(2);
+                    g.writeFieldName(String.valueOf(e.getField(key)));
+                    writeValue(g, value, e.getField(value));
+                }
+                g.writeEndObject();
+            } else if (f.isRepeated()) {
+                g.writeStartArray();
+                for (Object v : (List<?>) m.getField(f)) {
+                    writeValue(g, f, v);
+                }
+                g.writeEndArray();
+            } else if (f.hasPresence() && !m.hasField(f)) {
+                g.writeNull();
+            } else {
+                writeValue(g, f, m.getField(f));
+            }
+        }
+        g.writeEndObject();
+    }
+
+    private static void writeValue(JsonGenerator g, FieldDescriptor f, Object v) throws IOException {
+        switch (f.getJavaType()) {
+            case INT -> g.writeNumber((Integer) v);
+            case LONG -> g.writeNumber((Long) v);
+            case FLOAT -> g.writeNumber((Float) v);
+            case DOUBLE -> g.writeNumber((Double) v);
+            case BOOLEAN -> g.writeBoolean((Boolean) v);
+            case STRING -> g.writeString((String) v);
+            case BYTE_STRING -> g.writeString(Base64.getEncoder().encodeToString(((ByteString) v).toByteArray()));
+            case ENUM -> g.writeString(livyName((EnumValueDescriptor) v));
+            case MESSAGE -> writeMessage(g, (Message) v);
+        }
+    }
+
+    /** {@code BATCH_STATE_NOT_STARTED} of enum {@code BatchState} → {@code not_started}. */
+    static String livyName(EnumValueDescriptor value) {
+        String prefix = value.getType().getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT) + "_";
+        String name = value.getName();
+        return (name.startsWith(prefix) ? name.substring(prefix.length()) : name).toLowerCase(Locale.ROOT);
+    }
+}

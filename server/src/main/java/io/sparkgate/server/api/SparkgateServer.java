@@ -1,0 +1,144 @@
+package io.sparkgate.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.docs.DocService;
+import com.linecorp.armeria.server.docs.DocServiceFilter;
+import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
+import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.sparkgate.api.v1.BatchServiceGrpc;
+import io.sparkgate.api.v1.CreateBatchRequest;
+import io.sparkgate.api.v1.GetBatchLogRequest;
+import io.sparkgate.api.v1.GetBatchRequest;
+import io.sparkgate.api.v1.ListBatchesRequest;
+import io.sparkgate.server.batch.BatchManager;
+import io.sparkgate.server.config.SparkgateConfig;
+import io.sparkgate.server.launch.SparkSubmitLauncher;
+import io.sparkgate.server.logs.LogStore;
+import io.sparkgate.server.store.BatchStore;
+import io.sparkgate.server.store.InMemoryBatchStore;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Sparkgate: the batch machinery and the one Armeria server in front of it. {@code Main}
+ * and the tests start it the same way, through {@link #start}.
+ */
+public final class SparkgateServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SparkgateServer.class);
+
+    private final Server server;
+    private final BatchManager manager;
+    private final SparkSubmitLauncher launcher;
+    private final LogStore logs;
+    private final BatchStore store;
+    private final ScheduledExecutorService scheduler;
+
+    private SparkgateServer(Server server, BatchManager manager, SparkSubmitLauncher launcher, LogStore logs,
+                            BatchStore store, ScheduledExecutorService scheduler) {
+        this.server = server;
+        this.manager = manager;
+        this.launcher = launcher;
+        this.logs = logs;
+        this.store = store;
+        this.scheduler = scheduler;
+    }
+
+    /** Builds everything from {@code config} and starts listening; returns once the port is bound. */
+    public static SparkgateServer start(SparkgateConfig config) {
+        requireNonNull(config, "config");
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sparkgate-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+        LogStore logs = new LogStore(config.dataDir().resolve("batches"), config.logMaxBytes());
+        BatchStore store = new InMemoryBatchStore();
+        SparkSubmitLauncher launcher = new SparkSubmitLauncher(config, scheduler);
+        BatchManager manager = new BatchManager(store, logs, launcher, config.launchThreads(),
+                config.launchQueueSize(), Clock.systemUTC());
+        ServerBuilder sb = Server.builder()
+                .http(new InetSocketAddress(config.host(), config.port()));
+        configureServices(sb, manager);
+        Server server = sb.build();
+        server.start().join();
+        log.info("Sparkgate listening on {}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
+                 + "Spark home {}, master {}", config.host(), server.activeLocalPort(), config.sparkHome(),
+                 config.sparkMaster());
+        return new SparkgateServer(server, manager, launcher, logs, store, scheduler);
+    }
+
+    /** The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection. */
+    static void configureServices(ServerBuilder sb, BatchManager manager) {
+        GrpcService grpc = GrpcService.builder()
+                .addService(new BatchGrpcService(manager))
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .enableHealthCheckService(true)
+                .supportedSerializationFormats(GrpcSerializationFormats.values())
+                .jsonMarshallerFactory(descriptor -> new LivyJsonMarshaller())
+                .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
+                        .queryParamMatchRules(HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD,
+                                              HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
+                        .errorHandler(LivyErrors.transcodingErrorHandler())
+                        .build())
+                .exceptionHandler(LivyErrors.grpcExceptionHandler())
+                // Handlers touch files and the store: keep them off the event loop.
+                .useBlockingTaskExecutor(true)
+                .build();
+        sb.service(grpc, delegate -> (HttpService) (ctx, req) -> {
+            HttpResponse res = delegate.serve(ctx, req);
+            if (req.method() == HttpMethod.POST && "/batches".equals(ctx.path())) {
+                // Livy answers a create with 201 Created; transcoding says 200.
+                return res.mapHeaders(h -> h.status() == HttpStatus.OK
+                        ? h.toBuilder().status(HttpStatus.CREATED).build() : h);
+            }
+            return res;
+        });
+        sb.serviceUnder("/docs", DocService.builder()
+                .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
+                        .setFile("examples/target/sparkgate-examples.jar")
+                        .setClassName("io.sparkgate.examples.SparkPi")
+                        .addArgs("10")
+                        .build())
+                .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "GetBatch", GetBatchRequest.newBuilder().setId(0).build())
+                .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "ListBatches", ListBatchesRequest.newBuilder().build())
+                .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "GetBatchLog",
+                        GetBatchLogRequest.newBuilder().setId(0).setSize(100).build())
+                .exclude(DocServiceFilter.ofServiceName(ServerReflectionGrpc.SERVICE_NAME))
+                .build());
+        sb.errorHandler(LivyErrors.serverErrorHandler());
+    }
+
+    public int port() {
+        return server.activeLocalPort();
+    }
+
+    public BatchManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        server.stop().join();
+        manager.close();
+        launcher.close();
+        logs.close();
+        store.close();
+        scheduler.shutdownNow();
+    }
+}

@@ -1,0 +1,190 @@
+package io.sparkgate.server.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the one {@link SparkgateConfig} from, in rising precedence: built-in defaults, the config file
+ * ({@code java.util.Properties} syntax, as {@code livy.conf} and {@code spark-defaults.conf}),
+ * {@code SPARKGATE_*} environment variables and command-line flags.
+ *
+ * <p>Unknown {@code sparkgate.*} keys and bad values stop the server with a message that names them:
+ * a typo in a config file should never be silently ignored.
+ */
+public final class ConfigLoader {
+
+    public static final String HOST = "sparkgate.server.host";
+    public static final String PORT = "sparkgate.server.port";
+    public static final String DATA_DIR = "sparkgate.data-dir";
+    public static final String SPARK_HOME = "sparkgate.spark.home";
+    public static final String SPARK_MASTER = "sparkgate.spark.master";
+    public static final String LAUNCH_THREADS = "sparkgate.launch.threads";
+    public static final String LAUNCH_QUEUE_SIZE = "sparkgate.launch.queue-size";
+    public static final String KILL_GRACE_PERIOD = "sparkgate.kill.grace-period";
+    public static final String LOG_MAX_SIZE = "sparkgate.log.max-size";
+    /** Prefix of Spark properties applied to every batch, e.g. {@code sparkgate.spark-conf.spark.ui.enabled}. */
+    public static final String SPARK_CONF_PREFIX = "sparkgate.spark-conf.";
+
+    /** System property the launcher script sets to the Spark home assembled by the build. */
+    public static final String EMBEDDED_SPARK_HOME_PROPERTY = "sparkgate.embedded.spark-home";
+
+    private static final Set<String> KEYS = Set.of(HOST, PORT, DATA_DIR, SPARK_HOME, SPARK_MASTER,
+            LAUNCH_THREADS, LAUNCH_QUEUE_SIZE, KILL_GRACE_PERIOD, LOG_MAX_SIZE);
+
+    /** Livy keys a Livy user's file may bring; they mean the same as their Sparkgate key. */
+    private static final Map<String, String> LIVY_ALIASES = Map.of(
+            "livy.server.host", HOST,
+            "livy.server.port", PORT,
+            "livy.spark.master", SPARK_MASTER);
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)?");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)b?");
+
+    private ConfigLoader() {}
+
+    /**
+     * Loads the configuration.
+     *
+     * @param file the config file; read when present, an error when given explicitly but missing
+     * @param fileRequired whether a missing file is an error (the user named it) or fine (the default path)
+     * @param env the environment, normally {@code System.getenv()}
+     * @param flags settings from the command line, as config keys
+     */
+    public static SparkgateConfig load(Path file, boolean fileRequired, Map<String, String> env,
+                                       Map<String, String> flags) {
+        Map<String, String> values = new LinkedHashMap<>();
+        if (Files.isRegularFile(file)) {
+            values.putAll(readFile(file));
+        } else if (fileRequired) {
+            throw new ConfigException("config file not found: " + file);
+        }
+        env.forEach((name, value) -> {
+            if (name.startsWith("SPARKGATE_") && !name.equals("SPARKGATE_OPTS")) {
+                values.put(envToKey(name), value);
+            }
+        });
+        values.putAll(flags);
+        return build(values, env);
+    }
+
+    /** The config built from defaults and the given keys alone; for tests and embedding. */
+    public static SparkgateConfig fromMap(Map<String, String> values) {
+        return build(new LinkedHashMap<>(values), Map.of());
+    }
+
+    private static Map<String, String> readFile(Path file) {
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            props.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> values = new TreeMap<>();
+        props.stringPropertyNames().forEach(k -> values.put(k, props.getProperty(k).trim()));
+        return values;
+    }
+
+    /** {@code SPARKGATE_SERVER_PORT} → {@code sparkgate.server.port}; {@code __} stands for {@code -}. */
+    static String envToKey(String name) {
+        return name.toLowerCase(Locale.ROOT).replace("__", "-").replace('_', '.');
+    }
+
+    private static SparkgateConfig build(Map<String, String> raw, Map<String, String> env) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> sparkConf = new TreeMap<>();
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            String key = LIVY_ALIASES.getOrDefault(e.getKey(), e.getKey());
+            if (key.startsWith(SPARK_CONF_PREFIX)) {
+                sparkConf.put(key.substring(SPARK_CONF_PREFIX.length()), e.getValue());
+            } else if (KEYS.contains(key)) {
+                values.put(key, e.getValue());
+            } else if (key.startsWith("sparkgate.")) {
+                throw new ConfigException("unknown configuration key '" + e.getKey() + "'");
+            }
+            // Other keys (livy.* we do not use, comments of other tools) are ignored on purpose, so a
+            // Livy user can bring a whole livy.conf.
+        }
+        Path sparkHome = Optional.ofNullable(values.get(SPARK_HOME))
+                .or(() -> Optional.ofNullable(env.get("SPARK_HOME")))
+                .or(() -> Optional.ofNullable(System.getProperty(EMBEDDED_SPARK_HOME_PROPERTY)))
+                .map(Path::of)
+                .orElse(Path.of("spark-dist", "target", "spark-home"));
+        try {
+            return new SparkgateConfig(
+                    values.getOrDefault(HOST, "127.0.0.1"),
+                    parseInt(PORT, values.getOrDefault(PORT, "8998")),
+                    Path.of(values.getOrDefault(DATA_DIR, "data")),
+                    sparkHome.toAbsolutePath().normalize(),
+                    values.getOrDefault(SPARK_MASTER, "local[*]"),
+                    parseInt(LAUNCH_THREADS, values.getOrDefault(LAUNCH_THREADS, "2")),
+                    parseInt(LAUNCH_QUEUE_SIZE, values.getOrDefault(LAUNCH_QUEUE_SIZE, "100")),
+                    parseDuration(KILL_GRACE_PERIOD, values.getOrDefault(KILL_GRACE_PERIOD, "10s")),
+                    parseSize(LOG_MAX_SIZE, values.getOrDefault(LOG_MAX_SIZE, "1g")),
+                    sparkConf);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    static int parseInt(String key, String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException("bad value for " + key + ": '" + value + "' is not a number");
+        }
+    }
+
+    /** Durations as Spark and Livy write them: {@code 600s}, {@code 1h}, {@code 250ms}; seconds without a unit. */
+    static Duration parseDuration(String key, String value) {
+        Matcher m = DURATION.matcher(value.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new ConfigException("bad value for " + key + ": '" + value + "' is not a duration like 30s or 1h");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m", "min" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            case "d" -> Duration.ofDays(n);
+            default -> throw new IllegalStateException(unit);
+        };
+    }
+
+    /** Sizes as Spark writes them: {@code 64m}, {@code 1g}, {@code 512k}; bytes without a unit. */
+    static long parseSize(String key, String value) {
+        Matcher m = SIZE.matcher(value.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new ConfigException("bad value for " + key + ": '" + value + "' is not a size like 64m or 1g");
+        }
+        long n = Long.parseLong(m.group(1));
+        int shift = switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            case "t" -> 40;
+            default -> 0;
+        };
+        return n << shift;
+    }
+
+    /** A configuration that cannot be used; its message names the key and the value. */
+    public static final class ConfigException extends RuntimeException {
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+}

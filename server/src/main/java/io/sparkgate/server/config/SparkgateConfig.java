@@ -1,0 +1,58 @@
+package io.sparkgate.server.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Everything the server is configured with, built once at start by {@link ConfigLoader} and passed in.
+ *
+ * @param host address the server binds to
+ * @param port port of the one server socket (gRPC, REST, docs); 0 picks a free port
+ * @param dataDir where batch logs and the batch store live
+ * @param sparkHome the Spark home whose {@code bin/spark-submit} runs every batch
+ * @param sparkMaster the master every batch is submitted to, e.g. {@code local[*]}
+ * @param launchThreads threads that start {@code spark-submit} processes
+ * @param launchQueueSize batches that may wait for a launch thread before creates are refused (429)
+ * @param killGracePeriod time between SIGTERM and SIGKILL when a batch is killed
+ * @param logMaxBytes most bytes of log kept per batch; later lines are dropped behind a marker line
+ * @param sparkConf {@code spark.*} properties applied to every batch before the request's own
+ */
+public record SparkgateConfig(
+        String host,
+        int port,
+        Path dataDir,
+        Path sparkHome,
+        String sparkMaster,
+        int launchThreads,
+        int launchQueueSize,
+        Duration killGracePeriod,
+        long logMaxBytes,
+        Map<String, String> sparkConf) {
+
+    public SparkgateConfig {
+        requireNonNull(host, "host");
+        requireNonNull(dataDir, "dataDir");
+        requireNonNull(sparkHome, "sparkHome");
+        requireNonNull(sparkMaster, "sparkMaster");
+        requireNonNull(killGracePeriod, "killGracePeriod");
+        sparkConf = Map.copyOf(requireNonNull(sparkConf, "sparkConf"));
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        if (launchThreads < 1) {
+            throw new IllegalArgumentException("launch threads must be >= 1: " + launchThreads);
+        }
+        if (launchQueueSize < 0) {
+            throw new IllegalArgumentException("launch queue size must be >= 0: " + launchQueueSize);
+        }
+    }
+
+    /** A copy with another port; tests and the demo bind to a free port. */
+    public SparkgateConfig withPort(int newPort) {
+        return new SparkgateConfig(host, newPort, dataDir, sparkHome, sparkMaster, launchThreads,
+                launchQueueSize, killGracePeriod, logMaxBytes, sparkConf);
+    }
+}
