@@ -2,13 +2,9 @@ package io.sparkgate.server.api;
 
 import static java.util.Objects.requireNonNull;
 
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
-import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.docs.DocServiceFilter;
 import com.linecorp.armeria.server.grpc.GrpcService;
@@ -100,15 +96,7 @@ public final class SparkgateServer implements AutoCloseable {
                 // Handlers touch files and the store: keep them off the event loop.
                 .useBlockingTaskExecutor(true)
                 .build();
-        sb.service(grpc, delegate -> (HttpService) (ctx, req) -> {
-            HttpResponse res = delegate.serve(ctx, req);
-            if (req.method() == HttpMethod.POST && "/batches".equals(ctx.path())) {
-                // Livy answers a create with 201 Created; transcoding says 200.
-                return res.mapHeaders(h -> h.status() == HttpStatus.OK
-                        ? h.toBuilder().status(HttpStatus.CREATED).build() : h);
-            }
-            return res;
-        });
+        sb.service(grpc, LivyCreatedStatus::new);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
                         .setFile("examples/target/sparkgate-examples.jar")
