@@ -70,11 +70,12 @@ public final class ConfigLoader {
         } else if (fileRequired) {
             throw new ConfigException("config file not found: " + file);
         }
-        env.forEach((name, value) -> {
-            if (name.startsWith("SPARKGATE_") && !name.equals("SPARKGATE_OPTS")) {
-                values.put(envToKey(name), value);
+        for (String key : KEYS) {
+            String value = env.get(envName(key));
+            if (value != null) {
+                values.put(key, value);
             }
-        });
+        }
         values.putAll(flags);
         return build(values, env);
     }
@@ -96,9 +97,9 @@ public final class ConfigLoader {
         return values;
     }
 
-    /** {@code SPARKGATE_SERVER_PORT} → {@code sparkgate.server.port}; {@code __} stands for {@code -}. */
-    static String envToKey(String name) {
-        return name.toLowerCase(Locale.ROOT).replace("__", "-").replace('_', '.');
+    /** The environment variable of a key: {@code sparkgate.data-dir} → {@code SPARKGATE_DATA_DIR}. */
+    public static String envName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     private static SparkgateConfig build(Map<String, String> raw, Map<String, String> env) {
