@@ -21,6 +21,8 @@ import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
+import io.sparkgate.server.logs.LogTailer;
+import java.time.Duration;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.InMemoryBatchStore;
 import java.net.InetSocketAddress;
@@ -38,18 +40,21 @@ public final class SparkgateServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SparkgateServer.class);
 
+    /** How often running applications' output is indexed: the floor of log-follow latency. */
+    private static final Duration TAIL_INTERVAL = Duration.ofMillis(10);
+
     private final Server server;
     private final BatchManager manager;
-    private final SparkSubmitLauncher launcher;
+    private final LogTailer tailer;
     private final LogStore logs;
     private final BatchStore store;
     private final ScheduledExecutorService scheduler;
 
-    private SparkgateServer(Server server, BatchManager manager, SparkSubmitLauncher launcher, LogStore logs,
+    private SparkgateServer(Server server, BatchManager manager, LogTailer tailer, LogStore logs,
                             BatchStore store, ScheduledExecutorService scheduler) {
         this.server = server;
         this.manager = manager;
-        this.launcher = launcher;
+        this.tailer = tailer;
         this.logs = logs;
         this.store = store;
         this.scheduler = scheduler;
@@ -63,10 +68,11 @@ public final class SparkgateServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        LogStore logs = new LogStore(config.dataDir().resolve("batches"), config.logMaxBytes());
+        LogStore logs = new LogStore(config.dataDir().resolve("batches"));
+        LogTailer tailer = new LogTailer(logs, TAIL_INTERVAL);
         BatchStore store = new InMemoryBatchStore();
         SparkSubmitLauncher launcher = new SparkSubmitLauncher(config, scheduler);
-        BatchManager manager = new BatchManager(store, logs, launcher, config.launchThreads(),
+        BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.launchThreads(),
                 config.launchQueueSize(), Clock.systemUTC());
         ServerBuilder sb = Server.builder()
                 .http(new InetSocketAddress(config.host(), config.port()));
@@ -76,7 +82,7 @@ public final class SparkgateServer implements AutoCloseable {
         log.info("Sparkgate listening on {}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
                  + "Spark home {}, master {}", config.host(), server.activeLocalPort(), config.sparkHome(),
                  config.sparkMaster());
-        return new SparkgateServer(server, manager, launcher, logs, store, scheduler);
+        return new SparkgateServer(server, manager, tailer, logs, store, scheduler);
     }
 
     /** The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection. */
@@ -124,7 +130,7 @@ public final class SparkgateServer implements AutoCloseable {
     public void close() {
         server.stop().join();
         manager.close();
-        launcher.close();
+        tailer.close();
         logs.close();
         store.close();
         scheduler.shutdownNow();

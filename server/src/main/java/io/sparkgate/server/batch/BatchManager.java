@@ -9,6 +9,7 @@ import io.sparkgate.server.launch.LaunchedApp;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.logs.LogPage;
 import io.sparkgate.server.logs.LogStore;
+import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -48,6 +49,7 @@ public final class BatchManager implements AutoCloseable {
 
     private final BatchStore store;
     private final LogStore logs;
+    private final LogTailer tailer;
     private final Launcher launcher;
     private final Clock clock;
     private final ExecutorService launchPool;
@@ -57,10 +59,11 @@ public final class BatchManager implements AutoCloseable {
     private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
     private final List<BatchListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    public BatchManager(BatchStore store, LogStore logs, Launcher launcher, int launchThreads,
+    public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher, int launchThreads,
                         int launchQueueSize, Clock clock) {
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
+        this.tailer = requireNonNull(tailer, "tailer");
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
         this.launchThreads = launchThreads;
@@ -186,7 +189,7 @@ public final class BatchManager implements AutoCloseable {
             }
             LaunchedApp app;
             try {
-                app = launcher.launch(id, batch.request(), logs.batchDir(id), new Events(id));
+                app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
             } catch (LaunchException e) {
                 logs.append(id, "[sparkgate] " + e.getMessage());
                 transition(id, BatchState.DEAD, e.getMessage());
@@ -198,6 +201,8 @@ public final class BatchManager implements AutoCloseable {
                 killNow = rt.deleted;
             }
             transition(id, BatchState.RUNNING, "spark-submit started");
+            LaunchedApp started = app;
+            tailer.follow(id, app::hasEnded, () -> ended(id, started.exit()));
             if (killNow) {
                 app.kill();
             }
@@ -209,6 +214,19 @@ public final class BatchManager implements AutoCloseable {
         } finally {
             launching.decrementAndGet();
             admission.release();
+        }
+    }
+
+    /** The application ended and its output is indexed: the batch's final state. */
+    private void ended(int id, AppExit exit) {
+        Runtime rt = runtimes.get(id);
+        boolean deleted = rt == null || rt.deleted;
+        transition(id, exit.succeeded() ? BatchState.SUCCESS : BatchState.DEAD, exit.reason());
+        if (deleted) {
+            runtimes.remove(id);
+            logs.delete(id);
+        } else {
+            rt.app = null;
         }
     }
 
@@ -310,31 +328,6 @@ public final class BatchManager implements AutoCloseable {
                 store.save(next);
             }
             notifyListeners(next);
-        }
-
-        @Override
-        public void onLogLine(String line) {
-            Runtime rt = runtimes.get(id);
-            if (rt != null && !rt.deleted) {
-                logs.append(id, line);
-            }
-        }
-
-        @Override
-        public void onExit(AppExit exit) {
-            Runtime rt = runtimes.get(id);
-            boolean deleted = rt == null || rt.deleted;
-            if (exit.succeeded()) {
-                transition(id, BatchState.SUCCESS, exit.reason());
-            } else {
-                transition(id, BatchState.DEAD, exit.reason());
-            }
-            if (deleted) {
-                runtimes.remove(id);
-                logs.delete(id);
-            } else if (rt != null) {
-                rt.app = null;
-            }
         }
     }
 }

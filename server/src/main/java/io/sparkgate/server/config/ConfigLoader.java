@@ -33,7 +33,6 @@ public final class ConfigLoader {
     public static final String LAUNCH_THREADS = "sparkgate.launch.threads";
     public static final String LAUNCH_QUEUE_SIZE = "sparkgate.launch.queue-size";
     public static final String KILL_GRACE_PERIOD = "sparkgate.kill.grace-period";
-    public static final String LOG_MAX_SIZE = "sparkgate.log.max-size";
     /** Prefix of Spark properties applied to every batch, e.g. {@code sparkgate.spark-conf.spark.ui.enabled}. */
     public static final String SPARK_CONF_PREFIX = "sparkgate.spark-conf.";
 
@@ -41,7 +40,7 @@ public final class ConfigLoader {
     public static final String EMBEDDED_SPARK_HOME_PROPERTY = "sparkgate.embedded.spark-home";
 
     private static final Set<String> KEYS = Set.of(HOST, PORT, DATA_DIR, SPARK_HOME, SPARK_MASTER,
-            LAUNCH_THREADS, LAUNCH_QUEUE_SIZE, KILL_GRACE_PERIOD, LOG_MAX_SIZE);
+            LAUNCH_THREADS, LAUNCH_QUEUE_SIZE, KILL_GRACE_PERIOD);
 
     /** Livy keys a Livy user's file may bring; they mean the same as their Sparkgate key. */
     private static final Map<String, String> LIVY_ALIASES = Map.of(
@@ -132,7 +131,6 @@ public final class ConfigLoader {
                     parseInt(LAUNCH_THREADS, values.getOrDefault(LAUNCH_THREADS, "2")),
                     parseInt(LAUNCH_QUEUE_SIZE, values.getOrDefault(LAUNCH_QUEUE_SIZE, "100")),
                     parseDuration(KILL_GRACE_PERIOD, values.getOrDefault(KILL_GRACE_PERIOD, "10s")),
-                    parseSize(LOG_MAX_SIZE, values.getOrDefault(LOG_MAX_SIZE, "1g")),
                     sparkConf);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());

@@ -17,7 +17,6 @@ import java.util.Map;
  * @param launchThreads threads that start {@code spark-submit} processes
  * @param launchQueueSize batches that may wait for a launch thread before creates are refused (429)
  * @param killGracePeriod time between SIGTERM and SIGKILL when a batch is killed
- * @param logMaxBytes most bytes of log kept per batch; later lines are dropped behind a marker line
  * @param sparkConf {@code spark.*} properties applied to every batch before the request's own
  */
 public record SparkgateConfig(
@@ -29,7 +28,6 @@ public record SparkgateConfig(
         int launchThreads,
         int launchQueueSize,
         Duration killGracePeriod,
-        long logMaxBytes,
         Map<String, String> sparkConf) {
 
     public SparkgateConfig {
@@ -53,6 +51,6 @@ public record SparkgateConfig(
     /** A copy with another port; tests and the demo bind to a free port. */
     public SparkgateConfig withPort(int newPort) {
         return new SparkgateConfig(host, newPort, dataDir, sparkHome, sparkMaster, launchThreads,
-                launchQueueSize, killGracePeriod, logMaxBytes, sparkConf);
+                launchQueueSize, killGracePeriod, sparkConf);
     }
 }

@@ -12,9 +12,10 @@ public interface Launcher {
      * @param batchId the batch the application belongs to
      * @param request what to run
      * @param workDir a directory of the batch's own where the launcher may keep files
-     * @param listener told of the application's id, output lines and exit, from launcher threads
-     * @return a handle to kill the application
+     * @param outputFile where the application's stdout and stderr are appended, as written
+     * @param listener told of the application's id
+     * @return a handle to follow and kill the application
      * @throws LaunchException when the application cannot be started at all
      */
-    LaunchedApp launch(int batchId, BatchRequest request, Path workDir, LaunchListener listener);
+    LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile, LaunchListener listener);
 }

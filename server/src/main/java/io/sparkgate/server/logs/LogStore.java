@@ -15,29 +15,34 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Batch logs on disk: per batch, {@code log} holds the lines and {@code log.idx} the byte offset at
- * which each line starts (8 bytes a line). Any page is served by two positional reads, however
- * long the log, and memory per batch is a few fields.
+ * Batch logs on disk. Per batch, {@code output} holds what the application wrote, exactly as it wrote
+ * it (the {@code spark-submit} process writes into it directly, so the log survives a server restart
+ * and never passes through the server's memory), and {@code output.idx} the byte offset at which each
+ * complete line starts (8 bytes a line). Any page is served by two positional reads, however long the
+ * log, and memory per batch is a few fields.
  *
- * <p>One writer per batch (the thread that reads the application's output) appends; any number of
- * readers read concurrently. A reader sees exactly the lines whose index entry was written before
- * the line count it read was published.
+ * <p>{@link #advance} indexes the lines completed since the last call; one thread per batch calls it
+ * (the {@link LogTailer}, or whoever appends). Readers read concurrently and see exactly the lines
+ * indexed before the count they read was published.
  */
 public final class LogStore implements AutoCloseable {
 
-    private static final String LOG_FILE = "log";
-    private static final String INDEX_FILE = "log.idx";
+    private static final Logger log = LoggerFactory.getLogger(LogStore.class);
+    private static final String OUTPUT_FILE = "output";
+    private static final String INDEX_FILE = "output.idx";
 
     private final Path root;
-    private final long maxBytesPerBatch;
     private final ConcurrentMap<Integer, BatchLog> logs = new ConcurrentHashMap<>();
+    private final List<LogListener> listeners = new CopyOnWriteArrayList<>();
 
-    public LogStore(Path root, long maxBytesPerBatch) {
+    public LogStore(Path root) {
         this.root = requireNonNull(root, "root");
-        this.maxBytesPerBatch = maxBytesPerBatch;
         try {
             Files.createDirectories(root);
         } catch (IOException e) {
@@ -45,23 +50,63 @@ public final class LogStore implements AutoCloseable {
         }
     }
 
-    /** The directory of one batch's files; launchers may keep their own files there too. */
+    /** Told after new lines of any batch are indexed; must not block. */
+    public void addListener(LogListener listener) {
+        listeners.add(requireNonNull(listener, "listener"));
+    }
+
+    /** The directory of one batch's files; launchers keep their own files there too. */
     public Path batchDir(int batchId) {
         return root.resolve(Integer.toString(batchId));
     }
 
-    /**
-     * Appends one line (without terminator) and returns its line number. Lines past the size cap
-     * are dropped; the first dropped line is replaced by a marker saying so.
-     */
-    public long append(int batchId, String line) {
-        return log(batchId).append(line);
+    /** The file an application's output is written to (appended). */
+    public Path outputFile(int batchId) {
+        return batchDir(batchId).resolve(OUTPUT_FILE);
     }
 
-    /** Number of lines written so far; 0 for a batch without log. */
+    /** Appends a line of the server's own (launch errors, notices) and indexes it; returns the new total. */
+    public long append(int batchId, String line) {
+        BatchLog batchLog = log(batchId);
+        synchronized (batchLog) {
+            try {
+                Files.write(outputFile(batchId), (line + "\n").getBytes(StandardCharsets.UTF_8),
+                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot append to log of batch " + batchId, e);
+            }
+            return advance(batchId, false);
+        }
+    }
+
+    /**
+     * Indexes the lines completed in the output file since the last call and returns the number of
+     * lines. With {@code atEnd} (the writer is gone) a last line without terminator is completed too.
+     */
+    public long advance(int batchId, boolean atEnd) {
+        BatchLog batchLog = log(batchId);
+        long before;
+        long after;
+        synchronized (batchLog) {
+            before = batchLog.committed.lines;
+            after = batchLog.advance(atEnd);
+        }
+        if (after > before) {
+            for (LogListener l : listeners) {
+                try {
+                    l.linesAdded(batchId, after);
+                } catch (RuntimeException e) {
+                    log.warn("log listener failed", e);
+                }
+            }
+        }
+        return after;
+    }
+
+    /** Number of lines indexed so far; 0 for a batch without log. */
     public long total(int batchId) {
-        BatchLog log = existing(batchId);
-        return log == null ? 0 : log.committed.lines;
+        BatchLog batchLog = existing(batchId);
+        return batchLog == null ? 0 : batchLog.committed.lines;
     }
 
     /**
@@ -72,11 +117,11 @@ public final class LogStore implements AutoCloseable {
         if (from < 0) {
             throw new IllegalArgumentException("from must be >= 0: " + from);
         }
-        BatchLog log = existing(batchId);
-        if (log == null) {
+        BatchLog batchLog = existing(batchId);
+        if (batchLog == null) {
             return new LogPage(from, 0, List.of());
         }
-        return log.read(from, size);
+        return batchLog.read(from, size);
     }
 
     /** The last {@code n} lines. */
@@ -85,11 +130,11 @@ public final class LogStore implements AutoCloseable {
         return read(batchId, Math.max(0, total - n), n).lines();
     }
 
-    /** Closes and deletes one batch's log files. */
+    /** Closes and deletes one batch's files. */
     public void delete(int batchId) {
-        BatchLog log = logs.remove(batchId);
-        if (log != null) {
-            log.close();
+        BatchLog batchLog = logs.remove(batchId);
+        if (batchLog != null) {
+            batchLog.close();
         }
         deleteRecursively(batchDir(batchId));
     }
@@ -101,15 +146,15 @@ public final class LogStore implements AutoCloseable {
     }
 
     private BatchLog existing(int batchId) {
-        BatchLog log = logs.get(batchId);
-        if (log == null && Files.exists(batchDir(batchId).resolve(INDEX_FILE))) {
+        BatchLog batchLog = logs.get(batchId);
+        if (batchLog == null && Files.exists(batchDir(batchId).resolve(INDEX_FILE))) {
             return log(batchId);
         }
-        return log;
+        return batchLog;
     }
 
     private BatchLog log(int batchId) {
-        return logs.computeIfAbsent(batchId, id -> BatchLog.open(batchDir(id), maxBytesPerBatch));
+        return logs.computeIfAbsent(batchId, id -> BatchLog.open(batchDir(id)));
     }
 
     private static void deleteRecursively(Path dir) {
@@ -129,42 +174,46 @@ public final class LogStore implements AutoCloseable {
         }
     }
 
-    /** Lines and bytes written, published together so readers never see one without the other. */
+    /** Lines indexed and the byte offset where the next line starts, published together. */
     private record Committed(long lines, long bytes) {}
 
     private static final class BatchLog {
-        private final FileChannel data;
-        private final FileChannel index;
-        private final long maxBytes;
-        private volatile Committed committed;
-        private boolean truncated;
+        private static final int CHUNK = 64 * 1024;
 
-        private BatchLog(FileChannel data, FileChannel index, long maxBytes, Committed committed) {
-            this.data = data;
+        private final Path outputPath;
+        private final FileChannel output;
+        private final FileChannel index;
+        private volatile Committed committed;
+
+        private BatchLog(Path outputPath, FileChannel output, FileChannel index, Committed committed) {
+            this.outputPath = outputPath;
+            this.output = output;
             this.index = index;
-            this.maxBytes = maxBytes;
             this.committed = committed;
         }
 
-        static BatchLog open(Path dir, long maxBytes) {
+        static BatchLog open(Path dir) {
             try {
                 Files.createDirectories(dir);
-                FileChannel data = FileChannel.open(dir.resolve(LOG_FILE), StandardOpenOption.CREATE,
-                        StandardOpenOption.READ, StandardOpenOption.WRITE);
+                Path outputPath = dir.resolve(OUTPUT_FILE);
+                if (!Files.exists(outputPath)) {
+                    Files.createFile(outputPath);
+                }
+                FileChannel output = FileChannel.open(outputPath, StandardOpenOption.READ);
                 FileChannel index = FileChannel.open(dir.resolve(INDEX_FILE), StandardOpenOption.CREATE,
                         StandardOpenOption.READ, StandardOpenOption.WRITE);
-                // A crash can leave a line written without its index entry; the index decides.
+                // A crash can leave a partial index entry; whole entries are whole lines.
                 long lines = index.size() / Long.BYTES;
-                long bytes = lines == 0 ? 0 : endOfLastLine(data, index, lines);
-                return new BatchLog(data, index, maxBytes, new Committed(lines, bytes));
+                long bytes = lines == 0 ? 0 : endOfLine(output, readLong(index, (lines - 1) * Long.BYTES));
+                return new BatchLog(outputPath, output, index, new Committed(lines, bytes));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open log in " + dir, e);
             }
         }
 
-        private static long endOfLastLine(FileChannel data, FileChannel index, long lines) throws IOException {
-            long start = readLong(index, (lines - 1) * Long.BYTES);
-            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+        /** The offset just past the newline that ends the line starting at {@code start}. */
+        private static long endOfLine(FileChannel data, long start) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate(CHUNK);
             long pos = start;
             while (true) {
                 buf.clear();
@@ -181,26 +230,60 @@ public final class LogStore implements AutoCloseable {
             }
         }
 
-        synchronized long append(String line) {
+        long advance(boolean atEnd) {
             Committed c = committed;
-            if (truncated) {
-                return c.lines - 1;
-            }
-            byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
-            if (maxBytes > 0 && c.bytes + bytes.length > maxBytes) {
-                truncated = true;
-                bytes = ("[sparkgate] log truncated: this batch's log reached its limit of " + maxBytes
-                        + " bytes (sparkgate.log.max-size); later lines are dropped\n")
-                        .getBytes(StandardCharsets.UTF_8);
-            }
+            long lines = c.lines;
+            long lineStart = c.bytes;
             try {
-                writeFully(data, ByteBuffer.wrap(bytes), c.bytes);
-                writeFully(index, ByteBuffer.allocate(Long.BYTES).putLong(0, c.bytes), c.lines * Long.BYTES);
+                long size = output.size();
+                if (atEnd && size > lineStart && lastByte(size) != '\n') {
+                    // The writer is gone and left a last line without terminator: complete it.
+                    Files.write(outputPath, new byte[] {'\n'}, StandardOpenOption.APPEND);
+                    size++;
+                }
+                ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+                ByteBuffer entries = ByteBuffer.allocate(CHUNK);
+                long pos = lineStart;
+                while (pos < size) {
+                    buf.clear();
+                    int n = output.read(buf, pos);
+                    if (n <= 0) {
+                        break;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        if (buf.get(i) == '\n') {
+                            if (!entries.hasRemaining()) {
+                                lines += flush(entries, lines);
+                            }
+                            entries.putLong(lineStart);
+                            lineStart = pos + i + 1;
+                        }
+                    }
+                    pos += n;
+                }
+                lines += flush(entries, lines);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot write log", e);
+                throw new UncheckedIOException("cannot index log " + outputPath, e);
             }
-            committed = new Committed(c.lines + 1, c.bytes + bytes.length);
-            return c.lines;
+            committed = new Committed(lines, lineStart);
+            return lines;
+        }
+
+        private int flush(ByteBuffer entries, long linesBefore) throws IOException {
+            entries.flip();
+            int count = entries.remaining() / Long.BYTES;
+            long position = linesBefore * Long.BYTES;
+            while (entries.hasRemaining()) {
+                position += index.write(entries, position);
+            }
+            entries.clear();
+            return count;
+        }
+
+        private byte lastByte(long size) throws IOException {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            output.read(one, size - 1);
+            return one.get(0);
         }
 
         LogPage read(long from, long size) {
@@ -214,7 +297,7 @@ public final class LogStore implements AutoCloseable {
                 long stop = end == c.lines ? c.bytes : readLong(index, end * Long.BYTES);
                 ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(stop - start));
                 while (buf.hasRemaining()) {
-                    if (data.read(buf, start + buf.position()) < 0) {
+                    if (output.read(buf, start + buf.position()) < 0) {
                         break;
                     }
                 }
@@ -224,18 +307,19 @@ public final class LogStore implements AutoCloseable {
                 while (pos < text.length() && lines.size() < end - from) {
                     int nl = text.indexOf('\n', pos);
                     int lineEnd = nl < 0 ? text.length() : nl;
-                    lines.add(text.substring(pos, lineEnd));
+                    int contentEnd = lineEnd > pos && text.charAt(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+                    lines.add(text.substring(pos, contentEnd));
                     pos = lineEnd + 1;
                 }
                 return new LogPage(from, c.lines, lines);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read log", e);
+                throw new UncheckedIOException("cannot read log " + outputPath, e);
             }
         }
 
         synchronized void close() {
             try {
-                data.close();
+                output.close();
                 index.close();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -250,12 +334,6 @@ public final class LogStore implements AutoCloseable {
                 }
             }
             return buf.getLong(0);
-        }
-
-        private static void writeFully(FileChannel channel, ByteBuffer buf, long position) throws IOException {
-            while (buf.hasRemaining()) {
-                channel.write(buf, position + buf.position());
-            }
         }
     }
 }
