@@ -52,6 +52,10 @@ public record Batch(
         return new Batch(id, request, owner, appId, sparkUiUrl, driverLogUrl, next, createdTime);
     }
 
+    Batch withAppInfo(String newSparkUiUrl, String newDriverLogUrl) {
+        return new Batch(id, request, owner, appId, newSparkUiUrl, newDriverLogUrl, history, createdTime);
+    }
+
     Batch withAppId(String newAppId) {
         return new Batch(id, request, owner, newAppId, sparkUiUrl, driverLogUrl, history, createdTime);
     }

@@ -200,7 +200,6 @@ public final class BatchManager implements AutoCloseable {
                 rt.app = app;
                 killNow = rt.deleted;
             }
-            transition(id, BatchState.RUNNING, "spark-submit started");
             LaunchedApp started = app;
             tailer.follow(id, app::hasEnded, () -> ended(id, started.exit()));
             if (killNow) {
@@ -215,6 +214,24 @@ public final class BatchManager implements AutoCloseable {
             launching.decrementAndGet();
             admission.release();
         }
+    }
+
+    /** Saves a change of a batch that is not a state change (app id, links). */
+    private void update(int id, java.util.function.UnaryOperator<Batch> change) {
+        Runtime rt = runtimes.get(id);
+        if (rt == null) {
+            return;
+        }
+        Batch next;
+        synchronized (rt) {
+            Batch current = store.get(id).orElse(null);
+            if (current == null) {
+                return;
+            }
+            next = change.apply(current);
+            store.save(next);
+        }
+        notifyListeners(next);
     }
 
     /** The application ended and its output is indexed: the batch's final state. */
@@ -313,21 +330,18 @@ public final class BatchManager implements AutoCloseable {
         }
 
         @Override
+        public void onRunning(String reason) {
+            transition(id, BatchState.RUNNING, reason);
+        }
+
+        @Override
         public void onAppId(String appId) {
-            Runtime rt = runtimes.get(id);
-            if (rt == null) {
-                return;
-            }
-            Batch next;
-            synchronized (rt) {
-                Batch current = store.get(id).orElse(null);
-                if (current == null) {
-                    return;
-                }
-                next = current.withAppId(appId);
-                store.save(next);
-            }
-            notifyListeners(next);
+            update(id, b -> b.withAppId(appId));
+        }
+
+        @Override
+        public void onAppInfo(String sparkUiUrl, String driverLogUrl) {
+            update(id, b -> b.withAppInfo(sparkUiUrl, driverLogUrl));
         }
     }
 }

@@ -85,6 +85,9 @@ public final class SparkSubmitLauncher implements Launcher {
         } catch (IOException | RuntimeException e) {
             throw new LaunchException("cannot start spark-submit: " + e.getMessage(), e);
         }
+        // As in Livy's local mode: the batch runs once its driver process does, whether or not the
+        // application ever starts a SparkContext.
+        listener.onRunning("spark-submit started");
         return child;
     }
 
