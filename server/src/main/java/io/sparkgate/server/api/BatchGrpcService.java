@@ -20,6 +20,18 @@ import io.sparkgate.server.batch.Batch;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchPage;
 import io.sparkgate.server.logs.LogPage;
+import io.sparkgate.server.batch.BatchState;
+import io.sparkgate.server.batch.LogSink;
+import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.batch.StateSink;
+import io.sparkgate.server.batch.Subscription;
+import io.sparkgate.api.v1.LogLine;
+import io.sparkgate.api.v1.StreamBatchLogRequest;
+import io.sparkgate.api.v1.StreamBatchLogResponse;
+import io.sparkgate.api.v1.WatchBatchRequest;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
@@ -90,6 +102,84 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void deleteBatch(DeleteBatchRequest request, StreamObserver<DeleteBatchResponse> responses) {
         manager.delete(request.getId(), "");
         reply(responses, DeleteBatchResponse.newBuilder().setMsg("deleted").build());
+    }
+
+    @Override
+    public void streamBatchLog(StreamBatchLogRequest request, StreamObserver<StreamBatchLogResponse> responses) {
+        ServerCallStreamObserver<StreamBatchLogResponse> call =
+                (ServerCallStreamObserver<StreamBatchLogResponse>) responses;
+        clearRequestTimeout();
+        Subscription sub = manager.followLog(request.getId(), optional(request.hasFrom(), request.getFrom()),
+                new GrpcLogSink(call));
+        call.setOnCancelHandler(sub::cancel);
+        call.setOnReadyHandler(sub::wake);
+    }
+
+    @Override
+    public void watchBatch(WatchBatchRequest request, StreamObserver<io.sparkgate.api.v1.StateChange> responses) {
+        ServerCallStreamObserver<io.sparkgate.api.v1.StateChange> call =
+                (ServerCallStreamObserver<io.sparkgate.api.v1.StateChange>) responses;
+        clearRequestTimeout();
+        Subscription sub = manager.watch(request.getId(), new StateSink() {
+            @Override
+            public void change(StateChange change) {
+                call.onNext(BatchMessages.toProto(change));
+            }
+
+            @Override
+            public void end() {
+                call.onCompleted();
+            }
+
+            @Override
+            public void fail(Throwable cause) {
+                call.onError(Status.UNAVAILABLE.withDescription("watch ended: " + cause.getMessage()).asException());
+            }
+        });
+        call.setOnCancelHandler(sub::cancel);
+    }
+
+    /** Streams live as long as the batch: only the client's deadline limits them. */
+    private static void clearRequestTimeout() {
+        ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+        if (ctx != null) {
+            ctx.clearRequestTimeout();
+        }
+    }
+
+    /** Log lines as gRPC messages, with gRPC's flow control: nothing is sent while the client is not ready. */
+    private static final class GrpcLogSink implements LogSink {
+        private final ServerCallStreamObserver<StreamBatchLogResponse> call;
+
+        GrpcLogSink(ServerCallStreamObserver<StreamBatchLogResponse> call) {
+            this.call = call;
+        }
+
+        @Override
+        public boolean isReady() {
+            return call.isReady() && !call.isCancelled();
+        }
+
+        @Override
+        public void lines(long firstOffset, List<String> lines) {
+            long offset = firstOffset;
+            for (String text : lines) {
+                call.onNext(StreamBatchLogResponse.newBuilder()
+                        .setLine(LogLine.newBuilder().setOffset(Math.toIntExact(offset++)).setText(text))
+                        .build());
+            }
+        }
+
+        @Override
+        public void end(BatchState finalState) {
+            call.onNext(StreamBatchLogResponse.newBuilder().setFinalState(BatchMessages.toProto(finalState)).build());
+            call.onCompleted();
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            call.onError(Status.UNAVAILABLE.withDescription("log stream ended: " + cause.getMessage()).asException());
+        }
     }
 
     private static <T> void reply(StreamObserver<T> responses, T message) {

@@ -80,7 +80,16 @@ final class LivyErrors {
         return new ServerErrorHandler() {
             @Override
             public @Nullable HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
-                return null;
+                // Services of our own beside the transcoded ones (the SSE routes) throw domain exceptions.
+                HttpStatus status;
+                if (cause instanceof BatchNotFoundException) {
+                    status = HttpStatus.NOT_FOUND;
+                } else if (cause instanceof InvalidBatchRequestException) {
+                    status = HttpStatus.BAD_REQUEST;
+                } else {
+                    return null;
+                }
+                return HttpResponse.of(status, MediaType.JSON_UTF_8, msg(cause.getMessage()));
             }
 
             @Override

@@ -103,6 +103,7 @@ public final class SparkgateServer implements AutoCloseable {
                 .useBlockingTaskExecutor(true)
                 .build();
         sb.service(grpc, LivyCreatedStatus::new);
+        new SseRoutes(manager).addTo(sb);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
                         .setFile("examples/target/sparkgate-examples.jar")

@@ -58,6 +58,8 @@ public final class BatchManager implements AutoCloseable {
     private final AtomicInteger launching = new AtomicInteger();
     private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
     private final List<BatchListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final ExecutorService feedPool;
+    private final BatchFeeds feeds;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher, int launchThreads,
                         int launchQueueSize, Clock clock) {
@@ -73,6 +75,14 @@ public final class BatchManager implements AutoCloseable {
             return t;
         });
         this.admission = new Semaphore(launchThreads + launchQueueSize);
+        // Feeds only read the page cache and hand messages to non-blocking writers.
+        this.feedPool = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "sparkgate-feeds");
+            t.setDaemon(true);
+            return t;
+        });
+        this.feeds = new BatchFeeds(logs, feedPool);
+        logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
     }
 
     /** Told of every state change after it is saved; must not block. */
@@ -153,6 +163,28 @@ public final class BatchManager implements AutoCloseable {
             start = count < 0 ? 0 : Math.max(0, logs.total(id) - count);
         }
         return logs.read(id, start, count);
+    }
+
+    /**
+     * Follows a batch's log: every line from {@code from} (default 0) on, then live lines, then the
+     * final state once the batch is final and its log drained.
+     */
+    public Subscription followLog(int id, OptionalInt from, LogSink sink) {
+        int start = from.orElse(0);
+        if (start < 0) {
+            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
+        }
+        return feeds.followLog(get(id), start, sink);
+    }
+
+    /** Watches a batch's state: the current state at once, then every change, ending after a final one. */
+    public Subscription watch(int id, StateSink sink) {
+        return feeds.watch(get(id), sink);
+    }
+
+    /** Number of log followers and state watchers attached to a batch. */
+    public int followers(int id) {
+        return feeds.followers(id);
     }
 
     /** Kills the batch's application if it still runs, then forgets the batch. */
@@ -265,6 +297,7 @@ public final class BatchManager implements AutoCloseable {
     }
 
     private void notifyListeners(Batch batch) {
+        feeds.changed(batch);
         for (BatchListener l : listeners) {
             try {
                 l.stateChanged(batch);
@@ -301,6 +334,7 @@ public final class BatchManager implements AutoCloseable {
     @Override
     public void close() {
         launchPool.shutdownNow();
+        feedPool.shutdownNow();
         // Batches do not outlive the server that tracks them (yet): stop their applications.
         runtimes.values().forEach(rt -> {
             LaunchedApp app = rt.app;

@@ -1,0 +1,198 @@
+package io.sparkgate.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpResponseWriter;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.sparkgate.server.batch.BatchManager;
+import io.sparkgate.server.batch.BatchState;
+import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.batch.LogSink;
+import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.batch.StateSink;
+import io.sparkgate.server.batch.Subscription;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The streaming RPCs for REST clients, as Server-Sent Events (Armeria does not transcode server
+ * streaming): {@code GET /batches/{id}/log/stream} and {@code GET /batches/{id}/events}.
+ *
+ * <p>Each log event's {@code id:} is the line's offset, so a client that reconnects with
+ * {@code Last-Event-ID: K} resumes at line K+1, with no gap and no duplicate; {@code ?from=K} starts
+ * at line K. Flow control: the next chunk is written only once the previous one was taken by the
+ * connection, so a slow reader holds a cursor, not a buffer.
+ */
+final class SseRoutes {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final MediaType EVENT_STREAM = MediaType.parse("text/event-stream; charset=utf-8");
+    /** Events are written in chunks of about this many bytes. */
+    private static final int CHUNK = 32 * 1024;
+
+    private final BatchManager manager;
+
+    SseRoutes(BatchManager manager) {
+        this.manager = requireNonNull(manager, "manager");
+    }
+
+    void addTo(ServerBuilder sb) {
+        sb.service("/batches/{id}/log/stream", (ctx, req) -> logStream(ctx, req.headers().get("last-event-id")));
+        sb.service("/batches/{id}/events", (ctx, req) -> events(ctx));
+    }
+
+    private HttpResponse logStream(ServiceRequestContext ctx, String lastEventId) {
+        int id = intParam("id", ctx.pathParam("id"));
+        OptionalInt from = OptionalInt.empty();
+        String fromParam = ctx.queryParam("from");
+        if (fromParam != null) {
+            from = OptionalInt.of(intParam("from", fromParam));
+        }
+        if (lastEventId != null && !lastEventId.isBlank()) {
+            from = OptionalInt.of(intParam("Last-Event-ID", lastEventId.trim()) + 1);
+        }
+        if (from.isPresent() && from.getAsInt() < 0) {
+            throw new InvalidBatchRequestException("'from' must be >= 0, got " + from.getAsInt());
+        }
+        manager.get(id); // an unknown batch is a JSON 404, not a 200 stream carrying an error
+        HttpResponseWriter res = HttpResponse.streaming();
+        start(ctx, res);
+        SseLogSink sink = new SseLogSink(res);
+        Subscription sub;
+        try {
+            sub = manager.followLog(id, from, sink);
+        } catch (RuntimeException e) {
+            res.close(); // deleted a moment ago
+            return res;
+        }
+        sink.subscription = sub;
+        res.whenComplete().handle((ok, err) -> {
+            sub.cancel();
+            return null;
+        });
+        sub.wake();
+        return res;
+    }
+
+    private HttpResponse events(ServiceRequestContext ctx) {
+        int id = intParam("id", ctx.pathParam("id"));
+        manager.get(id);
+        HttpResponseWriter res = HttpResponse.streaming();
+        start(ctx, res);
+        Subscription sub;
+        try {
+            sub = manager.watch(id, new StateSink() {
+            @Override
+            public void change(StateChange change) {
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("state", change.state().name().toLowerCase(Locale.ROOT));
+                data.put("time", change.time().toString());
+                data.put("reason", change.reason());
+                res.tryWrite(HttpData.ofUtf8("event: state\ndata: " + json(data) + "\n\n"));
+            }
+
+            @Override
+            public void end() {
+                res.close();
+            }
+
+            @Override
+            public void fail(Throwable cause) {
+                res.close(cause);
+            }
+        });
+        } catch (RuntimeException e) {
+            res.close();
+            return res;
+        }
+        res.whenComplete().handle((ok, err) -> {
+            sub.cancel();
+            return null;
+        });
+        return res;
+    }
+
+    private static void start(ServiceRequestContext ctx, HttpResponseWriter res) {
+        // Streams live as long as their batch.
+        ctx.clearRequestTimeout();
+        res.write(ResponseHeaders.builder(HttpStatus.OK)
+                .contentType(EVENT_STREAM)
+                .set(HttpHeaderNames.CACHE_CONTROL, "no-cache")
+                .build());
+    }
+
+    private static int intParam(String name, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + value + "'");
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Log lines as SSE events, one chunk in flight at a time. */
+    private static final class SseLogSink implements LogSink {
+        private final HttpResponseWriter res;
+        private final AtomicBoolean inFlight = new AtomicBoolean();
+        private volatile Subscription subscription;
+
+        SseLogSink(HttpResponseWriter res) {
+            this.res = res;
+        }
+
+        @Override
+        public boolean isReady() {
+            return subscription != null && res.isOpen() && !inFlight.get();
+        }
+
+        @Override
+        public void lines(long firstOffset, List<String> lines) {
+            StringBuilder chunk = new StringBuilder(Math.min(CHUNK * 2, lines.size() * 64));
+            long offset = firstOffset;
+            for (String line : lines) {
+                chunk.append("id: ").append(offset++).append("\ndata: ")
+                        .append(line.indexOf('\r') < 0 ? line : line.replace('\r', ' ')).append("\n\n");
+            }
+            inFlight.set(true);
+            if (!res.tryWrite(HttpData.ofUtf8(chunk.toString()))) {
+                return; // the client is gone; whenComplete cancels the subscription
+            }
+            res.whenConsumed().thenRun(() -> {
+                inFlight.set(false);
+                subscription.wake();
+            });
+        }
+
+        @Override
+        public void end(BatchState finalState) {
+            res.tryWrite(HttpData.ofUtf8("event: end\ndata: "
+                    + json(Map.of("state", finalState.name().toLowerCase(Locale.ROOT))) + "\n\n"));
+            res.close();
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            res.close(cause);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.sparkgate.server.batch;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sparkgate.server.logs.LogPage;
+import io.sparkgate.server.logs.LogStore;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live feeds of batches: log followers and state watchers, fanned out from one source per batch.
+ *
+ * <p>A log follower holds no lines of its own: it holds a cursor into the batch's log file and reads
+ * from it at the pace its client takes them. New lines (from the one log tailer) and state changes only
+ * wake followers; the writer never waits for anyone, a stalled client costs one idle cursor, and a
+ * slow one reads from the page cache when it is ready again.
+ */
+final class BatchFeeds {
+
+    private static final Logger log = LoggerFactory.getLogger(BatchFeeds.class);
+    /** Most lines read and sent in one go, so one follower cannot hog a feed thread. */
+    private static final int PAGE = 512;
+
+    private final LogStore logs;
+    private final Executor executor;
+    private final Map<Integer, Set<Feed>> feeds = new ConcurrentHashMap<>();
+
+    BatchFeeds(LogStore logs, Executor executor) {
+        this.logs = requireNonNull(logs, "logs");
+        this.executor = requireNonNull(executor, "executor");
+    }
+
+    Subscription followLog(Batch batch, long from, LogSink sink) {
+        return register(new LogFollower(batch, from, sink));
+    }
+
+    Subscription watch(Batch batch, StateSink sink) {
+        return register(new StateWatcher(batch, sink));
+    }
+
+    /** New lines of a batch's log are indexed. */
+    void linesAdded(int batchId) {
+        Set<Feed> set = feeds.get(batchId);
+        if (set != null) {
+            set.forEach(Feed::wake);
+        }
+    }
+
+    /** A batch changed (saved before this call). */
+    void changed(Batch batch) {
+        Set<Feed> set = feeds.get(batch.id());
+        if (set != null) {
+            set.forEach(f -> f.changed(batch));
+        }
+    }
+
+    int followers(int batchId) {
+        Set<Feed> set = feeds.get(batchId);
+        return set == null ? 0 : set.size();
+    }
+
+    private Subscription register(Feed feed) {
+        feeds.computeIfAbsent(feed.batchId(), k -> ConcurrentHashMap.newKeySet()).add(feed);
+        // A change between the snapshot the feed started from and its registration is caught here.
+        feed.wake();
+        return feed;
+    }
+
+    private void unregister(Feed feed) {
+        feeds.computeIfPresent(feed.batchId(), (k, set) -> {
+            set.remove(feed);
+            return set.isEmpty() ? null : set;
+        });
+    }
+
+    /**
+     * A feed runs on the shared executor, never on two threads at once: {@code wake} asks for a run,
+     * and runs asked for while one is going are folded into one more pass.
+     */
+    private abstract class Feed implements Subscription {
+        private final AtomicInteger wip = new AtomicInteger();
+        private final AtomicBoolean done = new AtomicBoolean();
+        protected volatile Batch latest;
+
+        Feed(Batch batch) {
+            this.latest = batch;
+        }
+
+        int batchId() {
+            return latest.id();
+        }
+
+        void changed(Batch batch) {
+            if (batch.history().size() >= latest.history().size()) {
+                latest = batch;
+            }
+            wake();
+        }
+
+        @Override
+        public void wake() {
+            if (wip.getAndIncrement() == 0) {
+                executor.execute(this::run);
+            }
+        }
+
+        private void run() {
+            int missed = 1;
+            do {
+                if (!done.get()) {
+                    try {
+                        drain();
+                    } catch (RuntimeException e) {
+                        log.debug("batch {}: feed failed", batchId(), e);
+                        if (!isDone()) {
+                            failed(e);
+                            finish();
+                        }
+                    }
+                }
+                missed = wip.addAndGet(-missed);
+            } while (missed != 0);
+        }
+
+        /** Sends what can be sent now; calls {@link #finish()} after the last message. */
+        abstract void drain();
+
+        /** Tells the sink the feed broke (a deleted batch's log vanishing mid-read ends as the batch did). */
+        abstract void failed(RuntimeException e);
+
+        void finish() {
+            if (done.compareAndSet(false, true)) {
+                unregister(this);
+            }
+        }
+
+        boolean isDone() {
+            return done.get();
+        }
+
+        @Override
+        public void cancel() {
+            finish();
+        }
+    }
+
+    private final class LogFollower extends Feed {
+        private final LogSink sink;
+        private long cursor;
+
+        LogFollower(Batch batch, long from, LogSink sink) {
+            super(batch);
+            this.sink = requireNonNull(sink, "sink");
+            this.cursor = from;
+        }
+
+        @Override
+        void drain() {
+            while (!isDone() && sink.isReady()) {
+                // The state first: a final state means the log was complete before it was saved.
+                Batch seen = latest;
+                LogPage page = logs.read(seen.id(), cursor, PAGE);
+                List<String> lines = page.lines();
+                if (lines.isEmpty()) {
+                    if (seen.state().isFinal() && cursor >= page.total()) {
+                        sink.end(seen.state());
+                        finish();
+                    }
+                    return;
+                }
+                sink.lines(cursor, lines);
+                cursor += lines.size();
+            }
+        }
+
+        @Override
+        void failed(RuntimeException e) {
+            Batch seen = latest;
+            if (seen.state().isFinal()) {
+                sink.end(seen.state());
+            } else {
+                sink.fail(e);
+            }
+        }
+    }
+
+    private final class StateWatcher extends Feed {
+        private final StateSink sink;
+        private int sent;
+
+        StateWatcher(Batch batch, StateSink sink) {
+            super(batch);
+            this.sink = requireNonNull(sink, "sink");
+            this.sent = batch.history().size() - 1;
+        }
+
+        @Override
+        void drain() {
+            Batch seen = latest;
+            List<StateChange> history = seen.history();
+            while (sent < history.size()) {
+                sink.change(history.get(sent++));
+            }
+            if (seen.state().isFinal()) {
+                sink.end();
+                finish();
+            }
+        }
+
+        @Override
+        void failed(RuntimeException e) {
+            sink.fail(e);
+        }
+    }
+}
