@@ -1,6 +1,5 @@
 package io.sparkgate.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkgate.server.api.SparkgateServer;
@@ -11,8 +10,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,7 +23,6 @@ import picocli.CommandLine.Option;
         description = "Starts a server, submits the Pi example over REST, follows its log to the end.")
 final class Demo implements Callable<Integer> {
 
-    private static final Set<String> FINAL = Set.of("success", "dead", "killed");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Mixin
@@ -63,24 +59,29 @@ final class Demo implements Callable<Integer> {
                 return 1;
             }
             int id = JSON.readTree(created.body()).get("id").asInt();
-            int next = 0;
+            // Follow the log as it is written (Server-Sent Events), until the end event.
+            say("GET " + base + "/batches/" + id + "/log/stream");
+            HttpResponse<java.util.stream.Stream<String>> stream = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/batches/" + id + "/log/stream")).GET().build(),
+                    HttpResponse.BodyHandlers.ofLines());
             String state = "";
             String result = "";
-            while (true) {
-                JsonNode page = get(http, base + "/batches/" + id + "/log?from=" + next + "&size=1000");
-                for (JsonNode line : page.get("log")) {
-                    System.out.println("  | " + line.asText());
-                    if (line.asText().startsWith("Pi is roughly")) {
-                        result = line.asText();
+            String event = "";
+            for (String line : (Iterable<String>) stream.body()::iterator) {
+                if (line.startsWith("event: ")) {
+                    event = line.substring(7);
+                } else if (line.startsWith("data: ")) {
+                    String data = line.substring(6);
+                    if (event.equals("end")) {
+                        state = JSON.readTree(data).get("state").asText();
+                    } else {
+                        System.out.println("  | " + data);
+                        if (data.startsWith("Pi is roughly")) {
+                            result = data;
+                        }
                     }
-                }
-                next += page.get("size").asInt();
-                if (FINAL.contains(state) && page.get("size").asInt() == 0) {
-                    break;
-                }
-                state = get(http, base + "/batches/" + id + "/state").get("state").asText();
-                if (!FINAL.contains(state)) {
-                    Thread.sleep(250);
+                } else if (line.isEmpty()) {
+                    event = "";
                 }
             }
             say("batch " + id + " ended: " + state);
@@ -89,12 +90,6 @@ final class Demo implements Callable<Integer> {
             }
             return "success".equals(state) ? 0 : 1;
         }
-    }
-
-    private static JsonNode get(HttpClient http, String url) throws Exception {
-        HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(res.body());
     }
 
     private static void say(String line) {
