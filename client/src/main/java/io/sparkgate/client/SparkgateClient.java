@@ -5,7 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import java.time.Duration;
 import io.sparkgate.api.v1.Batch;
 import io.sparkgate.api.v1.BatchServiceGrpc;
 import io.sparkgate.api.v1.BatchState;
@@ -41,48 +45,115 @@ import java.util.function.Supplier;
  */
 public final class SparkgateClient implements AutoCloseable {
 
+    /** Attempts of a read before UNAVAILABLE is given up on; the waits between them double from 200 ms. */
+    private static final int READ_ATTEMPTS = 4;
+
     private final ManagedChannel channel;
     private final BatchServiceGrpc.BatchServiceBlockingStub stub;
+    private final Duration deadline;
 
-    private SparkgateClient(ManagedChannel channel) {
+    private SparkgateClient(ManagedChannel channel, Metadata headers, Duration deadline) {
         this.channel = channel;
-        this.stub = BatchServiceGrpc.newBlockingStub(channel);
+        this.stub = BatchServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        this.deadline = deadline;
     }
 
-    /** A client of the server at {@code target} ({@code host:port}), over plaintext HTTP/2. */
+    /** A client of the server at {@code target} ({@code host:port}), over plaintext HTTP/2, no credentials. */
     public static SparkgateClient connect(String target) {
-        requireNonNull(target, "target");
-        return new SparkgateClient(ManagedChannelBuilder.forTarget(target).usePlaintext().build());
+        return builder(target).build();
+    }
+
+    /** A builder for a client of the server at {@code target} ({@code host:port}). */
+    public static Builder builder(String target) {
+        return new Builder(requireNonNull(target, "target"));
+    }
+
+    /** Options of a {@link SparkgateClient}: TLS, credentials, deadline. */
+    public static final class Builder {
+        private final String target;
+        private boolean tls;
+        private final Metadata headers = new Metadata();
+        private Duration deadline = Duration.ofSeconds(30);
+
+        private Builder(String target) {
+            this.target = target;
+        }
+
+        /** Use TLS (with the JVM's trust store) instead of plaintext. */
+        public Builder tls(boolean useTls) {
+            this.tls = useTls;
+            return this;
+        }
+
+        /** Send {@code Authorization: Bearer <token>} with every call. */
+        public Builder bearerToken(String token) {
+            headers.put(AUTHORIZATION, "Bearer " + requireNonNull(token, "token"));
+            return this;
+        }
+
+        /** Send HTTP basic credentials with every call. */
+        public Builder basicAuth(String user, String password) {
+            String pair = requireNonNull(user, "user") + ":" + requireNonNull(password, "password");
+            headers.put(AUTHORIZATION, "Basic " + java.util.Base64.getEncoder()
+                    .encodeToString(pair.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            return this;
+        }
+
+        /** Deadline of each unary call (default 30 s); streams have none. */
+        public Builder deadline(Duration value) {
+            this.deadline = requireNonNull(value, "deadline");
+            return this;
+        }
+
+        /** The client; close it when done. */
+        public SparkgateClient build() {
+            ManagedChannelBuilder<?> channel = ManagedChannelBuilder.forTarget(target);
+            if (tls) {
+                channel.useTransportSecurity();
+            } else {
+                channel.usePlaintext();
+            }
+            return new SparkgateClient(channel.build(), headers, deadline);
+        }
+    }
+
+    private static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    private BatchServiceGrpc.BatchServiceBlockingStub unary() {
+        return stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Records a batch and starts launching it; returns it as recorded. */
     public Batch submit(CreateBatchRequest request) {
-        return call(() -> stub.createBatch(request));
+        // Not retried: without an idempotency key a retry could run the application twice.
+        return call(() -> unary().createBatch(request));
     }
 
     /** One batch with its last log lines. */
     public Batch get(int id) {
-        return call(() -> stub.getBatch(GetBatchRequest.newBuilder().setId(id).build()));
+        return read(() -> unary().getBatch(GetBatchRequest.newBuilder().setId(id).build()));
     }
 
     /** A batch's state alone. */
     public BatchState state(int id) {
-        return call(() -> stub.getBatchState(GetBatchStateRequest.newBuilder().setId(id).build()).getState());
+        return read(() -> unary().getBatchState(GetBatchStateRequest.newBuilder().setId(id).build()).getState());
     }
 
     /** A page of batches in ascending id order. */
     public ListBatchesResponse list(int from, int size) {
-        return call(() -> stub.listBatches(ListBatchesRequest.newBuilder().setFrom(from).setSize(size).build()));
+        return read(() -> unary().listBatches(ListBatchesRequest.newBuilder().setFrom(from).setSize(size).build()));
     }
 
     /** A page of a batch's log; {@code size < 0} means all lines from {@code from}. */
     public GetBatchLogResponse log(int id, int from, int size) {
-        return call(() -> stub.getBatchLog(GetBatchLogRequest.newBuilder().setId(id).setFrom(from).setSize(size).build()));
+        return read(() -> unary().getBatchLog(GetBatchLogRequest.newBuilder().setId(id).setFrom(from).setSize(size).build()));
     }
 
     /** Kills the batch if it runs and removes it. */
     public void kill(int id) {
-        call(() -> stub.deleteBatch(DeleteBatchRequest.newBuilder().setId(id).build()));
+        call(() -> unary().deleteBatch(DeleteBatchRequest.newBuilder().setId(id).build()));
     }
 
     /** Follows a batch's log from line {@code from}: every line, live, until the batch ends. */
@@ -114,6 +185,27 @@ public final class SparkgateClient implements AutoCloseable {
                 return call(changes::next);
             }
         };
+    }
+
+    /** A read, retried with backoff while the server is UNAVAILABLE (restarting, overloaded). */
+    private static <T> T read(Supplier<T> call) {
+        long waitMillis = 200;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.get();
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt == READ_ATTEMPTS) {
+                    throw new SparkgateException(e);
+                }
+            }
+            try {
+                Thread.sleep(waitMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SparkgateException(Status.CANCELLED.asRuntimeException());
+            }
+            waitMillis *= 2;
+        }
     }
 
     private static <T> T call(Supplier<T> call) {

@@ -7,7 +7,8 @@ import io.grpc.StatusRuntimeException;
 public final class SparkgateException extends RuntimeException {
     private final Status status;
 
-    SparkgateException(StatusRuntimeException cause) {
+    /** A failed call with its status. */
+    public SparkgateException(StatusRuntimeException cause) {
         super(cause.getStatus().getCode() + ": " + cause.getStatus().getDescription(), cause);
         this.status = cause.getStatus();
     }

@@ -1,5 +1,6 @@
 package io.sparkgate.server;
 
+import io.sparkgate.client.cli.ClientCommands;
 import io.sparkgate.server.api.SparkgateServer;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SparkgateConfig;
@@ -14,12 +15,22 @@ import picocli.CommandLine.Option;
 
 /** The {@code sparkgate} command. */
 @Command(name = "sparkgate", mixinStandardHelpOptions = true,
-        description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.",
+        description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.%n"
+                + "Client commands talk to a server (--server HOST:PORT, default $SPARKGATE_SERVER or localhost:8998).",
         subcommands = {Main.ServerCommand.class, Demo.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The whole command: server commands here, client commands from the client library. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        ClientCommands.all().forEach(cl::addSubcommand);
+        // As spark-submit: everything after the application file is the application's.
+        cl.getSubcommands().get("submit").setStopAtPositional(true);
+        return cl;
     }
 
     @Override

@@ -1,0 +1,156 @@
+package io.sparkgate.client.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.grpc.Status;
+import io.sparkgate.api.v1.Batch;
+import io.sparkgate.api.v1.BatchState;
+import io.sparkgate.client.SparkgateException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** What every client subcommand shares: where the server is, how to talk to it, how to print. */
+abstract class ClientCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "${env:SPARKGATE_SERVER:-localhost:8998}",
+            description = "Server to talk to (default: $SPARKGATE_SERVER or localhost:8998).")
+    String server;
+
+    @Option(names = "--rest", description = "Speak Apache Livy's REST API instead of gRPC (works with any Livy server).")
+    boolean rest;
+
+    @Option(names = "--json", description = "Print JSON for scripts instead of text for people.")
+    boolean json;
+
+    @Override
+    public final Integer call() throws Exception {
+        try (BatchApi api = rest ? new RestBatchApi(server) : new GrpcBatchApi(server)) {
+            return run(api);
+        } catch (SparkgateException e) {
+            Status status = e.status();
+            if (status.getCode() == Status.Code.UNAVAILABLE) {
+                err().println("sparkgate: cannot reach the server at " + server
+                        + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")"));
+                return ExitCodes.UNREACHABLE;
+            }
+            err().println("sparkgate: " + (status.getDescription() != null ? status.getDescription() : status.getCode()));
+            return ExitCodes.REJECTED;
+        }
+    }
+
+    abstract int run(BatchApi api) throws Exception;
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /** A message as JSON with Livy's lowercase state names. */
+    static JsonNode toJson(MessageOrBuilder message) {
+        try {
+            JsonNode node = JSON.readTree(JsonFormat.printer().alwaysPrintFieldsWithNoPresence()
+                    .omittingInsignificantWhitespace().print(message));
+            return livyStates(node);
+        } catch (InvalidProtocolBufferException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+
+    private static JsonNode livyStates(JsonNode node) {
+        if (node instanceof ObjectNode obj) {
+            Iterator<Map.Entry<String, JsonNode>> fields = obj.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> f = fields.next();
+                if (f.getValue().isTextual() && f.getValue().asText().startsWith("BATCH_STATE_")) {
+                    obj.put(f.getKey(), f.getValue().asText().substring("BATCH_STATE_".length()).toLowerCase(Locale.ROOT));
+                } else {
+                    livyStates(f.getValue());
+                }
+            }
+        } else if (node.isArray()) {
+            node.forEach(ClientCommand::livyStates);
+        }
+        return node;
+    }
+
+    static String state(BatchState state) {
+        return state.name().substring("BATCH_STATE_".length()).toLowerCase(Locale.ROOT);
+    }
+
+    static int exitCode(BatchState finalState) {
+        return switch (finalState) {
+            case BATCH_STATE_SUCCESS -> ExitCodes.OK;
+            case BATCH_STATE_KILLED -> ExitCodes.KILLED;
+            default -> ExitCodes.DEAD;
+        };
+    }
+
+    static String age(Batch b) {
+        if (!b.hasCreatedTime()) {
+            return "-";
+        }
+        Duration d = Duration.between(Instant.ofEpochSecond(b.getCreatedTime().getSeconds()), Instant.now());
+        if (d.toDays() > 0) {
+            return d.toDays() + "d";
+        }
+        if (d.toHours() > 0) {
+            return d.toHours() + "h";
+        }
+        if (d.toMinutes() > 0) {
+            return d.toMinutes() + "m";
+        }
+        return Math.max(0, d.toSeconds()) + "s";
+    }
+
+    /**
+     * Follows a batch's log to its end, printing each line (as JSON lines with {@code --json}), with a
+     * live status line on stderr when it is a terminal. Returns the exit code of the final state.
+     */
+    int follow(BatchApi api, int id, int from) throws InterruptedException {
+        StatusLine status = StatusLine.start(err(), "batch " + id);
+        BatchState end;
+        try {
+            end = api.follow(id, from, line -> {
+                status.clear();
+                if (json) {
+                    out().println(object().put("line", line));
+                } else {
+                    out().println(line);
+                }
+                out().flush();
+            });
+        } finally {
+            status.stop();
+        }
+        if (json) {
+            out().println(object().put("id", id).put("state", state(end)));
+        } else {
+            err().println("batch " + id + " ended: " + state(end));
+        }
+        return exitCode(end);
+    }
+}

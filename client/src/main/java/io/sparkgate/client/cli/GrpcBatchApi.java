@@ -1,0 +1,58 @@
+package io.sparkgate.client.cli;
+
+import io.sparkgate.api.v1.Batch;
+import io.sparkgate.api.v1.BatchState;
+import io.sparkgate.api.v1.CreateBatchRequest;
+import io.sparkgate.api.v1.GetBatchLogResponse;
+import io.sparkgate.api.v1.ListBatchesResponse;
+import io.sparkgate.client.LogFollow;
+import io.sparkgate.client.SparkgateClient;
+import java.util.function.Consumer;
+
+/** The command line over Sparkgate's gRPC API: following is a stream, not polling. */
+final class GrpcBatchApi implements BatchApi {
+
+    private final SparkgateClient client;
+
+    GrpcBatchApi(String target) {
+        this.client = SparkgateClient.connect(target);
+    }
+
+    @Override
+    public Batch submit(CreateBatchRequest request) {
+        return client.submit(request);
+    }
+
+    @Override
+    public Batch get(int id) {
+        return client.get(id);
+    }
+
+    @Override
+    public ListBatchesResponse list(int from, int size) {
+        return client.list(from, size);
+    }
+
+    @Override
+    public GetBatchLogResponse log(int id, int from, int size) {
+        return client.log(id, from, size);
+    }
+
+    @Override
+    public void kill(int id) {
+        client.kill(id);
+    }
+
+    @Override
+    public BatchState follow(int id, int from, Consumer<String> lines) {
+        try (LogFollow follow = client.followLog(id, from)) {
+            follow.forEachRemaining(line -> lines.accept(line.getText()));
+            return follow.finalState().orElseGet(() -> client.state(id));
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
