@@ -94,28 +94,9 @@ final class SseRoutes {
         start(ctx, res);
         Subscription sub;
         try {
-            sub = manager.watch(id, new StateSink() {
-            @Override
-            public void change(StateChange change) {
-                Map<String, Object> data = new LinkedHashMap<>();
-                data.put("state", change.state().name().toLowerCase(Locale.ROOT));
-                data.put("time", change.time().toString());
-                data.put("reason", change.reason());
-                res.tryWrite(HttpData.ofUtf8("event: state\ndata: " + json(data) + "\n\n"));
-            }
-
-            @Override
-            public void end() {
-                res.close();
-            }
-
-            @Override
-            public void fail(Throwable cause) {
-                res.close(cause);
-            }
-        });
+            sub = manager.watch(id, new SseStateSink(res));
         } catch (RuntimeException e) {
-            res.close();
+            res.close(); // deleted a moment ago
             return res;
         }
         res.whenComplete().handle((ok, err) -> {
@@ -147,6 +128,34 @@ final class SseRoutes {
             return JSON.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** State changes as SSE events: {@code {"state","time","reason"}} each; the stream closes after a final one. */
+    private static final class SseStateSink implements StateSink {
+        private final HttpResponseWriter res;
+
+        SseStateSink(HttpResponseWriter res) {
+            this.res = res;
+        }
+
+        @Override
+        public void change(StateChange change) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("state", change.state().name().toLowerCase(Locale.ROOT));
+            data.put("time", change.time().toString());
+            data.put("reason", change.reason());
+            res.tryWrite(HttpData.ofUtf8("event: state\ndata: " + json(data) + "\n\n"));
+        }
+
+        @Override
+        public void end() {
+            res.close();
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            res.close(cause);
         }
     }
 
