@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.linecorp.armeria.client.grpc.GrpcClients;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -130,6 +131,21 @@ class GrpcApiTest {
         requests.onCompleted();
         assertThat(answer.get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
                 .extracting(s -> s.getName()).contains(BatchServiceGrpc.SERVICE_NAME);
+    }
+
+    @Test
+    void grpcWebCallersAndTheDocsConsoleShareThePort() {
+        BatchServiceBlockingStub web = GrpcClients.builder(server.baseUrl())
+                .serializationFormat(GrpcSerializationFormats.PROTO_WEB)
+                .build(BatchServiceBlockingStub.class);
+        assertThat(web.listBatches(ListBatchesRequest.getDefaultInstance()).getTotal()).isGreaterThanOrEqualTo(0);
+        assertThatThrownBy(() -> web.getBatch(GetBatchRequest.newBuilder().setId(31337).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+
+        java.net.http.HttpResponse<String> docs = server.get("/docs/specification.json");
+        assertThat(docs.statusCode()).isEqualTo(200);
+        assertThat(docs.body()).contains("sparkgate.v1.BatchService", "CreateBatch", "SparkPi");
     }
 
     private static BatchState awaitFinal(int id) {
