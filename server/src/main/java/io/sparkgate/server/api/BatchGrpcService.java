@@ -19,6 +19,7 @@ import io.sparkgate.api.v1.ListBatchesResponse;
 import io.sparkgate.server.batch.Batch;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchPage;
+import io.sparkgate.server.batch.Created;
 import io.sparkgate.server.logs.LogPage;
 import io.sparkgate.server.batch.BatchState;
 import io.sparkgate.server.batch.LogSink;
@@ -49,10 +50,14 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void createBatch(CreateBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
-        Batch batch = manager.create(BatchMessages.toDomain(request), "");
+        Created created = manager.create(BatchMessages.toDomain(request), "", request.getRequestId());
+        Batch batch = created.batch();
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
             ctx.addAdditionalResponseHeader(HttpHeaderNames.LOCATION, "/batches/" + batch.id());
+            if (created.replayed()) {
+                ctx.setAttr(LivyCreatedStatus.REPLAYED, true);
+            }
         }
         reply(responses, BatchMessages.toProto(batch, manager.logTail(batch.id())));
     }

@@ -7,6 +7,7 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.SimpleDecoratingHttpService;
+import io.netty.util.AttributeKey;
 
 /**
  * Livy answers {@code POST /batches} with 201 Created (and a Location header, set by the service);
@@ -14,6 +15,9 @@ import com.linecorp.armeria.server.SimpleDecoratingHttpService;
  * and gRPC callers are untouched.
  */
 final class LivyCreatedStatus extends SimpleDecoratingHttpService {
+
+    /** Set by the service when a create returned an existing batch (same request id): 200, not 201. */
+    static final AttributeKey<Boolean> REPLAYED = AttributeKey.valueOf(LivyCreatedStatus.class, "REPLAYED");
 
     LivyCreatedStatus(HttpService delegate) {
         super(delegate);
@@ -25,6 +29,7 @@ final class LivyCreatedStatus extends SimpleDecoratingHttpService {
         if (req.method() != HttpMethod.POST || !"/batches".equals(ctx.path())) {
             return res;
         }
-        return res.mapHeaders(h -> h.status() == HttpStatus.OK ? h.toBuilder().status(HttpStatus.CREATED).build() : h);
+        return res.mapHeaders(h -> h.status() == HttpStatus.OK && !Boolean.TRUE.equals(ctx.attr(REPLAYED))
+                                   ? h.toBuilder().status(HttpStatus.CREATED).build() : h);
     }
 }

@@ -19,6 +19,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.sparkgate.server.batch.AdmissionLimitException;
+import io.sparkgate.server.batch.BatchConflictException;
 import io.sparkgate.server.batch.BatchNotFoundException;
 import io.sparkgate.server.batch.InvalidBatchRequestException;
 import java.util.Map;
@@ -45,6 +46,9 @@ final class LivyErrors {
             }
             if (cause instanceof InvalidBatchRequestException e) {
                 return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+            }
+            if (cause instanceof BatchConflictException e) {
+                return Status.ALREADY_EXISTS.withDescription(e.getMessage());
             }
             if (cause instanceof AdmissionLimitException e) {
                 metadata.put(RETRY_AFTER, Long.toString(Math.max(1, e.retryAfter().toSeconds())));

@@ -17,18 +17,21 @@ import io.sparkgate.api.v1.CreateBatchRequest;
 import io.sparkgate.api.v1.GetBatchLogRequest;
 import io.sparkgate.api.v1.GetBatchRequest;
 import io.sparkgate.api.v1.ListBatchesRequest;
+import io.sparkgate.server.batch.BatchJanitor;
 import io.sparkgate.server.batch.BatchManager;
+import io.sparkgate.server.batch.BatchRecovery;
 import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
 import io.sparkgate.server.store.BatchStore;
-import io.sparkgate.server.store.InMemoryBatchStore;
+import io.sparkgate.server.store.JdbcBatchStore;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,8 @@ public final class SparkgateServer implements AutoCloseable {
 
     /** How often running applications' output is indexed: the floor of log-follow latency. */
     private static final Duration TAIL_INTERVAL = Duration.ofMillis(10);
+    /** How often deadlines and retention are checked: the precision of both. */
+    private static final Duration JANITOR_INTERVAL = Duration.ofSeconds(1);
 
     private final Server server;
     private final BatchManager manager;
@@ -70,10 +75,14 @@ public final class SparkgateServer implements AutoCloseable {
         });
         LogStore logs = new LogStore(config.dataDir().resolve("batches"));
         LogTailer tailer = new LogTailer(logs, TAIL_INTERVAL);
-        BatchStore store = new InMemoryBatchStore();
+        BatchStore store = openStore(config);
         SparkSubmitLauncher launcher = new SparkSubmitLauncher(config, scheduler);
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.launchThreads(),
                 config.launchQueueSize(), Clock.systemUTC());
+        // Before serving: no client may see a batch that nobody tracks.
+        new BatchRecovery(manager, store, logs).recover();
+        BatchJanitor janitor = new BatchJanitor(manager, store, config.durability(), Clock.systemUTC());
+        scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         ServerBuilder sb = Server.builder()
                 .http(new InetSocketAddress(config.host(), config.port()));
         configureServices(sb, manager);
@@ -83,6 +92,13 @@ public final class SparkgateServer implements AutoCloseable {
                  + "Spark home {}, master {}", config.host(), server.activeLocalPort(), config.sparkHome(),
                  config.sparkMaster());
         return new SparkgateServer(server, manager, tailer, logs, store, scheduler);
+    }
+
+    /** The configured database, or the embedded H2 file database in the data directory. */
+    private static BatchStore openStore(SparkgateConfig config) {
+        String url = config.durability().storeUrl();
+        return JdbcBatchStore.open(url.isEmpty() ? JdbcBatchStore.embeddedUrl(config.dataDir()) : url,
+                config.durability().storeUser(), config.durability().storePassword());
     }
 
     /** The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection. */
@@ -132,8 +148,8 @@ public final class SparkgateServer implements AutoCloseable {
         server.stop().join();
         manager.close();
         tailer.close();
+        scheduler.shutdownNow();
         logs.close();
         store.close();
-        scheduler.shutdownNow();
     }
 }

@@ -7,15 +7,18 @@ import io.sparkgate.server.launch.LaunchException;
 import io.sparkgate.server.launch.LaunchListener;
 import io.sparkgate.server.launch.LaunchedApp;
 import io.sparkgate.server.launch.Launcher;
+import io.sparkgate.server.launch.RecordedLaunch;
 import io.sparkgate.server.logs.LogPage;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
+import io.sparkgate.server.store.RequestIdTakenException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,6 +46,9 @@ public final class BatchManager implements AutoCloseable {
     /** Lines of log a Batch carries, as Livy's batch object does. */
     public static final int BATCH_LOG_TAIL = 10;
     public static final int DEFAULT_PAGE_SIZE = 100;
+
+    /** Longest client request id (CreateBatchRequest.request_id). */
+    private static final int MAX_REQUEST_ID_LENGTH = 255;
 
     /** Set by the server for every batch; a request may not move a batch elsewhere. */
     private static final Set<String> SERVER_OWNED_CONF = Set.of("spark.master", "spark.submit.deployMode");
@@ -97,21 +103,49 @@ public final class BatchManager implements AutoCloseable {
      * @throws AdmissionLimitException when too many batches wait to launch; nothing is recorded
      */
     public Batch create(BatchRequest request, String owner) {
+        return create(request, owner, "").batch();
+    }
+
+    /**
+     * Like {@link #create(BatchRequest, String)}, idempotent by the client's {@code requestId}: when a
+     * batch was already created with it from the same request by the same owner, that batch is returned
+     * (and nothing launched); concurrent duplicates record and launch exactly one batch.
+     *
+     * @param requestId the client's idempotency key; empty for none
+     * @throws BatchConflictException when {@code requestId} was used for a different request
+     */
+    public Created create(BatchRequest request, String owner, String requestId) {
         validate(request);
+        if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
+            throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
+                    + " characters, got " + requestId.length());
+        }
+        if (!requestId.isEmpty()) {
+            Optional<Batch> existing = store.findByRequestId(requestId);
+            if (existing.isPresent()) {
+                return replay(existing.get(), request, owner, requestId);
+            }
+        }
         if (!admission.tryAcquire()) {
             throw new AdmissionLimitException("too many batches are waiting to launch; retry later",
                     Duration.ofSeconds(5));
         }
         Batch batch;
         try {
-            int id = store.nextId();
             boolean slotFree = launching.get() < launchThreads;
             StateChange first = slotFree
                     ? new StateChange(BatchState.STARTING, clock.instant(), "submitted")
                     : new StateChange(BatchState.NOT_STARTED, clock.instant(), "submitted; waiting for a launch slot");
-            batch = new Batch(id, request, owner, "", "", "", List.of(first), clock.instant());
-            store.save(batch);
+            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), clock.instant());
+            int id = store.insert(draft, requestId);
+            batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
             runtimes.put(id, new Runtime());
+        } catch (RequestIdTakenException e) {
+            // A concurrent create with the same request id won the database's unique constraint.
+            admission.release();
+            return replay(store.findByRequestId(requestId).orElseThrow(() ->
+                    new BatchConflictException("request id '" + requestId + "' was used by a batch just deleted")),
+                    request, owner, requestId);
         } catch (RuntimeException e) {
             admission.release();
             throw e;
@@ -119,7 +153,15 @@ public final class BatchManager implements AutoCloseable {
         int id = batch.id();
         launchPool.execute(() -> launch(id));
         notifyListeners(batch);
-        return batch;
+        return new Created(batch, false);
+    }
+
+    private static Created replay(Batch existing, BatchRequest request, String owner, String requestId) {
+        if (!existing.request().equals(request) || !existing.owner().equals(owner)) {
+            throw new BatchConflictException("request id '" + requestId + "' was already used for batch "
+                    + existing.id() + " with a different request");
+        }
+        return new Created(existing, true);
     }
 
     public Batch get(int id) {
@@ -216,6 +258,9 @@ public final class BatchManager implements AutoCloseable {
                 return;
             }
             Batch batch = get(id);
+            if (batch.state().isFinal()) {
+                return; // ended while queued (its deadline passed)
+            }
             if (batch.state() == BatchState.NOT_STARTED) {
                 transition(id, BatchState.STARTING, "launch slot free");
             }
@@ -230,10 +275,9 @@ public final class BatchManager implements AutoCloseable {
             boolean killNow;
             synchronized (rt) {
                 rt.app = app;
-                killNow = rt.deleted;
+                killNow = rt.deleted || store.get(id).map(b -> b.state().isFinal()).orElse(true);
             }
-            LaunchedApp started = app;
-            tailer.follow(id, app::hasEnded, () -> ended(id, started.exit()));
+            follow(id, rt, app);
             if (killNow) {
                 app.kill();
             }
@@ -245,6 +289,70 @@ public final class BatchManager implements AutoCloseable {
         } finally {
             launching.decrementAndGet();
             admission.release();
+        }
+    }
+
+    /**
+     * Indexes the application's output until it ends, then ends the batch. On the way, saves how to
+     * find the application's process again after a restart, as soon as the launcher knows it.
+     */
+    private void follow(int id, Runtime rt, LaunchedApp app) {
+        tailer.follow(id, () -> {
+            if (!rt.launchSaved) {
+                app.launchInfo().ifPresent(info -> {
+                    store.saveLaunch(id, info);
+                    rt.launchSaved = true;
+                });
+            }
+            return app.hasEnded();
+        }, () -> ended(id, app.exit()));
+    }
+
+    /**
+     * Recovery: finds the application of a batch that an earlier server process launched, and follows
+     * it as if launched now. An application that ended meanwhile ends the batch at once, after the rest
+     * of its output is indexed.
+     *
+     * @return false when the launcher cannot find the application (the batch is left as it is)
+     */
+    boolean reattach(RecordedLaunch recorded) {
+        int id = recorded.batchId();
+        Runtime rt = new Runtime();
+        runtimes.put(id, rt);
+        Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(id));
+        if (found.isEmpty()) {
+            runtimes.remove(id);
+            return false;
+        }
+        LaunchedApp app = found.get();
+        rt.app = app;
+        rt.launchSaved = recorded.process().isPresent();
+        if (app.hasEnded()) {
+            logs.advance(id, true);
+            ended(id, app.exit());
+        } else {
+            follow(id, rt, app);
+        }
+        return true;
+    }
+
+    /** Recovery: queues the launch of a recorded batch that was never launched; false when the queue is full. */
+    boolean relaunch(int id) {
+        if (!admission.tryAcquire()) {
+            return false;
+        }
+        runtimes.put(id, new Runtime());
+        launchPool.execute(() -> launch(id));
+        return true;
+    }
+
+    /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
+    void end(int id, String reason) {
+        transition(id, BatchState.DEAD, reason);
+        Runtime rt = runtimes.get(id);
+        LaunchedApp app = rt == null ? null : rt.app;
+        if (app != null) {
+            app.kill();
         }
     }
 
@@ -270,6 +378,9 @@ public final class BatchManager implements AutoCloseable {
     private void ended(int id, AppExit exit) {
         Runtime rt = runtimes.get(id);
         boolean deleted = rt == null || rt.deleted;
+        if (!deleted) {
+            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
+        }
         transition(id, exit.succeeded() ? BatchState.SUCCESS : BatchState.DEAD, exit.reason());
         if (deleted) {
             runtimes.remove(id);
@@ -331,17 +442,14 @@ public final class BatchManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops launching. Running applications are left running: their batches are recorded durably and
+     * the next server start re-attaches them (and launches the batches still queued).
+     */
     @Override
     public void close() {
         launchPool.shutdownNow();
         feedPool.shutdownNow();
-        // Batches do not outlive the server that tracks them (yet): stop their applications.
-        runtimes.values().forEach(rt -> {
-            LaunchedApp app = rt.app;
-            if (app != null) {
-                app.kill();
-            }
-        });
         try {
             launchPool.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -353,6 +461,7 @@ public final class BatchManager implements AutoCloseable {
     private static final class Runtime {
         volatile LaunchedApp app;
         volatile boolean deleted;
+        volatile boolean launchSaved;
     }
 
     /** Events from one batch's application. */

@@ -33,6 +33,13 @@ public final class ConfigLoader {
     public static final String LAUNCH_THREADS = "sparkgate.launch.threads";
     public static final String LAUNCH_QUEUE_SIZE = "sparkgate.launch.queue-size";
     public static final String KILL_GRACE_PERIOD = "sparkgate.kill.grace-period";
+    public static final String STORE_URL = "sparkgate.store.url";
+    public static final String STORE_USER = "sparkgate.store.user";
+    public static final String STORE_PASSWORD = "sparkgate.store.password";
+    public static final String RETENTION = "sparkgate.retention";
+    public static final String TIMEOUT_NOT_STARTED = "sparkgate.timeout.not-started";
+    public static final String TIMEOUT_STARTING = "sparkgate.timeout.starting";
+    public static final String TIMEOUT_RUNNING = "sparkgate.timeout.running";
     /** Prefix of Spark properties applied to every batch, e.g. {@code sparkgate.spark-conf.spark.ui.enabled}. */
     public static final String SPARK_CONF_PREFIX = "sparkgate.spark-conf.";
 
@@ -40,7 +47,8 @@ public final class ConfigLoader {
     public static final String EMBEDDED_SPARK_HOME_PROPERTY = "sparkgate.embedded.spark-home";
 
     private static final Set<String> KEYS = Set.of(HOST, PORT, DATA_DIR, SPARK_HOME, SPARK_MASTER,
-            LAUNCH_THREADS, LAUNCH_QUEUE_SIZE, KILL_GRACE_PERIOD);
+            LAUNCH_THREADS, LAUNCH_QUEUE_SIZE, KILL_GRACE_PERIOD, STORE_URL, STORE_USER, STORE_PASSWORD,
+            RETENTION, TIMEOUT_NOT_STARTED, TIMEOUT_STARTING, TIMEOUT_RUNNING);
 
     /** Livy keys a Livy user's file may bring; they mean the same as their Sparkgate key. */
     private static final Map<String, String> LIVY_ALIASES = Map.of(
@@ -131,10 +139,28 @@ public final class ConfigLoader {
                     parseInt(LAUNCH_THREADS, values.getOrDefault(LAUNCH_THREADS, "2")),
                     parseInt(LAUNCH_QUEUE_SIZE, values.getOrDefault(LAUNCH_QUEUE_SIZE, "100")),
                     parseDuration(KILL_GRACE_PERIOD, values.getOrDefault(KILL_GRACE_PERIOD, "10s")),
-                    sparkConf);
+                    sparkConf,
+                    durability(values));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    private static DurabilityConfig durability(Map<String, String> values) {
+        DurabilityConfig d = DurabilityConfig.defaults();
+        return new DurabilityConfig(
+                values.getOrDefault(STORE_URL, d.storeUrl()),
+                values.getOrDefault(STORE_USER, d.storeUser()),
+                values.getOrDefault(STORE_PASSWORD, d.storePassword()),
+                durationOr(values, RETENTION, d.retention()),
+                durationOr(values, TIMEOUT_NOT_STARTED, d.notStartedTimeout()),
+                durationOr(values, TIMEOUT_STARTING, d.startingTimeout()),
+                durationOr(values, TIMEOUT_RUNNING, d.runningTimeout()));
+    }
+
+    private static Duration durationOr(Map<String, String> values, String key, Duration fallback) {
+        String value = values.get(key);
+        return value == null ? fallback : parseDuration(key, value);
     }
 
     static int parseInt(String key, String value) {

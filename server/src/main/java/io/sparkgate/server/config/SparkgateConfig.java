@@ -18,6 +18,7 @@ import java.util.Map;
  * @param launchQueueSize batches that may wait for a launch thread before creates are refused (429)
  * @param killGracePeriod time between SIGTERM and SIGKILL when a batch is killed
  * @param sparkConf {@code spark.*} properties applied to every batch before the request's own
+ * @param durability the batch database, retention and the deadline of each non-final state
  */
 public record SparkgateConfig(
         String host,
@@ -28,9 +29,11 @@ public record SparkgateConfig(
         int launchThreads,
         int launchQueueSize,
         Duration killGracePeriod,
-        Map<String, String> sparkConf) {
+        Map<String, String> sparkConf,
+        DurabilityConfig durability) {
 
     public SparkgateConfig {
+        requireNonNull(durability, "durability");
         requireNonNull(host, "host");
         requireNonNull(dataDir, "dataDir");
         requireNonNull(sparkHome, "sparkHome");
@@ -48,9 +51,17 @@ public record SparkgateConfig(
         }
     }
 
+    /** A config with the default {@link DurabilityConfig}. */
+    public SparkgateConfig(String host, int port, Path dataDir, Path sparkHome, String sparkMaster,
+                           int launchThreads, int launchQueueSize, Duration killGracePeriod,
+                           Map<String, String> sparkConf) {
+        this(host, port, dataDir, sparkHome, sparkMaster, launchThreads, launchQueueSize, killGracePeriod,
+                sparkConf, DurabilityConfig.defaults());
+    }
+
     /** A copy with another port; tests and the demo bind to a free port. */
     public SparkgateConfig withPort(int newPort) {
         return new SparkgateConfig(host, newPort, dataDir, sparkHome, sparkMaster, launchThreads,
-                launchQueueSize, killGracePeriod, sparkConf);
+                launchQueueSize, killGracePeriod, sparkConf, durability);
     }
 }

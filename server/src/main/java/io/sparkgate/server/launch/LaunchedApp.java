@@ -1,5 +1,7 @@
 package io.sparkgate.server.launch;
 
+import java.util.Optional;
+
 /** A started application. */
 public interface LaunchedApp {
 
@@ -17,4 +19,12 @@ public interface LaunchedApp {
 
     /** How the application ended; only meaningful once {@link #hasEnded()}. */
     AppExit exit();
+
+    /**
+     * The local process to find again after a server restart, once known; saved with the batch. Empty
+     * for applications that are found another way (YARN: by tag and application id).
+     */
+    default Optional<LaunchInfo> launchInfo() {
+        return Optional.empty();
+    }
 }

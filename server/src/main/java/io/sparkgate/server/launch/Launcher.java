@@ -2,6 +2,7 @@ package io.sparkgate.server.launch;
 
 import io.sparkgate.server.batch.BatchRequest;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** Starts Spark applications. Implementations must not block longer than it takes to spawn a process. */
 public interface Launcher {
@@ -18,4 +19,17 @@ public interface Launcher {
      * @throws LaunchException when the application cannot be started at all
      */
     LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile, LaunchListener listener);
+
+    /**
+     * Finds an application that an earlier server process launched and that was not known to have
+     * ended, when this server starts. The returned handle is followed like a new one: its end (possibly
+     * already past, {@link LaunchedApp#hasEnded()} true at once) gives the batch's final state, and
+     * {@link LaunchedApp#kill()} stops it. Called before the server serves requests.
+     *
+     * @return the application, or empty when it is gone without a trace of how it ended (the batch
+     *         then ends {@code dead}: "server restarted: driver process lost")
+     */
+    default Optional<LaunchedApp> reattach(RecordedLaunch recorded, LaunchListener listener) {
+        return Optional.empty();
+    }
 }

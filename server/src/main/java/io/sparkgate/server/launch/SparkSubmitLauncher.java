@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,6 +92,122 @@ public final class SparkSubmitLauncher implements Launcher {
         return child;
     }
 
+    /**
+     * Finds the {@code spark-submit} of an earlier server process: ended if its {@code exit-code} is
+     * there; still running if the recorded pid is alive and started when it was recorded (or, when
+     * nothing was recorded, the pid in the batch directory started right before it wrote that file).
+     */
+    @Override
+    public Optional<LaunchedApp> reattach(RecordedLaunch recorded, LaunchListener listener) {
+        Path workDir = recorded.workDir();
+        Path exitCodeFile = workDir.resolve("exit-code");
+        if (Files.exists(exitCodeFile)) {
+            return Optional.of(new Adopted(recorded.batchId(), exitCodeFile, Optional.empty()));
+        }
+        Optional<ProcessHandle> process = recorded.process().isPresent()
+                ? recorded.process().flatMap(SparkSubmitLauncher::sameProcess)
+                : writerOfPidFile(workDir.resolve("pid"));
+        if (process.isEmpty()) {
+            // It may have ended between the two looks.
+            return Files.exists(exitCodeFile)
+                    ? Optional.of(new Adopted(recorded.batchId(), exitCodeFile, Optional.empty()))
+                    : Optional.empty();
+        }
+        listener.onRunning("spark-submit re-attached after a server restart");
+        return Optional.of(new Adopted(recorded.batchId(), exitCodeFile, process));
+    }
+
+    /** The process {@code info} names, if it still runs: same pid and same start time. */
+    private static Optional<ProcessHandle> sameProcess(LaunchInfo info) {
+        return ProcessHandle.of(info.pid())
+                .filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().startInstant().map(info.processStart()::equals).orElse(false));
+    }
+
+    /**
+     * The process whose pid our script wrote, if it runs and started just before the file was written
+     * (a later process with a reused pid started after it). The start time the OS reports is derived
+     * from the boot time in whole seconds, hence the slack.
+     */
+    private static Optional<ProcessHandle> writerOfPidFile(Path pidFile) {
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            Instant written = Files.getLastModifiedTime(pidFile).toInstant();
+            return ProcessHandle.of(pid)
+                    .filter(ProcessHandle::isAlive)
+                    .filter(p -> p.info().startInstant()
+                            .map(start -> !start.isAfter(written.plusSeconds(1))
+                                          && !start.isBefore(written.minusSeconds(30)))
+                            .orElse(false));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** SIGTERM to a {@code spark-submit} process tree now, SIGKILL to what is left after the grace period. */
+    private void killTree(int batchId, ProcessHandle p) {
+        p.descendants().forEach(ProcessHandle::destroy);
+        p.destroy();
+        long graceMillis = config.killGracePeriod().toMillis();
+        scheduler.schedule(() -> {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            if (p.isAlive()) {
+                log.info("batch {}: spark-submit still alive {} ms after SIGTERM, killing it", batchId, graceMillis);
+                p.destroyForcibly();
+            }
+        }, graceMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private static OptionalInt readExitCode(Path exitCodeFile) {
+        try {
+            return OptionalInt.of(Integer.parseInt(Files.readString(exitCodeFile).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    /**
+     * A {@code spark-submit} started by an earlier server process, followed through its pid and its
+     * {@code exit-code} file (it is not our child: its exit status reaches us only through the file).
+     */
+    private final class Adopted implements LaunchedApp {
+        private final int batchId;
+        private final Path exitCodeFile;
+        private final Optional<ProcessHandle> process;
+
+        Adopted(int batchId, Path exitCodeFile, Optional<ProcessHandle> process) {
+            this.batchId = batchId;
+            this.exitCodeFile = exitCodeFile;
+            this.process = process;
+        }
+
+        @Override
+        public boolean hasEnded() {
+            // Our script writes exit-code before it exits: once it is gone, the file is there or never will be.
+            return Files.exists(exitCodeFile) || process.map(p -> !p.isAlive()).orElse(true);
+        }
+
+        @Override
+        public AppExit exit() {
+            OptionalInt code = readExitCode(exitCodeFile);
+            if (code.isPresent()) {
+                int c = code.getAsInt();
+                return new AppExit(c == 0, code, "spark-submit exited with code " + c);
+            }
+            return new AppExit(false, OptionalInt.empty(), "spark-submit ended without an exit code after a server restart");
+        }
+
+        @Override
+        public void kill() {
+            process.filter(ProcessHandle::isAlive).ifPresent(p -> killTree(batchId, p));
+        }
+
+        @Override
+        public Optional<LaunchInfo> launchInfo() {
+            return process.flatMap(p -> p.info().startInstant().map(start -> new LaunchInfo(p.pid(), start)));
+        }
+    }
+
     /** One spark-submit process. */
     private final class Child implements LaunchedApp, SparkAppHandle.Listener {
         private final int batchId;
@@ -166,17 +283,15 @@ public final class SparkSubmitLauncher implements Launcher {
                 }
                 return;
             }
-            ProcessHandle p = wrapper.get();
-            p.descendants().forEach(ProcessHandle::destroy);
-            p.destroy();
-            long graceMillis = config.killGracePeriod().toMillis();
-            scheduler.schedule(() -> {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                if (p.isAlive()) {
-                    log.info("batch {}: spark-submit still alive {} ms after SIGTERM, killing it", batchId, graceMillis);
-                    p.destroyForcibly();
-                }
-            }, graceMillis, TimeUnit.MILLISECONDS);
+            killTree(batchId, wrapper.get());
+        }
+
+        @Override
+        public Optional<LaunchInfo> launchInfo() {
+            return readPid().stream().boxed()
+                    .map(ProcessHandle::of).flatMap(Optional::stream)
+                    .flatMap(p -> p.info().startInstant().map(start -> new LaunchInfo(p.pid(), start)).stream())
+                    .findFirst();
         }
 
         private OptionalLong readPid() {

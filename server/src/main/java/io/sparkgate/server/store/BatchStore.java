@@ -1,24 +1,53 @@
 package io.sparkgate.server.store;
 
 import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.launch.LaunchInfo;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
-/** Where batches are kept. Every write is complete when the method returns. */
+/** Where batches are kept. Every write is complete (committed) when the method returns. */
 public interface BatchStore extends AutoCloseable {
 
-    /** A new batch id, never handed out before. */
-    int nextId();
+    /**
+     * Records a new batch under a new id: unique, greater than every id handed out before, chosen by
+     * the store ({@code batch.id()} is ignored).
+     *
+     * @param requestId the client's idempotency key, or empty
+     * @return the new batch's id
+     * @throws RequestIdTakenException when another batch has {@code requestId}; nothing is recorded
+     */
+    int insert(Batch batch, String requestId);
 
-    /** Records a new batch or replaces the stored state of an existing one. */
+    /** Replaces the stored state of an existing batch (state, history, app id and links); no-op if it is gone. */
     void save(Batch batch);
 
     Optional<Batch> get(int id);
+
+    /** The batch created with the given idempotency key. */
+    Optional<Batch> findByRequestId(String requestId);
 
     /** Up to {@code size} batches in ascending id order, skipping the first {@code from}. */
     List<Batch> list(int from, int size);
 
     int count();
+
+    /** Batches not in a final state, in ascending id order. */
+    List<Batch> listUnfinished();
+
+    /** Ids of the batches that reached a final state before {@code time}. */
+    List<Integer> finishedBefore(Instant time);
+
+    /** Records the local process of a batch's application, to find it again after a restart. */
+    void saveLaunch(int id, LaunchInfo launch);
+
+    Optional<LaunchInfo> launch(int id);
+
+    /** Records the exit code of a batch's application. */
+    void saveExitCode(int id, int exitCode);
+
+    OptionalInt exitCode(int id);
 
     /** Forgets a batch; true when it existed. */
     boolean delete(int id);

@@ -1,0 +1,91 @@
+package io.sparkgate.server.batch;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.launch.RecordedLaunch;
+import io.sparkgate.server.logs.LogStore;
+import io.sparkgate.server.store.BatchStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles every batch that a previous server process left unfinished, once at start and before
+ * the server serves requests, so that no client ever sees a batch in a state nobody tracks (and none
+ * is shown as Livy's {@code recovering}):
+ * <ul>
+ *   <li>queued ({@code not_started}), or {@code starting} with no trace of a launch (no process
+ *       recorded, no app id, no output): launched now;</li>
+ *   <li>otherwise the launcher looks for its application ({@link io.sparkgate.server.launch.Launcher#reattach}):
+ *       ended meanwhile → its final state from the exit code; still running → followed again;</li>
+ *   <li>not found → {@code dead}: "server restarted: driver process lost".</li>
+ * </ul>
+ */
+public final class BatchRecovery {
+
+    private static final Logger log = LoggerFactory.getLogger(BatchRecovery.class);
+    public static final String LOST = "server restarted: driver process lost";
+
+    private final BatchManager manager;
+    private final BatchStore store;
+    private final LogStore logs;
+
+    public BatchRecovery(BatchManager manager, BatchStore store, LogStore logs) {
+        this.manager = requireNonNull(manager, "manager");
+        this.store = requireNonNull(store, "store");
+        this.logs = requireNonNull(logs, "logs");
+    }
+
+    /** Reconciles all unfinished batches; returns how many there were. */
+    public int recover() {
+        int n = 0;
+        for (Batch batch : store.listUnfinished()) {
+            n++;
+            try {
+                recover(batch);
+            } catch (RuntimeException e) {
+                log.error("batch {}: cannot recover it", batch.id(), e);
+                manager.end(batch.id(), "server restarted: recovery failed: " + e.getMessage());
+            }
+        }
+        if (n > 0) {
+            log.info("recovered {} unfinished batches", n);
+        }
+        return n;
+    }
+
+    private void recover(Batch batch) {
+        int id = batch.id();
+        Optional<LaunchInfo> process = store.launch(id);
+        boolean neverLaunched = batch.state() == BatchState.NOT_STARTED
+                || (batch.state() == BatchState.STARTING && process.isEmpty() && batch.appId().isEmpty()
+                    && isEmpty(logs.outputFile(id)) && !Files.exists(logs.batchDir(id).resolve("pid")));
+        if (neverLaunched) {
+            if (!manager.relaunch(id)) {
+                manager.end(id, "server restarted: the launch queue is full");
+            } else {
+                log.info("batch {}: launching it again: it was recorded but never launched", id);
+            }
+            return;
+        }
+        RecordedLaunch recorded = new RecordedLaunch(id, logs.batchDir(id), logs.outputFile(id), batch.appId(), process);
+        if (manager.reattach(recorded)) {
+            log.info("batch {}: re-attached after a server restart", id);
+        } else {
+            logs.advance(id, true);
+            manager.end(id, LOST);
+        }
+    }
+
+    private static boolean isEmpty(Path file) {
+        try {
+            return !Files.exists(file) || Files.size(file) == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

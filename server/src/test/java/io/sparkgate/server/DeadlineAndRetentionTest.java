@@ -1,0 +1,88 @@
+package io.sparkgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgate.server.config.ConfigLoader;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every state has a way out, and finished batches go away after the retention period. */
+class DeadlineAndRetentionTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String EXAMPLES = TestServer.EXAMPLES_JAR.toString();
+
+    @TempDir
+    static Path dataDir;
+
+    private static TestServer server;
+
+    @BeforeAll
+    static void startServer() {
+        server = TestServer.start(dataDir, Map.of(
+                ConfigLoader.TIMEOUT_RUNNING, "4s",
+                ConfigLoader.RETENTION, "6s"));
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.close();
+    }
+
+    @Test
+    void aBatchRunningPastItsDeadlineIsKilledAndEndsDeadWithTheReason() throws Exception {
+        int id = create("400", "250");
+        Path batchDir = dataDir.resolve("batches").resolve(Integer.toString(id));
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(batchDir.resolve("pid")));
+        long pid = Long.parseLong(Files.readString(batchDir.resolve("pid")).trim());
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> !state(id).path("state").asText().equals("running")
+                                                          && !state(id).path("state").asText().equals("starting"));
+
+        JsonNode batch = getJson("/batches/" + id);
+        assertThat(batch.get("state").asText()).isEqualTo("dead");
+        JsonNode history = batch.get("stateHistory");
+        assertThat(history.get(history.size() - 1).get("reason").asText())
+                .isEqualTo("running for more than 4s (sparkgate.timeout.running)");
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void aFinishedBatchIsRemovedWithItsLogAfterTheRetentionPeriod() throws Exception {
+        int id = create("2", "0");
+        Path batchDir = dataDir.resolve("batches").resolve(Integer.toString(id));
+        await().atMost(Duration.ofMinutes(1)).until(() -> server.get("/batches/" + id).statusCode() == 404
+                                                          || getJson("/batches/" + id).get("state").asText().equals("success"));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.get("/batches/" + id).statusCode() == 404);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(batchDir));
+    }
+
+    private static int create(String lines, String delayMillis) throws Exception {
+        HttpResponse<String> created = server.call("POST", "/batches", """
+                {"file": "%s", "className": "io.sparkgate.examples.NumberedLines", "args": ["%s", "%s"]}
+                """.formatted(EXAMPLES, lines, delayMillis));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return JSON.readTree(created.body()).get("id").asInt();
+    }
+
+    private static JsonNode state(int id) throws Exception {
+        return getJson("/batches/" + id + "/state");
+    }
+
+    private static JsonNode getJson(String path) throws Exception {
+        HttpResponse<String> response = server.get(path);
+        assertThat(response.statusCode()).as(path + " " + response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+}

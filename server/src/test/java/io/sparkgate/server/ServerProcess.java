@@ -1,0 +1,119 @@
+package io.sparkgate.server;
+
+import static org.awaitility.Awaitility.await;
+
+import io.sparkgate.server.config.ConfigLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A Sparkgate server in its own JVM, started the way an operator starts it ({@code Main server}), so
+ * that a test can kill it with SIGKILL and start another one on the same data directory.
+ */
+final class ServerProcess implements AutoCloseable {
+
+    private final Process process;
+    private final int port;
+    private final Path output;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private ServerProcess(Process process, int port, Path output) {
+        this.process = process;
+        this.port = port;
+        this.output = output;
+    }
+
+    /** Starts a server on a free port with the test Spark home and waits until it answers. */
+    static ServerProcess start(Path dataDir, Path workDir, String name) {
+        try {
+            Files.createDirectories(workDir);
+            Path conf = workDir.resolve(name + ".conf");
+            Files.writeString(conf, String.join("\n", List.of(
+                    ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
+                    ConfigLoader.SPARK_MASTER + " = local[1]",
+                    ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
+                    ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
+                    ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false")) + "\n");
+            int port = freePort();
+            Path output = workDir.resolve(name + ".out");
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                    "io.sparkgate.server.Main", "server", "--config", conf.toString(), "--port", Integer.toString(port),
+                    "--data-dir", dataDir.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(output.toFile())
+                    .start();
+            ServerProcess server = new ServerProcess(p, port, output);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                if (!p.isAlive()) {
+                    throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
+                }
+                try {
+                    return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+                } catch (UncheckedIOException e) {
+                    return false;
+                }
+            });
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    HttpResponse<String> call(String method, String path, String jsonBody) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30));
+        if (jsonBody == null) {
+            req.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            req.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(jsonBody));
+        }
+        try {
+            return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed or closed. */
+    void crash() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    String output() {
+        try {
+            return Files.readString(output);
+        } catch (IOException e) {
+            return "(no output: " + e + ")";
+        }
+    }
+
+    /** SIGTERM, the way an operator stops the server. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+}

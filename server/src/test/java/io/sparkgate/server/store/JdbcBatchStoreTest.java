@@ -1,0 +1,196 @@
+package io.sparkgate.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.batch.BatchState;
+import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.launch.LaunchInfo;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The batch store against both databases it supports, the embedded H2 and a real PostgreSQL (started
+ * by the test from the binaries in a Maven Central jar): the same tests, the same code path.
+ */
+class JdbcBatchStoreTest {
+
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+    private static EmbeddedPostgres postgres;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void startPostgres() throws IOException {
+        postgres = EmbeddedPostgres.builder().start();
+    }
+
+    @AfterAll
+    static void stopPostgres() throws IOException {
+        postgres.close();
+    }
+
+    /** A new, empty database of each kind per test: its JDBC URL. */
+    static Stream<Arguments> databases() {
+        Supplier<String> h2 = () -> JdbcBatchStore.embeddedUrl(tmp.resolve("h2-" + DATABASES.incrementAndGet()));
+        Supplier<String> pg = () -> {
+            String name = "sparkgate_" + DATABASES.incrementAndGet();
+            try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE DATABASE " + name);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            return postgres.getJdbcUrl("postgres", name);
+        };
+        return Stream.of(Arguments.of("h2", h2), Arguments.of("postgresql", pg));
+    }
+
+    private static JdbcBatchStore open(String url) {
+        return url.startsWith("jdbc:h2:") ? JdbcBatchStore.open(url, "sparkgate", "")
+                                          : JdbcBatchStore.open(url, "postgres", "postgres");
+    }
+
+    private static final Instant T0 = Instant.parse("2026-11-25T10:00:00.123456Z");
+
+    private static Batch batch(String name, BatchState... states) {
+        List<StateChange> history = new ArrayList<>();
+        for (int i = 0; i < states.length; i++) {
+            history.add(new StateChange(states[i], T0.plusSeconds(i), "reason " + i));
+        }
+        BatchRequest request = BatchRequest.of("/jobs/app.jar")
+                .withClassName("com.example.Main")
+                .withName(name)
+                .withArgs(List.of("a b", "2000", "\"quoted\""))
+                .withConf(Map.of("spark.executor.instances", "2", "spark.app.note", "é ✓"));
+        return new Batch(-1, request, "alice", "", "", "", history, T0);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aBatchRoundTripsWithItsRequestHistoryAndAppInfo(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            Batch created = batch("pi", BatchState.STARTING);
+            int id = store.insert(created, "");
+
+            Batch stored = store.get(id).orElseThrow();
+            assertThat(stored.id()).isEqualTo(id);
+            assertThat(stored.request()).isEqualTo(created.request());
+            assertThat(stored.owner()).isEqualTo("alice");
+            assertThat(stored.history()).isEqualTo(created.history());
+            assertThat(stored.createdTime()).isEqualTo(T0);
+
+            List<StateChange> history = new ArrayList<>(stored.history());
+            history.add(new StateChange(BatchState.RUNNING, T0.plusSeconds(5), "spark-submit started"));
+            history.add(new StateChange(BatchState.SUCCESS, T0.plusSeconds(9), "spark-submit exited with code 0"));
+            Batch finished = new Batch(id, stored.request(), "alice", "local-1", "http://ui", "http://log", history, T0);
+            store.save(finished);
+            store.saveExitCode(id, 0);
+            store.saveLaunch(id, new LaunchInfo(4242, Instant.parse("2026-11-25T10:00:01.500Z")));
+
+            assertThat(store.get(id)).contains(finished);
+            assertThat(store.exitCode(id)).isEqualTo(OptionalInt.of(0));
+            assertThat(store.launch(id)).contains(new LaunchInfo(4242, Instant.parse("2026-11-25T10:00:01.500Z")));
+            assertThat(store.listUnfinished()).isEmpty();
+            assertThat(store.finishedBefore(T0.plusSeconds(10))).containsExactly(id);
+            assertThat(store.finishedBefore(T0.plusSeconds(9))).isEmpty();
+
+            assertThat(store.delete(id)).isTrue();
+            assertThat(store.get(id)).isEmpty();
+            assertThat(store.delete(id)).isFalse();
+            assertThat(store.count()).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void pagesAreInAscendingIdOrderWithTheirOwnHistories(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                ids.add(store.insert(batch("b" + i, i % 2 == 0
+                        ? new BatchState[] {BatchState.STARTING}
+                        : new BatchState[] {BatchState.STARTING, BatchState.RUNNING, BatchState.DEAD}), ""));
+            }
+            assertThat(ids).isSorted().doesNotHaveDuplicates();
+            assertThat(ids.get(0)).isZero();
+            store.delete(ids.get(3));
+
+            assertThat(store.count()).isEqualTo(6);
+            assertThat(store.list(0, 100)).extracting(b -> b.request().name())
+                    .containsExactly("b0", "b1", "b2", "b4", "b5", "b6");
+            List<Batch> page = store.list(2, 3);
+            assertThat(page).extracting(b -> b.request().name()).containsExactly("b2", "b4", "b5");
+            assertThat(page).extracting(b -> b.history().size()).containsExactly(1, 1, 3);
+            assertThat(store.list(6, 10)).isEmpty();
+            assertThat(store.list(0, 0)).isEmpty();
+            assertThat(store.listUnfinished()).extracting(b -> b.request().name()).containsExactly("b0", "b2", "b4", "b6");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aRequestIdNamesOneBatch(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            int id = store.insert(batch("first", BatchState.STARTING), "req-1");
+            store.insert(batch("no key", BatchState.STARTING), "");
+            store.insert(batch("no key either", BatchState.STARTING), "");
+
+            assertThatThrownBy(() -> store.insert(batch("second", BatchState.STARTING), "req-1"))
+                    .isInstanceOf(RequestIdTakenException.class);
+
+            assertThat(store.findByRequestId("req-1")).hasValueSatisfying(b -> assertThat(b.id()).isEqualTo(id));
+            assertThat(store.findByRequestId("req-2")).isEmpty();
+            assertThat(store.count()).isEqualTo(3);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void migratesAnEmptyDatabaseThenReopensItWithItsBatchesAndIdsKeepIncreasing(String kind, Supplier<String> database)
+            throws SQLException {
+        String url = database.get();
+        int before;
+        try (JdbcBatchStore store = open(url)) {
+            store.insert(batch("a", BatchState.STARTING), "");
+            before = store.insert(batch("b", BatchState.STARTING), "");
+            store.delete(before); // the highest id is gone: it must still never come back
+        }
+        try (JdbcBatchStore store = open(url)) {
+            assertThat(store.list(0, 10)).extracting(b -> b.request().name()).containsExactly("a");
+            int after = store.insert(batch("c", BatchState.STARTING), "");
+            assertThat(after).isGreaterThan(before);
+        }
+        try (Connection c = java.sql.DriverManager.getConnection(url, kind.equals("h2") ? "sparkgate" : "postgres",
+                     kind.equals("h2") ? "" : "postgres");
+             ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT \"version\", \"success\" FROM \"flyway_schema_history\" WHERE \"version\" IS NOT NULL")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("1");
+            assertThat(rs.getBoolean(2)).isTrue();
+            assertThat(rs.next()).isFalse();
+        }
+    }
+}
