@@ -125,10 +125,16 @@ public final class SparkgateClient implements AutoCloseable {
         return stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Records a batch and starts launching it; returns it as recorded. */
+    /**
+     * Records a batch and starts launching it; returns it as recorded. Retried while the server is
+     * UNAVAILABLE only when the request carries a {@code request_id}: the server then answers a repeat
+     * with the batch it already has, so a retry can never run the application twice.
+     */
     public Batch submit(CreateBatchRequest request) {
-        // Not retried: without an idempotency key a retry could run the application twice.
-        return call(() -> unary().createBatch(request));
+        if (request.getRequestId().isEmpty()) {
+            return call(() -> unary().createBatch(request));
+        }
+        return read(() -> unary().createBatch(request));
     }
 
     /** One batch with its last log lines. */

@@ -71,6 +71,9 @@ public final class ClientCommands {
         @Option(names = {"-f", "--follow"}, description = "Stream the log until the batch ends; exit by its state.")
         boolean follow;
 
+        @Option(names = "--request-id", description = "Idempotency key: submitting again with it returns the same batch.")
+        String requestId;
+
         @Override
         int run(BatchApi api) throws Exception {
             CreateBatchRequest.Builder req = CreateBatchRequest.newBuilder().setFile(file).addAllArgs(args)
@@ -95,6 +98,9 @@ public final class ClientCommands {
             }
             if (proxyUser != null) {
                 req.setProxyUser(proxyUser);
+            }
+            if (requestId != null) {
+                req.setRequestId(requestId);
             }
             Batch batch = api.submit(req.build());
             if (json) {

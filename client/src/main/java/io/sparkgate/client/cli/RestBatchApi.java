@@ -48,6 +48,7 @@ final class RestBatchApi implements BatchApi {
         putIfSet(body, "queue", r.getQueue());
         putIfSet(body, "driverMemory", r.getDriverMemory());
         putIfSet(body, "executorMemory", r.getExecutorMemory());
+        putIfSet(body, "requestId", r.getRequestId());
         if (r.hasNumExecutors()) {
             body.put("numExecutors", r.getNumExecutors());
         }
