@@ -121,6 +121,20 @@ class CommandLineTest {
     }
 
     @Test
+    void submittingAgainWithTheSameRequestIdGivesTheSameBatch() throws Exception {
+        String[] submit = {"submit", "--json", "--request-id", "cli-once", "--class", "io.sparkgate.examples.NumberedLines",
+                           EXAMPLES, "1"};
+        int first = JSON.readTree(sparkgate(submit).out()).get("id").asInt();
+        int second = JSON.readTree(sparkgate(submit).out()).get("id").asInt();
+        List<String> restSubmit = new ArrayList<>(List.of(submit));
+        restSubmit.add(1, "--rest");
+        int third = JSON.readTree(sparkgate(restSubmit.toArray(String[]::new)).out()).get("id").asInt();
+
+        assertThat(second).isEqualTo(first);
+        assertThat(third).isEqualTo(first);
+    }
+
+    @Test
     void badFlagsUnknownIdsAndADownServerHaveTheirOwnCodes() throws Exception {
         assertThat(sparkgate("submit", "--no-such-flag", EXAMPLES).exitCode()).isEqualTo(2);
         assertThat(sparkgate("status", "not-a-number").exitCode()).isEqualTo(2);
