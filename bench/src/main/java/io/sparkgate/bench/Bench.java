@@ -25,7 +25,12 @@ import java.util.stream.Collectors;
 public final class Bench {
 
     /** Everything a phase needs to know about this run. */
-    record Settings(Path repo, Path work, boolean quick, long clockTicksPerSecond) {
+    record Settings(Path repo, Path work, boolean quick, long clockTicksPerSecond, long deadlineNanos) {
+        /** Time left before the run's own limit (BENCH_TIME_LIMIT, 900 s by default, less a margin for the report). */
+        long remainingNanos() {
+            return deadlineNanos - System.nanoTime();
+        }
+
         Path examplesJar() {
             return repo.resolve("examples/target/sparkgate-examples.jar");
         }
@@ -52,7 +57,8 @@ public final class Bench {
         String phaseList = System.getenv().getOrDefault("BENCH_PHASES", "streaming,submission,api,burst,scale");
         Set<String> phases = Arrays.stream(phaseList.split(",")).map(String::trim).collect(Collectors.toSet());
         long ticks = Long.getLong("bench.clk-tck", 100);
-        Settings s = new Settings(repo, work, quick, ticks);
+        long limitSeconds = Long.parseLong(System.getenv().getOrDefault("BENCH_TIME_LIMIT", "900"));
+        Settings s = new Settings(repo, work, quick, ticks, System.nanoTime() + TimeUnit.SECONDS.toNanos(limitSeconds - 60));
         Report report = new Report();
         long t0 = System.nanoTime();
         String started = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
