@@ -60,9 +60,11 @@ final class StreamingBench {
             ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", s.port()).usePlaintext().build();
             try {
                 stub = BatchServiceGrpc.newBlockingStub(channel);
-                // Warm-up, discarded: JIT of both stream paths and the page cache of spark-submit's jars.
-                Run warmGrpc = follow("grpc", 1, settings.quick() ? 20 : 50);
-                Run warmSse = follow("sse", 1, settings.quick() ? 20 : 50);
+                // Warm-up, discarded: JIT of both stream paths with many followers (a 1-follower warm-up left
+                // the first 50-follower gRPC run seconds slower than the 200-follower one), and the page cache
+                // of spark-submit's jars.
+                Run warmGrpc = follow("grpc", 50, settings.quick() ? 50 : 100);
+                Run warmSse = follow("sse", 50, settings.quick() ? 50 : 100);
                 System.out.printf("[bench] warm-up: grpc p99 %s, sse p99 %s%n", Samples.ms(warmGrpc.latency.percentile(0.99)),
                         Samples.ms(warmSse.latency.percentile(0.99)));
 
@@ -96,7 +98,7 @@ final class StreamingBench {
                 + "spark-submit, embedded Spark home); its line i ends with `t=<epoch µs>` taken when it was written. "
                 + "Latency = receive time in the follower (bench JVM, same machine clock) − t, over every line of every follower "
                 + "written after that follower attached (followers attach while spark-submit starts, so that is all of them).");
-        report.note(SECTION, "Followers: one gRPC channel (own TCP connection) per gRPC follower, async stub, direct executor; "
+        report.note(SECTION, "Before the table's runs, one warm-up run per protocol with 50 followers is discarded. Followers: one gRPC channel (own TCP connection) per gRPC follower, async stub, direct executor; "
                 + "one HTTP/1.1 connection per SSE follower (java.net.http). Every follower must see every line once, in order, "
                 + "and the final state `success`, or the phase errors.");
         report.note(SECTION, "Server CPU = Δ(utime+stime) of the server process from /proc/PID/stat over the run (create → last "

@@ -349,10 +349,21 @@ final class StubServerBench {
                     HttpResponse.BodyHandlers.ofString()));
         }
         int deleted = 0;
+        List<String> deleteFailures = new ArrayList<>();
         for (CompletableFuture<HttpResponse<String>> d : deletes) {
-            if (d.get(60, TimeUnit.SECONDS).statusCode() == 200) {
-                deleted++;
+            try {
+                HttpResponse<String> r = d.get(60, TimeUnit.SECONDS);
+                if (r.statusCode() == 200) {
+                    deleted++;
+                } else {
+                    deleteFailures.add(r.statusCode() + " " + r.body());
+                }
+            } catch (Exception e) {
+                deleteFailures.add(e.toString());
             }
+        }
+        if (!deleteFailures.isEmpty()) {
+            report.note(BURST, deleteFailures.size() + " deletes failed, e.g. " + deleteFailures.get(0));
         }
         List<ProcessHandle> left = stubApps(SLEEPING_APP);
         long waitLeft = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
