@@ -1,0 +1,136 @@
+package io.sparkgate.bench;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.sparkgate.api.v1.BatchServiceGrpc;
+import io.sparkgate.api.v1.BatchState;
+import io.sparkgate.api.v1.CreateBatchRequest;
+import io.sparkgate.api.v1.StateChange;
+import io.sparkgate.api.v1.WatchBatchRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Issue 7, figure 2: SparkPi through the server (create → {@code running}, create → {@code success}, as
+ * a client watching the batch sees them) against the same {@code bin/spark-submit} command run
+ * directly (process start, process exit 0), alternating direct and server runs so both see the same
+ * machine weather.
+ */
+final class SubmissionBench {
+
+    static final String SECTION = "3. Submission overhead (SparkPi)";
+
+    private final Bench.Settings settings;
+    private final Report report;
+
+    SubmissionBench(Bench.Settings settings, Report report) {
+        this.settings = settings;
+        this.report = report;
+    }
+
+    void run() throws Exception {
+        int runs = settings.quick() ? 1 : 5;
+        report.section(SECTION);
+        long[] directRunning = new long[runs];
+        long[] directSuccess = new long[runs];
+        long[] serverRunning = new long[runs];
+        long[] serverSuccess = new long[runs];
+        try (ServerProcess server = ServerProcess.startSparkgate("submission", settings.repo(), ServerProcess.freePort(),
+                settings.work().resolve("submission-data"), null, settings.work().resolve("server-submission.log"))) {
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                BatchServiceGrpc.BatchServiceBlockingStub stub = BatchServiceGrpc.newBlockingStub(channel);
+                // Warm-up, discarded: the first spark-submit pays for a cold page cache.
+                if (!settings.quick()) {
+                    direct(0, new long[1], new long[1]);
+                }
+                for (int i = 0; i < runs; i++) {
+                    direct(i, directRunning, directSuccess);
+                    viaServer(stub, i, serverRunning, serverSuccess);
+                    System.out.printf(Locale.ROOT, "[bench] SparkPi run %d: direct %d/%d ms, server %d/%d ms (running/success)%n",
+                            i, directRunning[i], directSuccess[i], serverRunning[i], serverSuccess[i]);
+                }
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+        long dr = median(directRunning);
+        long ds = median(directSuccess);
+        long sr = median(serverRunning);
+        long ss = median(serverSuccess);
+        double ratio = (double) ss / ds;
+        report.row(SECTION, new Report.Row("create → `success`, median of " + runs, ss + " ms",
+                ds + " ms (spark-submit run directly → exit 0)", Bench.ratio(ratio), "≤ 1.05× direct", ratio <= 1.05));
+        report.row(SECTION, new Report.Row("create → `running`, median of " + runs, sr + " ms",
+                dr + " ms (direct: until the process is started)", "+" + (sr - dr) + " ms", "", null));
+        report.note(SECTION, "Same command both ways: `spark-dist/target/spark-home/bin/spark-submit --master local[*] --class "
+                + "io.sparkgate.examples.SparkPi examples/target/sparkgate-examples.jar` (the server adds its own `--conf`s and "
+                + "runs it through SparkLauncher). Runs alternate direct/server; one direct run first warms the page cache and is "
+                + "discarded (not in BENCH_QUICK). Server times are what a gRPC client sees: from calling `CreateBatch` to receiving the state over "
+                + "`WatchBatch` (subscribed right after the create answered).");
+        report.note(SECTION, "All runs: direct running " + Arrays.toString(directRunning) + " ms, success "
+                + Arrays.toString(directSuccess) + " ms; server running " + Arrays.toString(serverRunning) + " ms, success "
+                + Arrays.toString(serverSuccess) + " ms.");
+    }
+
+    private void direct(int i, long[] running, long[] success) throws Exception {
+        Path dir = Files.createDirectories(settings.work().resolve("direct-" + i + "-" + System.nanoTime()));
+        ProcessBuilder pb = new ProcessBuilder(settings.sparkHome().resolve("bin/spark-submit").toString(),
+                "--master", "local[*]", "--class", "io.sparkgate.examples.SparkPi", settings.examplesJar().toString())
+                .directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("output").toFile());
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().remove("SPARKGATE_BATCH_DIR");
+        // The server runs its drivers with SPARK_LOCAL_IP=127.0.0.1 in local mode: the same here.
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        running[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            throw new IllegalStateException("direct spark-submit did not finish in 180 s");
+        }
+        success[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("direct spark-submit exited " + p.exitValue() + "; see " + dir.resolve("output"));
+        }
+    }
+
+    private void viaServer(BatchServiceGrpc.BatchServiceBlockingStub stub, int i, long[] running, long[] success) {
+        long t0 = System.nanoTime();
+        int id = stub.createBatch(CreateBatchRequest.newBuilder().setFile(settings.examplesJar().toString())
+                .setClassName("io.sparkgate.examples.SparkPi").build()).getId();
+        Iterator<StateChange> changes = stub.withDeadlineAfter(180, TimeUnit.SECONDS)
+                .watchBatch(WatchBatchRequest.newBuilder().setId(id).build());
+        BatchState last = BatchState.BATCH_STATE_UNSPECIFIED;
+        while (changes.hasNext()) {
+            last = changes.next().getState();
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            if (last == BatchState.BATCH_STATE_RUNNING) {
+                running[i] = ms;
+            } else if (last == BatchState.BATCH_STATE_SUCCESS) {
+                success[i] = ms;
+            }
+        }
+        if (last != BatchState.BATCH_STATE_SUCCESS) {
+            throw new IllegalStateException("SparkPi batch " + id + " ended " + last);
+        }
+    }
+
+    static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+
+    static List<Long> list(long[] values) {
+        return Arrays.stream(values).boxed().toList();
+    }
+}
