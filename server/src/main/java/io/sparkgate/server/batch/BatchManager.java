@@ -25,9 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,9 +57,7 @@ public final class BatchManager implements AutoCloseable {
     private final Launcher launcher;
     private final Clock clock;
     private final ExecutorService launchPool;
-    private final int launchThreads;
-    private final Semaphore admission;
-    private final AtomicInteger launching = new AtomicInteger();
+    private final LaunchQueue launches;
     private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
     private final List<BatchListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ExecutorService feedPool;
@@ -74,13 +70,12 @@ public final class BatchManager implements AutoCloseable {
         this.tailer = requireNonNull(tailer, "tailer");
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
-        this.launchThreads = launchThreads;
         this.launchPool = Executors.newFixedThreadPool(launchThreads, r -> {
             Thread t = new Thread(r, "sparkgate-launch");
             t.setDaemon(true);
             return t;
         });
-        this.admission = new Semaphore(launchThreads + launchQueueSize);
+        this.launches = new LaunchQueue(launchThreads, launchQueueSize, launchPool, this::launch);
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "sparkgate-feeds");
@@ -126,14 +121,14 @@ public final class BatchManager implements AutoCloseable {
                 return replay(existing.get(), request, owner, requestId);
             }
         }
-        if (!admission.tryAcquire()) {
+        LaunchQueue.Ticket ticket = launches.reserve();
+        if (ticket == LaunchQueue.Ticket.FULL) {
             throw new AdmissionLimitException("too many batches are waiting to launch; retry later",
                     Duration.ofSeconds(5));
         }
         Batch batch;
         try {
-            boolean slotFree = launching.get() < launchThreads;
-            StateChange first = slotFree
+            StateChange first = ticket == LaunchQueue.Ticket.SLOT
                     ? new StateChange(BatchState.STARTING, clock.instant(), "submitted")
                     : new StateChange(BatchState.NOT_STARTED, clock.instant(), "submitted; waiting for a launch slot");
             Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), clock.instant());
@@ -142,17 +137,17 @@ public final class BatchManager implements AutoCloseable {
             runtimes.put(id, new Runtime());
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
-            admission.release();
+            launches.release(ticket);
             return replay(store.findByRequestId(requestId).orElseThrow(() ->
                     new BatchConflictException("request id '" + requestId + "' was used by a batch just deleted")),
                     request, owner, requestId);
         } catch (RuntimeException e) {
-            admission.release();
+            launches.release(ticket);
             throw e;
         }
         int id = batch.id();
-        launchPool.execute(() -> launch(id));
         notifyListeners(batch);
+        launches.submit(id, ticket);
         return new Created(batch, false);
     }
 
@@ -251,7 +246,6 @@ public final class BatchManager implements AutoCloseable {
     }
 
     private void launch(int id) {
-        launching.incrementAndGet();
         try {
             Runtime rt = runtimes.get(id);
             if (rt == null || rt.deleted) {
@@ -286,9 +280,6 @@ public final class BatchManager implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("batch {}: launch failed", id, e);
             transition(id, BatchState.DEAD, "launch failed: " + e);
-        } finally {
-            launching.decrementAndGet();
-            admission.release();
         }
     }
 
@@ -338,11 +329,11 @@ public final class BatchManager implements AutoCloseable {
 
     /** Recovery: queues the launch of a recorded batch that was never launched; false when the queue is full. */
     boolean relaunch(int id) {
-        if (!admission.tryAcquire()) {
+        runtimes.put(id, new Runtime());
+        if (!launches.enqueue(id)) {
+            runtimes.remove(id);
             return false;
         }
-        runtimes.put(id, new Runtime());
-        launchPool.execute(() -> launch(id));
         return true;
     }
 
