@@ -19,12 +19,14 @@ import io.sparkgate.api.v1.GetBatchRequest;
 import io.sparkgate.api.v1.ListBatchesRequest;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.config.SparkgateConfig;
+import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.InMemoryBatchStore;
+import io.sparkgate.server.yarn.YarnLauncher;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.Executors;
@@ -49,15 +51,17 @@ public final class SparkgateServer implements AutoCloseable {
     private final LogStore logs;
     private final BatchStore store;
     private final ScheduledExecutorService scheduler;
+    private final Launcher launcher;
 
     private SparkgateServer(Server server, BatchManager manager, LogTailer tailer, LogStore logs,
-                            BatchStore store, ScheduledExecutorService scheduler) {
+                            BatchStore store, ScheduledExecutorService scheduler, Launcher launcher) {
         this.server = server;
         this.manager = manager;
         this.tailer = tailer;
         this.logs = logs;
         this.store = store;
         this.scheduler = scheduler;
+        this.launcher = launcher;
     }
 
     /** Builds everything from {@code config} and starts listening; returns once the port is bound. */
@@ -71,7 +75,9 @@ public final class SparkgateServer implements AutoCloseable {
         LogStore logs = new LogStore(config.dataDir().resolve("batches"));
         LogTailer tailer = new LogTailer(logs, TAIL_INTERVAL);
         BatchStore store = new InMemoryBatchStore();
-        SparkSubmitLauncher launcher = new SparkSubmitLauncher(config, scheduler);
+        Launcher launcher = config.onYarn()
+                ? YarnLauncher.start(config, scheduler)
+                : new SparkSubmitLauncher(config, scheduler);
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.launchThreads(),
                 config.launchQueueSize(), Clock.systemUTC());
         ServerBuilder sb = Server.builder()
@@ -82,7 +88,7 @@ public final class SparkgateServer implements AutoCloseable {
         log.info("Sparkgate listening on {}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
                  + "Spark home {}, master {}", config.host(), server.activeLocalPort(), config.sparkHome(),
                  config.sparkMaster());
-        return new SparkgateServer(server, manager, tailer, logs, store, scheduler);
+        return new SparkgateServer(server, manager, tailer, logs, store, scheduler, launcher);
     }
 
     /** The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection. */
@@ -130,6 +136,9 @@ public final class SparkgateServer implements AutoCloseable {
     public void close() {
         server.stop().join();
         manager.close();
+        if (launcher instanceof YarnLauncher yarn) {
+            yarn.close(); // after the manager: its kills go out through the tracker
+        }
         tailer.close();
         logs.close();
         store.close();

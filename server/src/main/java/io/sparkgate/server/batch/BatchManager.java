@@ -238,7 +238,12 @@ public final class BatchManager implements AutoCloseable {
     private void ended(int id, AppExit exit) {
         Runtime rt = runtimes.get(id);
         boolean deleted = rt == null || rt.deleted;
-        transition(id, exit.succeeded() ? BatchState.SUCCESS : BatchState.DEAD, exit.reason());
+        BatchState state = switch (exit.outcome()) {
+            case SUCCEEDED -> BatchState.SUCCESS;
+            case FAILED -> BatchState.DEAD;
+            case KILLED -> BatchState.KILLED;
+        };
+        transition(id, state, exit.reason());
         if (deleted) {
             runtimes.remove(id);
             logs.delete(id);

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param launchQueueSize batches that may wait for a launch thread before creates are refused (429)
  * @param killGracePeriod time between SIGTERM and SIGKILL when a batch is killed
  * @param sparkConf {@code spark.*} properties applied to every batch before the request's own
+ * @param yarn how to reach YARN; used when {@code sparkMaster} is {@code yarn}
  */
 public record SparkgateConfig(
         String host,
@@ -28,7 +29,8 @@ public record SparkgateConfig(
         int launchThreads,
         int launchQueueSize,
         Duration killGracePeriod,
-        Map<String, String> sparkConf) {
+        Map<String, String> sparkConf,
+        YarnSettings yarn) {
 
     public SparkgateConfig {
         requireNonNull(host, "host");
@@ -37,6 +39,7 @@ public record SparkgateConfig(
         requireNonNull(sparkMaster, "sparkMaster");
         requireNonNull(killGracePeriod, "killGracePeriod");
         sparkConf = Map.copyOf(requireNonNull(sparkConf, "sparkConf"));
+        requireNonNull(yarn, "yarn");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
@@ -51,6 +54,11 @@ public record SparkgateConfig(
     /** A copy with another port; tests and the demo bind to a free port. */
     public SparkgateConfig withPort(int newPort) {
         return new SparkgateConfig(host, newPort, dataDir, sparkHome, sparkMaster, launchThreads,
-                launchQueueSize, killGracePeriod, sparkConf);
+                launchQueueSize, killGracePeriod, sparkConf, yarn);
+    }
+
+    /** Whether batches run on YARN (cluster deploy mode) rather than in local processes. */
+    public boolean onYarn() {
+        return sparkMaster.equals("yarn");
     }
 }
