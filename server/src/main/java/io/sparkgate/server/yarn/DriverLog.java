@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Follows the driver's stdout and stderr in its ApplicationMaster container through the NodeManager's
@@ -27,12 +29,16 @@ import java.util.function.Consumer;
  */
 final class DriverLog {
 
+    private static final Logger log = LoggerFactory.getLogger(DriverLog.class);
+
     static final String STDOUT_PREFIX = "[driver stdout] ";
     static final String STDERR_PREFIX = "[driver stderr] ";
 
     private static final int CHUNK = 1 << 20;
     private static final long MAX_FOLLOWED_BYTES = 64L << 20;
     private static final HttpClient HTTP = HttpClient.newBuilder()
+            // NodeManagers' Jetty does not speak HTTP/2; no h2c upgrade attempt.
+            .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .followRedirects(HttpClient.Redirect.NORMAL)
             .build();
@@ -69,6 +75,7 @@ final class DriverLog {
         private long offset;
         private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
         private boolean done;
+        private boolean failureLogged;
 
         ContainerFile(String name, String prefix) {
             this.name = name;
@@ -100,7 +107,10 @@ final class DriverLog {
             } catch (IOException e) {
                 if (last) {
                     sink.accept(line(YarnLauncher.NOTICE + "the driver's " + name
-                            + " could not be read from the NodeManager (" + e.getMessage() + "); see " + am.logUrl()));
+                            + " could not be read from the NodeManager (" + e + "); see " + am.logUrl()));
+                } else if (!failureLogged) {
+                    failureLogged = true;
+                    log.info("{}: cannot read the driver's {} yet", am.containerId(), name, e);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -150,7 +160,7 @@ final class DriverLog {
 
         /** The file's first {@code size} bytes, without the web service's header and trailer. */
         private byte[] read(long size) throws IOException, InterruptedException {
-            URI uri = URI.create("http://" + am.nodeHttpAddress() + "/ws/v1/node/containerlogs/"
+            URI uri = URI.create(nodeBaseUrl() + "/ws/v1/node/containerlogs/"
                     + am.containerId() + "/" + name + "?size=" + size);
             HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(uri)
                     .timeout(Duration.ofSeconds(15))
@@ -161,6 +171,12 @@ final class DriverLog {
             }
             return ContainerLogResponse.content(response.body());
         }
+    }
+
+    /** The NodeManager's web address; the RM's container report gives it with its scheme, others without. */
+    private String nodeBaseUrl() {
+        String address = am.nodeHttpAddress();
+        return address.startsWith("http://") || address.startsWith("https://") ? address : "http://" + address;
     }
 
     private static byte[] line(String text) {
