@@ -21,12 +21,14 @@ import io.sparkgate.server.batch.BatchJanitor;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchRecovery;
 import io.sparkgate.server.config.SparkgateConfig;
+import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.JdbcBatchStore;
+import io.sparkgate.server.yarn.YarnLauncher;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.Executors;
@@ -54,15 +56,17 @@ public final class SparkgateServer implements AutoCloseable {
     private final LogStore logs;
     private final BatchStore store;
     private final ScheduledExecutorService scheduler;
+    private final Launcher launcher;
 
     private SparkgateServer(Server server, BatchManager manager, LogTailer tailer, LogStore logs,
-                            BatchStore store, ScheduledExecutorService scheduler) {
+                            BatchStore store, ScheduledExecutorService scheduler, Launcher launcher) {
         this.server = server;
         this.manager = manager;
         this.tailer = tailer;
         this.logs = logs;
         this.store = store;
         this.scheduler = scheduler;
+        this.launcher = launcher;
     }
 
     /** Builds everything from {@code config} and starts listening; returns once the port is bound. */
@@ -76,7 +80,9 @@ public final class SparkgateServer implements AutoCloseable {
         LogStore logs = new LogStore(config.dataDir().resolve("batches"));
         LogTailer tailer = new LogTailer(logs, TAIL_INTERVAL);
         BatchStore store = openStore(config);
-        SparkSubmitLauncher launcher = new SparkSubmitLauncher(config, scheduler);
+        Launcher launcher = config.onYarn()
+                ? YarnLauncher.start(config, scheduler)
+                : new SparkSubmitLauncher(config, scheduler);
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.launchThreads(),
                 config.launchQueueSize(), Clock.systemUTC());
         // Before serving: no client may see a batch that nobody tracks.
@@ -91,7 +97,7 @@ public final class SparkgateServer implements AutoCloseable {
         log.info("Sparkgate listening on {}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
                  + "Spark home {}, master {}", config.host(), server.activeLocalPort(), config.sparkHome(),
                  config.sparkMaster());
-        return new SparkgateServer(server, manager, tailer, logs, store, scheduler);
+        return new SparkgateServer(server, manager, tailer, logs, store, scheduler, launcher);
     }
 
     /** The configured database, or the embedded H2 file database in the data directory. */
@@ -147,6 +153,9 @@ public final class SparkgateServer implements AutoCloseable {
     public void close() {
         server.stop().join();
         manager.close();
+        if (launcher instanceof YarnLauncher yarn) {
+            yarn.close(); // after the manager: its kills go out through the tracker
+        }
         tailer.close();
         scheduler.shutdownNow();
         logs.close();

@@ -372,7 +372,12 @@ public final class BatchManager implements AutoCloseable {
         if (!deleted) {
             exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
         }
-        transition(id, exit.succeeded() ? BatchState.SUCCESS : BatchState.DEAD, exit.reason());
+        BatchState state = switch (exit.outcome()) {
+            case SUCCEEDED -> BatchState.SUCCESS;
+            case FAILED -> BatchState.DEAD;
+            case KILLED -> BatchState.KILLED;
+        };
+        transition(id, state, exit.reason());
         if (deleted) {
             runtimes.remove(id);
             logs.delete(id);

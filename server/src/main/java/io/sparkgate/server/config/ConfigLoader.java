@@ -40,6 +40,11 @@ public final class ConfigLoader {
     public static final String TIMEOUT_NOT_STARTED = "sparkgate.timeout.not-started";
     public static final String TIMEOUT_STARTING = "sparkgate.timeout.starting";
     public static final String TIMEOUT_RUNNING = "sparkgate.timeout.running";
+    public static final String YARN_CONF_DIR = "sparkgate.yarn.conf-dir";
+    public static final String YARN_POLL_INTERVAL = "sparkgate.yarn.poll-interval";
+    public static final String YARN_APP_LOOKUP_TIMEOUT = "sparkgate.yarn.app-lookup-timeout";
+    /** Prefix of Hadoop properties for YARN, e.g. {@code sparkgate.hadoop-conf.yarn.resourcemanager.address}. */
+    public static final String HADOOP_CONF_PREFIX = "sparkgate.hadoop-conf.";
     /** Prefix of Spark properties applied to every batch, e.g. {@code sparkgate.spark-conf.spark.ui.enabled}. */
     public static final String SPARK_CONF_PREFIX = "sparkgate.spark-conf.";
 
@@ -48,13 +53,16 @@ public final class ConfigLoader {
 
     private static final Set<String> KEYS = Set.of(HOST, PORT, DATA_DIR, SPARK_HOME, SPARK_MASTER,
             LAUNCH_THREADS, LAUNCH_QUEUE_SIZE, KILL_GRACE_PERIOD, STORE_URL, STORE_USER, STORE_PASSWORD,
-            RETENTION, TIMEOUT_NOT_STARTED, TIMEOUT_STARTING, TIMEOUT_RUNNING);
+            RETENTION, TIMEOUT_NOT_STARTED, TIMEOUT_STARTING, TIMEOUT_RUNNING, YARN_CONF_DIR, YARN_POLL_INTERVAL,
+            YARN_APP_LOOKUP_TIMEOUT);
 
     /** Livy keys a Livy user's file may bring; they mean the same as their Sparkgate key. */
     private static final Map<String, String> LIVY_ALIASES = Map.of(
             "livy.server.host", HOST,
             "livy.server.port", PORT,
-            "livy.spark.master", SPARK_MASTER);
+            "livy.spark.master", SPARK_MASTER,
+            "livy.server.yarn.poll-interval", YARN_POLL_INTERVAL,
+            "livy.server.yarn.app-lookup-timeout", YARN_APP_LOOKUP_TIMEOUT);
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)?");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)b?");
@@ -112,10 +120,13 @@ public final class ConfigLoader {
     private static SparkgateConfig build(Map<String, String> raw, Map<String, String> env) {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> sparkConf = new TreeMap<>();
+        Map<String, String> hadoopConf = new TreeMap<>();
         for (Map.Entry<String, String> e : raw.entrySet()) {
             String key = LIVY_ALIASES.getOrDefault(e.getKey(), e.getKey());
             if (key.startsWith(SPARK_CONF_PREFIX)) {
                 sparkConf.put(key.substring(SPARK_CONF_PREFIX.length()), e.getValue());
+            } else if (key.startsWith(HADOOP_CONF_PREFIX)) {
+                hadoopConf.put(key.substring(HADOOP_CONF_PREFIX.length()), e.getValue());
             } else if (KEYS.contains(key)) {
                 values.put(key, e.getValue());
             } else if (key.startsWith("sparkgate.")) {
@@ -129,6 +140,11 @@ public final class ConfigLoader {
                 .or(() -> Optional.ofNullable(System.getProperty(EMBEDDED_SPARK_HOME_PROPERTY)))
                 .map(Path::of)
                 .orElse(Path.of("spark-dist", "target", "spark-home"));
+        Optional<Path> yarnConfDir = Optional.ofNullable(values.get(YARN_CONF_DIR))
+                .or(() -> Optional.ofNullable(env.get("HADOOP_CONF_DIR")))
+                .or(() -> Optional.ofNullable(env.get("YARN_CONF_DIR")))
+                .filter(dir -> !dir.isBlank())
+                .map(dir -> Path.of(dir).toAbsolutePath().normalize());
         try {
             return new SparkgateConfig(
                     values.getOrDefault(HOST, "127.0.0.1"),
@@ -140,7 +156,13 @@ public final class ConfigLoader {
                     parseInt(LAUNCH_QUEUE_SIZE, values.getOrDefault(LAUNCH_QUEUE_SIZE, "100")),
                     parseDuration(KILL_GRACE_PERIOD, values.getOrDefault(KILL_GRACE_PERIOD, "10s")),
                     sparkConf,
-                    durability(values));
+                    durability(values),
+                    new YarnSettings(
+                            yarnConfDir,
+                            hadoopConf,
+                            parseDuration(YARN_POLL_INTERVAL, values.getOrDefault(YARN_POLL_INTERVAL, "1s")),
+                            parseDuration(YARN_APP_LOOKUP_TIMEOUT,
+                                    values.getOrDefault(YARN_APP_LOOKUP_TIMEOUT, "120s"))));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

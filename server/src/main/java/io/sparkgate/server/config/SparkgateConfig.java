@@ -19,6 +19,7 @@ import java.util.Map;
  * @param killGracePeriod time between SIGTERM and SIGKILL when a batch is killed
  * @param sparkConf {@code spark.*} properties applied to every batch before the request's own
  * @param durability the batch database, retention and the deadline of each non-final state
+ * @param yarn how to reach YARN; used when {@code sparkMaster} is {@code yarn}
  */
 public record SparkgateConfig(
         String host,
@@ -30,7 +31,8 @@ public record SparkgateConfig(
         int launchQueueSize,
         Duration killGracePeriod,
         Map<String, String> sparkConf,
-        DurabilityConfig durability) {
+        DurabilityConfig durability,
+        YarnSettings yarn) {
 
     public SparkgateConfig {
         requireNonNull(durability, "durability");
@@ -40,6 +42,7 @@ public record SparkgateConfig(
         requireNonNull(sparkMaster, "sparkMaster");
         requireNonNull(killGracePeriod, "killGracePeriod");
         sparkConf = Map.copyOf(requireNonNull(sparkConf, "sparkConf"));
+        requireNonNull(yarn, "yarn");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
@@ -51,17 +54,22 @@ public record SparkgateConfig(
         }
     }
 
-    /** A config with the default {@link DurabilityConfig}. */
+    /** A config with the default {@link DurabilityConfig} and {@link YarnSettings}. */
     public SparkgateConfig(String host, int port, Path dataDir, Path sparkHome, String sparkMaster,
                            int launchThreads, int launchQueueSize, Duration killGracePeriod,
                            Map<String, String> sparkConf) {
         this(host, port, dataDir, sparkHome, sparkMaster, launchThreads, launchQueueSize, killGracePeriod,
-                sparkConf, DurabilityConfig.defaults());
+                sparkConf, DurabilityConfig.defaults(), YarnSettings.defaults());
     }
 
     /** A copy with another port; tests and the demo bind to a free port. */
     public SparkgateConfig withPort(int newPort) {
         return new SparkgateConfig(host, newPort, dataDir, sparkHome, sparkMaster, launchThreads,
-                launchQueueSize, killGracePeriod, sparkConf, durability);
+                launchQueueSize, killGracePeriod, sparkConf, durability, yarn);
+    }
+
+    /** Whether batches run on YARN (cluster deploy mode) rather than in local processes. */
+    public boolean onYarn() {
+        return sparkMaster.equals("yarn");
     }
 }
