@@ -23,6 +23,8 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JSON of Sparkgate's REST face, shaped like Apache Livy's, for every transcoded call.
@@ -39,6 +41,7 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+    private static final Map<EnumValueDescriptor, String> LIVY_NAMES = new ConcurrentHashMap<>();
 
     @Override
     public <T> void serializeMessage(Marshaller<T> marshaller, T message, OutputStream os) throws IOException {
@@ -125,8 +128,12 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
         }
     }
 
-    /** {@code BATCH_STATE_NOT_STARTED} of enum {@code BatchState} → {@code not_started}. */
+    /** {@code BATCH_STATE_NOT_STARTED} of enum {@code BatchState} → {@code not_started}; computed once per value. */
     static String livyName(EnumValueDescriptor value) {
+        return LIVY_NAMES.computeIfAbsent(value, LivyJsonMarshaller::computeLivyName);
+    }
+
+    private static String computeLivyName(EnumValueDescriptor value) {
         String prefix = value.getType().getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT) + "_";
         String name = value.getName();
         return (name.startsWith(prefix) ? name.substring(prefix.length()) : name).toLowerCase(Locale.ROOT);
