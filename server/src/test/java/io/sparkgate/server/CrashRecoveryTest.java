@@ -67,8 +67,8 @@ class CrashRecoveryTest {
         awaitState(finished, "success");
         awaitState(failed, "dead");
         await().atMost(APP_TIMEOUT).until(() -> fullLog(running).contains("line 3") && fullLog(deletedLater).contains("line 3"));
-        JsonNode finishedBefore = getJson("/batches/" + finished);
-        JsonNode failedBefore = getJson("/batches/" + failed);
+        JsonNode finishedBefore = server.getJson("/batches/" + finished);
+        JsonNode failedBefore = server.getJson("/batches/" + failed);
         List<String> finishedLog = fullLog(finished);
         List<String> failedLog = fullLog(failed);
         long runningPid = wrapperPid(dataDir, running);
@@ -94,18 +94,18 @@ class CrashRecoveryTest {
 
         server = ServerProcess.start(dataDir, tmp, "second");
 
-        JsonNode list = getJson("/batches");
+        JsonNode list = server.getJson("/batches");
         assertThat(list.get("total").asInt()).isEqualTo(6);
         List<String> states = new ArrayList<>();
         list.get("sessions").forEach(s -> states.add(s.get("state").asText()));
         assertThat(states).doesNotContain("recovering");
-        assertThat(getJson("/batches/" + finished)).isEqualTo(finishedBefore);
-        assertThat(getJson("/batches/" + failed)).isEqualTo(failedBefore);
+        assertThat(server.getJson("/batches/" + finished)).isEqualTo(finishedBefore);
+        assertThat(server.getJson("/batches/" + failed)).isEqualTo(failedBefore);
         assertThat(fullLog(finished)).isEqualTo(finishedLog).contains("line 0", "line 49");
         assertThat(fullLog(failed)).isEqualTo(failedLog);
         // Still running, or ended while no server watched (then its exit code tells how).
         assertThat(state(running)).isIn("running", "success");
-        JsonNode lostBatch = getJson("/batches/" + lost);
+        JsonNode lostBatch = server.getJson("/batches/" + lost);
         assertThat(lostBatch.get("state").asText()).isEqualTo("dead");
         assertThat(lastReason(lostBatch)).isEqualTo(BatchRecovery.LOST);
 
@@ -119,11 +119,11 @@ class CrashRecoveryTest {
         List<String> log = fullLog(running);
         List<String> expected = IntStream.range(0, 80).mapToObj(i -> "line " + i).toList();
         assertThat(log.stream().filter(l -> l.startsWith("line ")).toList()).isEqualTo(expected);
-        assertThat(lastReason(getJson("/batches/" + running))).isEqualTo("spark-submit exited with code 0");
+        assertThat(lastReason(server.getJson("/batches/" + running))).isEqualTo("spark-submit exited with code 0");
         awaitState(neverLaunched, "success");
         assertThat(fullLog(neverLaunched)).contains("line 0", "line 2");
 
-        JsonNode after = getJson("/batches");
+        JsonNode after = server.getJson("/batches");
         assertThat(after.get("total").asInt()).isEqualTo(5);
         after.get("sessions").forEach(s -> assertThat(FINAL).as("batch %s", s).contains(s.get("state").asText()));
     }
@@ -166,20 +166,15 @@ class CrashRecoveryTest {
         return JSON.readTree(created.body()).get("id").asInt();
     }
 
-    private JsonNode getJson(String path) throws Exception {
-        HttpResponse<String> response = server.call("GET", path, null);
-        assertThat(response.statusCode()).as(path + " " + response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
 
     private String state(int id) throws Exception {
-        return getJson("/batches/" + id + "/state").get("state").asText();
+        return server.getJson("/batches/" + id + "/state").get("state").asText();
     }
 
     private void awaitState(int id, String expected) {
         await().atMost(APP_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> FINAL.contains(state(id)));
         try {
-            assertThat(state(id)).as("batch %d: %s", id, getJson("/batches/" + id)).isEqualTo(expected);
+            assertThat(state(id)).as("batch %d: %s", id, server.getJson("/batches/" + id)).isEqualTo(expected);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -192,7 +187,7 @@ class CrashRecoveryTest {
 
     private List<String> fullLog(int id) throws Exception {
         List<String> out = new ArrayList<>();
-        getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> out.add(l.asText()));
+        server.getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> out.add(l.asText()));
         return out;
     }
 }

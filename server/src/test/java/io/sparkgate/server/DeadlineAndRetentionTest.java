@@ -49,7 +49,7 @@ class DeadlineAndRetentionTest {
         await().atMost(Duration.ofMinutes(1)).until(() -> !state(id).path("state").asText().equals("running")
                                                           && !state(id).path("state").asText().equals("starting"));
 
-        JsonNode batch = getJson("/batches/" + id);
+        JsonNode batch = server.getJson("/batches/" + id);
         assertThat(batch.get("state").asText()).isEqualTo("dead");
         JsonNode history = batch.get("stateHistory");
         assertThat(history.get(history.size() - 1).get("reason").asText())
@@ -62,7 +62,7 @@ class DeadlineAndRetentionTest {
         int id = create("2", "0");
         Path batchDir = dataDir.resolve("batches").resolve(Integer.toString(id));
         await().atMost(Duration.ofMinutes(1)).until(() -> server.get("/batches/" + id).statusCode() == 404
-                                                          || getJson("/batches/" + id).get("state").asText().equals("success"));
+                                                          || server.getJson("/batches/" + id).get("state").asText().equals("success"));
 
         await().atMost(Duration.ofSeconds(30)).until(() -> server.get("/batches/" + id).statusCode() == 404);
         await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(batchDir));
@@ -77,12 +77,7 @@ class DeadlineAndRetentionTest {
     }
 
     private static JsonNode state(int id) throws Exception {
-        return getJson("/batches/" + id + "/state");
+        return server.getJson("/batches/" + id + "/state");
     }
 
-    private static JsonNode getJson(String path) throws Exception {
-        HttpResponse<String> response = server.get(path);
-        assertThat(response.statusCode()).as(path + " " + response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
 }

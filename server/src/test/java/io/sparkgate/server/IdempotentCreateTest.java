@@ -81,7 +81,7 @@ class IdempotentCreateTest {
 
         await().atMost(Duration.ofMinutes(2)).until(() -> state(id).equals("success"));
         List<String> log = new ArrayList<>();
-        getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> log.add(l.asText()));
+        server.getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> log.add(l.asText()));
         // One application: its output once.
         assertThat(log).filteredOn("line 0"::equals).hasSize(1);
 
@@ -115,16 +115,11 @@ class IdempotentCreateTest {
     }
 
     private static int total() throws Exception {
-        return getJson("/batches?size=0").get("total").asInt();
+        return server.getJson("/batches?size=0").get("total").asInt();
     }
 
     private static String state(int id) throws Exception {
-        return getJson("/batches/" + id + "/state").get("state").asText();
+        return server.getJson("/batches/" + id + "/state").get("state").asText();
     }
 
-    private static JsonNode getJson(String path) throws Exception {
-        HttpResponse<String> response = server.get(path);
-        assertThat(response.statusCode()).as(path + " " + response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
 }

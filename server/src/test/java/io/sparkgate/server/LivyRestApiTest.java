@@ -63,10 +63,10 @@ class LivyRestApiTest {
         String finalState = awaitFinalState(id);
 
         assertThat(finalState).isEqualTo("success");
-        JsonNode done = getJson("/batches/" + id);
+        JsonNode done = server.getJson("/batches/" + id);
         assertThat(done.get("appId").asText()).startsWith("local-");
         assertThat(fullLog(id)).anySatisfy(line -> assertThat(line).startsWith("Pi is roughly 3."));
-        assertThat(getJson("/batches/" + id + "/state").toString())
+        assertThat(server.getJson("/batches/" + id + "/state").toString())
                 .isEqualTo("{\"id\":" + id + ",\"state\":\"success\"}");
     }
 
@@ -116,30 +116,30 @@ class LivyRestApiTest {
         assertThat(all.subList(first, first + 250)).containsExactlyElementsOf(
                 java.util.stream.IntStream.range(0, 250).mapToObj(i -> "line " + i).toList());
 
-        JsonNode slice = getJson("/batches/" + id + "/log?from=" + (first + 10) + "&size=5");
+        JsonNode slice = server.getJson("/batches/" + id + "/log?from=" + (first + 10) + "&size=5");
         assertThat(lines(slice)).containsExactly("line 10", "line 11", "line 12", "line 13", "line 14");
         assertThat(slice.get("from").asInt()).isEqualTo(first + 10);
         assertThat(slice.get("size").asInt()).isEqualTo(5);
         assertThat(slice.get("total").asInt()).isEqualTo(total);
         assertThat(slice.get("id").asInt()).isEqualTo(id);
 
-        JsonNode tail = getJson("/batches/" + id + "/log");
+        JsonNode tail = server.getJson("/batches/" + id + "/log");
         assertThat(tail.get("from").asInt()).isEqualTo(total - 100);
         assertThat(lines(tail)).containsExactlyElementsOf(all.subList(total - 100, total));
 
-        JsonNode negativeFrom = getJson("/batches/" + id + "/log?from=-1&size=3");
+        JsonNode negativeFrom = server.getJson("/batches/" + id + "/log?from=-1&size=3");
         assertThat(lines(negativeFrom)).containsExactlyElementsOf(all.subList(total - 3, total));
 
-        JsonNode everything = getJson("/batches/" + id + "/log?size=-1");
+        JsonNode everything = server.getJson("/batches/" + id + "/log?size=-1");
         assertThat(everything.get("from").asInt()).isZero();
         assertThat(lines(everything)).containsExactlyElementsOf(all);
 
-        JsonNode pastEnd = getJson("/batches/" + id + "/log?from=" + (total + 5) + "&size=10");
+        JsonNode pastEnd = server.getJson("/batches/" + id + "/log?from=" + (total + 5) + "&size=10");
         assertThat(lines(pastEnd)).isEmpty();
         assertThat(pastEnd.get("size").asInt()).isZero();
         assertThat(pastEnd.get("total").asInt()).isEqualTo(total);
 
-        JsonNode batch = getJson("/batches/" + id);
+        JsonNode batch = server.getJson("/batches/" + id);
         assertThat(lines(batch)).containsExactlyElementsOf(all.subList(total - 10, total));
     }
 
@@ -149,7 +149,7 @@ class LivyRestApiTest {
         int b = create(numberedLines(1));
         int c = create(numberedLines(1));
 
-        JsonNode all = getJson("/batches");
+        JsonNode all = server.getJson("/batches");
         assertThat(all.get("from").asInt()).isZero();
         assertThat(all.get("total").asInt()).isEqualTo(all.get("sessions").size());
         List<Integer> ids = new ArrayList<>();
@@ -157,7 +157,7 @@ class LivyRestApiTest {
         assertThat(ids).isSorted().contains(a, b, c);
 
         int indexOfB = ids.indexOf(b);
-        JsonNode page = getJson("/batches?from=" + indexOfB + "&size=2");
+        JsonNode page = server.getJson("/batches?from=" + indexOfB + "&size=2");
         assertThat(page.get("from").asInt()).isEqualTo(indexOfB);
         assertThat(page.get("sessions")).hasSize(2);
         assertThat(page.get("sessions").get(0).get("id").asInt()).isEqualTo(b);
@@ -182,7 +182,7 @@ class LivyRestApiTest {
 
     @Test
     void badRequestsGetA400WithAMessageAndLeaveNoBatch() throws Exception {
-        int before = getJson("/batches?size=0").get("total").asInt();
+        int before = server.getJson("/batches?size=0").get("total").asInt();
 
         assertError(post("{\"className\": \"x.Y\"}"), 400, "file");
         assertError(post("{\"file\": \"a.jar\", \"bogusField\": 1}"), 400, "bogusField");
@@ -193,7 +193,7 @@ class LivyRestApiTest {
         assertError(post("{\"file\": \"a.jar\", \"args\": {\"a\": 1}}"), 400, "");
         assertError(post("{\"file\": \"a.jar\", \"conf\": {\"spark.master\": \"yarn\"}}"), 400, "spark.master");
 
-        assertThat(getJson("/batches?size=0").get("total").asInt()).isEqualTo(before);
+        assertThat(server.getJson("/batches?size=0").get("total").asInt()).isEqualTo(before);
     }
 
     @Test
@@ -234,23 +234,18 @@ class LivyRestApiTest {
         return JSON.readTree(created.body()).get("id").asInt();
     }
 
-    private static JsonNode getJson(String path) throws Exception {
-        HttpResponse<String> response = server.get(path);
-        assertThat(response.statusCode()).as(path + " " + response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
 
     private static String awaitFinalState(int id) {
         String[] state = new String[1];
         await().atMost(SPARK_APP_TIMEOUT).pollInterval(Duration.ofMillis(250)).until(() -> {
-            state[0] = getJson("/batches/" + id + "/state").get("state").asText();
+            state[0] = server.getJson("/batches/" + id + "/state").get("state").asText();
             return List.of("success", "dead", "killed").contains(state[0]);
         });
         return state[0];
     }
 
     private static List<String> fullLog(int id) throws Exception {
-        return lines(getJson("/batches/" + id + "/log?from=0&size=-1"));
+        return lines(server.getJson("/batches/" + id + "/log?from=0&size=-1"));
     }
 
     private static List<String> lines(JsonNode node) {

@@ -24,11 +24,12 @@ final class ServerProcess implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path output;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final LivyHttp http;
 
     private ServerProcess(Process process, int port, Path output) {
         this.process = process;
         this.port = port;
+        this.http = new LivyHttp("http://127.0.0.1:" + port);
         this.output = output;
     }
 
@@ -76,21 +77,12 @@ final class ServerProcess implements AutoCloseable {
     }
 
     HttpResponse<String> call(String method, String path, String jsonBody) {
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(30));
-        if (jsonBody == null) {
-            req.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            req.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(jsonBody));
-        }
-        try {
-            return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return http.call(method, path, jsonBody);
+    }
+
+    /** A GET that must answer 200; its JSON body. */
+    com.fasterxml.jackson.databind.JsonNode getJson(String path) {
+        return http.getJson(path);
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed or closed. */

@@ -3,12 +3,8 @@ package io.sparkgate.server;
 import io.sparkgate.server.api.SparkgateServer;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SparkgateConfig;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -25,10 +21,11 @@ public final class TestServer implements AutoCloseable {
             "../examples/data")).toAbsolutePath().normalize();
 
     private final SparkgateServer server;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final LivyHttp http;
 
     private TestServer(SparkgateServer server) {
         this.server = server;
+        this.http = new LivyHttp("http://127.0.0.1:" + server.port());
     }
 
     public static TestServer start(Path dataDir) {
@@ -64,20 +61,12 @@ public final class TestServer implements AutoCloseable {
 
     /** An HTTP call as a Livy client makes it. */
     public HttpResponse<String> call(String method, String path, String jsonBody) {
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30));
-        if (jsonBody == null) {
-            req.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            req.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(jsonBody));
-        }
-        try {
-            return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return http.call(method, path, jsonBody);
+    }
+
+    /** A GET that must answer 200; its JSON body. */
+    public com.fasterxml.jackson.databind.JsonNode getJson(String path) {
+        return http.getJson(path);
     }
 
     public HttpResponse<String> get(String path) {
