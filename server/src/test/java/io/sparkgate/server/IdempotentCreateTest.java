@@ -1,6 +1,7 @@
 package io.sparkgate.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +19,10 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.grpc.Status;
+import io.sparkgate.api.v1.CreateBatchRequest;
+import io.sparkgate.client.SparkgateClient;
+import io.sparkgate.client.SparkgateException;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A client that retries a create with its request id gets the batch it created, and one application runs. */
@@ -111,6 +116,19 @@ class IdempotentCreateTest {
         assertThat(JSON.readTree(other.body()).get("msg").asText()).contains(requestId).contains("different request");
         assertThat(total()).isEqualTo(before);
         int id = JSON.readTree(first.body()).get("id").asInt();
+
+        // Over gRPC: the same request again is the same batch; another request is ALREADY_EXISTS.
+        try (SparkgateClient client = SparkgateClient.connect("127.0.0.1:" + server.port())) {
+            CreateBatchRequest same = CreateBatchRequest.newBuilder().setFile(EXAMPLES)
+                    .setClassName("io.sparkgate.examples.NumberedLines").addArgs("1").setRequestId(requestId).build();
+            assertThat(client.submit(same).getId()).isEqualTo(id);
+            assertThatThrownBy(() -> client.submit(same.toBuilder().setArgs(0, "2").build()))
+                    .isInstanceOfSatisfying(SparkgateException.class, e -> {
+                        assertThat(e.status().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+                        assertThat(e.status().getDescription()).contains(requestId);
+                    });
+        }
+        assertThat(total()).isEqualTo(before);
         await().atMost(Duration.ofMinutes(2)).until(() -> state(id).equals("success"));
     }
 
