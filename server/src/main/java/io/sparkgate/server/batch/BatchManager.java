@@ -59,7 +59,6 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService launchPool;
     private final LaunchQueue launches;
     private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
-    private final List<BatchListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
 
@@ -86,10 +85,6 @@ public final class BatchManager implements AutoCloseable {
         logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
     }
 
-    /** Told of every state change after it is saved; must not block. */
-    public void addListener(BatchListener listener) {
-        listeners.add(requireNonNull(listener, "listener"));
-    }
 
     /**
      * Validates and records a new batch, then queues its launch.
@@ -405,13 +400,6 @@ public final class BatchManager implements AutoCloseable {
 
     private void notifyListeners(Batch batch) {
         feeds.changed(batch);
-        for (BatchListener l : listeners) {
-            try {
-                l.stateChanged(batch);
-            } catch (RuntimeException e) {
-                log.warn("batch listener failed", e);
-            }
-        }
     }
 
     private static void validate(BatchRequest r) {

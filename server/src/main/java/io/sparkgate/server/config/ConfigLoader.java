@@ -65,7 +65,6 @@ public final class ConfigLoader {
             "livy.server.yarn.app-lookup-timeout", YARN_APP_LOOKUP_TIMEOUT);
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)?");
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)b?");
 
     private ConfigLoader() {}
 
@@ -211,22 +210,6 @@ public final class ConfigLoader {
         };
     }
 
-    /** Sizes as Spark writes them: {@code 64m}, {@code 1g}, {@code 512k}; bytes without a unit. */
-    static long parseSize(String key, String value) {
-        Matcher m = SIZE.matcher(value.trim().toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            throw new ConfigException("bad value for " + key + ": '" + value + "' is not a size like 64m or 1g");
-        }
-        long n = Long.parseLong(m.group(1));
-        int shift = switch (m.group(2)) {
-            case "k" -> 10;
-            case "m" -> 20;
-            case "g" -> 30;
-            case "t" -> 40;
-            default -> 0;
-        };
-        return n << shift;
-    }
 
     /** A configuration that cannot be used; its message names the key and the value. */
     public static final class ConfigException extends RuntimeException {

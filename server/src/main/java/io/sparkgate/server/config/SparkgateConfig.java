@@ -62,11 +62,6 @@ public record SparkgateConfig(
                 sparkConf, DurabilityConfig.defaults(), YarnSettings.defaults());
     }
 
-    /** A copy with another port; tests and the demo bind to a free port. */
-    public SparkgateConfig withPort(int newPort) {
-        return new SparkgateConfig(host, newPort, dataDir, sparkHome, sparkMaster, launchThreads,
-                launchQueueSize, killGracePeriod, sparkConf, durability, yarn);
-    }
 
     /** Whether batches run on YARN (cluster deploy mode) rather than in local processes. */
     public boolean onYarn() {
