@@ -12,10 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import picocli.CommandLine;
 
 /** The {@code sparkgate} command line against a real server and real Spark, over gRPC and over REST. */
@@ -24,20 +22,9 @@ class CommandLineTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String EXAMPLES = TestServer.EXAMPLES_JAR.toString();
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TestServer server = new TestServer();
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(dataDir);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
 
     record Run(int exitCode, String out, String err) {}
 

@@ -11,10 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every state has a way out, and finished batches go away after the retention period. */
 class DeadlineAndRetentionTest {
@@ -22,27 +20,15 @@ class DeadlineAndRetentionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String EXAMPLES = TestServer.EXAMPLES_JAR.toString();
 
-    @TempDir
-    static Path dataDir;
-
-    private static TestServer server;
-
-    @BeforeAll
-    static void startServer() {
-        server = TestServer.start(dataDir, Map.of(
-                ConfigLoader.TIMEOUT_RUNNING, "4s",
-                ConfigLoader.RETENTION, "6s"));
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServer server = new TestServer(Map.of(
+            ConfigLoader.TIMEOUT_RUNNING, "4s",
+            ConfigLoader.RETENTION, "6s"));
 
     @Test
     void aBatchRunningPastItsDeadlineIsKilledAndEndsDeadWithTheReason() throws Exception {
         int id = create("400", "250");
-        Path batchDir = dataDir.resolve("batches").resolve(Integer.toString(id));
+        Path batchDir = server.dataDir().resolve("batches").resolve(Integer.toString(id));
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(batchDir.resolve("pid")));
         long pid = Long.parseLong(Files.readString(batchDir.resolve("pid")).trim());
 
@@ -60,7 +46,7 @@ class DeadlineAndRetentionTest {
     @Test
     void aFinishedBatchIsRemovedWithItsLogAfterTheRetentionPeriod() throws Exception {
         int id = create("2", "0");
-        Path batchDir = dataDir.resolve("batches").resolve(Integer.toString(id));
+        Path batchDir = server.dataDir().resolve("batches").resolve(Integer.toString(id));
         await().atMost(Duration.ofMinutes(1)).until(() -> server.get("/batches/" + id).statusCode() == 404
                                                           || server.getJson("/batches/" + id).get("state").asText().equals("success"));
 

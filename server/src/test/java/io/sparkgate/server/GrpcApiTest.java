@@ -31,10 +31,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The same batch API over native gRPC, as a polyglot microservice calls it. */
 class GrpcApiTest {
@@ -43,21 +42,14 @@ class GrpcApiTest {
     private static final List<BatchState> FINAL = List.of(
             BatchState.BATCH_STATE_SUCCESS, BatchState.BATCH_STATE_DEAD, BatchState.BATCH_STATE_KILLED);
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TestServer server = new TestServer();
 
-    private static TestServer server;
     private static BatchServiceBlockingStub batches;
 
     @BeforeAll
     static void startServer() {
-        server = TestServer.start(dataDir);
         batches = GrpcClients.newClient(server.baseUrl(), BatchServiceBlockingStub.class);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
     }
 
     @Test

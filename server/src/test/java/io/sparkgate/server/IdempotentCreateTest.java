@@ -16,14 +16,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.grpc.Status;
 import io.sparkgate.api.v1.CreateBatchRequest;
 import io.sparkgate.client.SparkgateClient;
 import io.sparkgate.client.SparkgateException;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A client that retries a create with its request id gets the batch it created, and one application runs. */
 class IdempotentCreateTest {
@@ -31,20 +29,9 @@ class IdempotentCreateTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String EXAMPLES = TestServer.EXAMPLES_JAR.toString();
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TestServer server = new TestServer();
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void startServer() {
-        server = TestServer.start(dataDir);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
 
     @Test
     void twentyConcurrentIdenticalCreatesRecordAndLaunchOneBatch() throws Exception {

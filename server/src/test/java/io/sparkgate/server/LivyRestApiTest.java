@@ -11,10 +11,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Livy's batch REST API as Airflow, pylivy and curl use it, against real Spark applications. */
 class LivyRestApiTest {
@@ -23,20 +21,9 @@ class LivyRestApiTest {
     private static final Duration SPARK_APP_TIMEOUT = Duration.ofMinutes(3);
     private static final String EXAMPLES = TestServer.EXAMPLES_JAR.toString();
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TestServer server = new TestServer();
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void startServer() {
-        server = TestServer.start(dataDir);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
 
     @Test
     void piSucceedsWithLivysBatchObjectAndItsResultInTheLog() throws Exception {
@@ -100,7 +87,7 @@ class LivyRestApiTest {
         assertThat(JSON.readTree(gone.body()).get("msg").asText()).isEqualTo("Session '" + id + "' not found.");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(driverProcesses(token)).isEmpty());
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(dataDir.resolve("batches").resolve(Integer.toString(id))).doesNotExist());
+                assertThat(server.dataDir().resolve("batches").resolve(Integer.toString(id))).doesNotExist());
     }
 
     @Test

@@ -37,7 +37,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Following a batch's log and state live, over gRPC and Server-Sent Events, with real Spark applications. */
 class LogStreamingTest {
@@ -45,22 +45,19 @@ class LogStreamingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String EXAMPLES = TestServer.EXAMPLES_JAR.toString();
 
-    @TempDir
-    static Path dataDir;
+    @RegisterExtension
+    static final TestServer server = new TestServer();
 
-    private static TestServer server;
     private static SparkgateClient client;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(dataDir);
         client = SparkgateClient.connect("127.0.0.1:" + server.port());
     }
 
     @AfterAll
     static void stop() {
         client.close();
-        server.close();
     }
 
     @Test

@@ -5,13 +5,21 @@ import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SparkgateConfig;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.stream.Stream;
+import java.nio.file.Files;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real Sparkgate for a test class: production wiring ({@link SparkgateServer#start}), a free port on
- * loopback, its own data directory, the Spark home and example apps the build assembled.
+ * loopback, its own data directory, the Spark home and example apps the build assembled. As a JUnit
+ * extension ({@code @RegisterExtension static final TestServer server = new TestServer();}) it is
+ * started before the class's tests, in a temporary data directory, and stopped after them.
  */
-public final class TestServer implements AutoCloseable {
+public final class TestServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
 
     public static final Path SPARK_HOME = Path.of(System.getProperty("sparkgate.test.spark-home",
             "../spark-dist/target/spark-home")).toAbsolutePath().normalize();
@@ -20,19 +28,43 @@ public final class TestServer implements AutoCloseable {
     public static final Path EXAMPLES_DATA = Path.of(System.getProperty("sparkgate.test.examples-data",
             "../examples/data")).toAbsolutePath().normalize();
 
-    private final SparkgateServer server;
-    private final LivyHttp http;
+    private final Map<String, String> extra;
+    private Path dataDir;
+    private SparkgateServer server;
+    private LivyHttp http;
 
-    private TestServer(SparkgateServer server) {
-        this.server = server;
-        this.http = new LivyHttp("http://127.0.0.1:" + server.port());
+    /** A server with the test defaults, started by JUnit. */
+    public TestServer() {
+        this(Map.of());
     }
 
-    public static TestServer start(Path dataDir) {
-        return start(dataDir, Map.of());
+    /** A server with the test defaults and {@code extra} config keys, started by JUnit. */
+    public TestServer(Map<String, String> extra) {
+        this.extra = Map.copyOf(extra);
     }
 
+    /** A server started now in {@code dataDir}; the caller closes it. */
     public static TestServer start(Path dataDir, Map<String, String> extra) {
+        TestServer server = new TestServer(extra);
+        server.startIn(dataDir);
+        return server;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        startIn(Files.createTempDirectory("sparkgate-test"));
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        close();
+        try (Stream<Path> paths = Files.walk(dataDir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private void startIn(Path dir) {
+        dataDir = dir;
         Map<String, String> values = new java.util.HashMap<>(Map.of(
                 ConfigLoader.PORT, "0",
                 ConfigLoader.DATA_DIR, dataDir.toString(),
@@ -44,7 +76,13 @@ public final class TestServer implements AutoCloseable {
                 ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled", "false"));
         values.putAll(extra);
         SparkgateConfig config = ConfigLoader.fromMap(values);
-        return new TestServer(SparkgateServer.start(config));
+        server = SparkgateServer.start(config);
+        http = new LivyHttp(baseUrl());
+    }
+
+    /** The server's data directory (batch logs, the database). */
+    public Path dataDir() {
+        return dataDir;
     }
 
     public int port() {

@@ -1,5 +1,7 @@
 package io.sparkgate.server.api;
 
+import com.linecorp.armeria.common.util.ThreadFactories;
+
 import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
@@ -72,11 +74,7 @@ public final class SparkgateServer implements AutoCloseable {
     /** Builds everything from {@code config} and starts listening; returns once the port is bound. */
     public static SparkgateServer start(SparkgateConfig config) {
         requireNonNull(config, "config");
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sparkgate-scheduler");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-scheduler", true));
         LogStore logs = new LogStore(config.dataDir().resolve("batches"));
         LogTailer tailer = new LogTailer(logs, TAIL_INTERVAL);
         BatchStore store = openStore(config);

@@ -1,5 +1,7 @@
 package io.sparkgate.server.batch;
 
+import com.linecorp.armeria.common.util.ThreadFactories;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.launch.AppExit;
@@ -69,18 +71,10 @@ public final class BatchManager implements AutoCloseable {
         this.tailer = requireNonNull(tailer, "tailer");
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
-        this.launchPool = Executors.newFixedThreadPool(launchThreads, r -> {
-            Thread t = new Thread(r, "sparkgate-launch");
-            t.setDaemon(true);
-            return t;
-        });
+        this.launchPool = Executors.newFixedThreadPool(launchThreads, ThreadFactories.newThreadFactory("sparkgate-launch", true));
         this.launches = new LaunchQueue(launchThreads, launchQueueSize, launchPool, this::launch);
         // Feeds only read the page cache and hand messages to non-blocking writers.
-        this.feedPool = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "sparkgate-feeds");
-            t.setDaemon(true);
-            return t;
-        });
+        this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
         this.feeds = new BatchFeeds(logs, feedPool);
         logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
     }

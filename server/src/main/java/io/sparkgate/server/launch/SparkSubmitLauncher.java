@@ -51,13 +51,19 @@ public final class SparkSubmitLauncher implements Launcher {
         this.scheduler = requireNonNull(scheduler, "scheduler");
     }
 
-    @Override
-    public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
-                              LaunchListener listener) {
+    /** The Spark home's {@code bin/spark-submit}; a launch fails with a clear reason when it is missing. */
+    public static Path requireSparkSubmit(SparkgateConfig config) {
         Path submit = config.sparkHome().resolve("bin").resolve("spark-submit");
         if (!Files.isExecutable(submit)) {
             throw new LaunchException("no executable " + submit + " (set sparkgate.spark.home or SPARK_HOME)", null);
         }
+        return submit;
+    }
+
+    @Override
+    public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
+                              LaunchListener listener) {
+        requireSparkSubmit(config);
         Map<String, String> env = new HashMap<>();
         env.put("SPARKGATE_BATCH_DIR", workDir.toString());
         if (config.sparkMaster().startsWith("local")) {

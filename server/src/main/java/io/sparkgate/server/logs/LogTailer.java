@@ -1,5 +1,7 @@
 package io.sparkgate.server.logs;
 
+import com.linecorp.armeria.common.util.ThreadFactories;
+
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
@@ -27,11 +29,7 @@ public final class LogTailer implements AutoCloseable {
 
     public LogTailer(LogStore logs, Duration interval) {
         this.logs = requireNonNull(logs, "logs");
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sparkgate-log-tailer");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-log-tailer", true));
         long micros = interval.toNanos() / 1000;
         thread.scheduleWithFixedDelay(this::tick, micros, micros, TimeUnit.MICROSECONDS);
     }

@@ -1,5 +1,7 @@
 package io.sparkgate.server.yarn;
 
+import com.linecorp.armeria.common.util.ThreadFactories;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.batch.BatchRequest;
@@ -8,6 +10,7 @@ import io.sparkgate.server.launch.LaunchException;
 import io.sparkgate.server.launch.LaunchListener;
 import io.sparkgate.server.launch.LaunchedApp;
 import io.sparkgate.server.launch.RecordedLaunch;
+import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitArguments;
 import java.io.IOException;
@@ -71,11 +74,7 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         this.scheduler = requireNonNull(scheduler, "scheduler");
         this.tracker = requireNonNull(tracker, "tracker");
         // One thread for the driver logs of all batches, as the log tailer and the tracker.
-        this.logThread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sparkgate-yarn-driver-logs");
-            t.setDaemon(true);
-            return t;
-        });
+        this.logThread = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-yarn-driver-logs", true));
         long millis = Math.max(200, config.yarn().pollInterval().toMillis());
         logThread.scheduleWithFixedDelay(this::stepAll, millis, millis, TimeUnit.MILLISECONDS);
     }
@@ -103,10 +102,7 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     @Override
     public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
                               LaunchListener listener) {
-        Path submit = config.sparkHome().resolve("bin").resolve("spark-submit");
-        if (!Files.isExecutable(submit)) {
-            throw new LaunchException("no executable " + submit + " (set sparkgate.spark.home or SPARK_HOME)", null);
-        }
+        SparkSubmitLauncher.requireSparkSubmit(config);
         String tag = newTag(batchId);
         Map<String, String> env = new HashMap<>();
         env.put("SPARKGATE_BATCH_DIR", workDir.toString());

@@ -1,5 +1,7 @@
 package io.sparkgate.server.yarn;
 
+import com.linecorp.armeria.common.util.ThreadFactories;
+
 import static java.util.Objects.requireNonNull;
 
 import java.time.Clock;
@@ -72,11 +74,7 @@ public final class YarnTracker implements AutoCloseable {
         this.rm = requireNonNull(rm, "rm");
         this.lookupTimeout = requireNonNull(lookupTimeout, "lookupTimeout");
         this.clock = requireNonNull(clock, "clock");
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sparkgate-yarn-tracker");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-yarn-tracker", true));
         long micros = pollInterval.toNanos() / 1000;
         thread.scheduleWithFixedDelay(this::pollSafely, micros, micros, TimeUnit.MICROSECONDS);
     }
