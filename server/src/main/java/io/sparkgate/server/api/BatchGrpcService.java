@@ -31,6 +31,9 @@ import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.StreamBatchLogResponse;
 import io.sparkgate.api.v1.WatchBatchRequest;
 import io.grpc.Status;
+import io.sparkgate.server.security.Caller;
+import io.sparkgate.server.security.Callers;
+import io.sparkgate.server.security.SubmissionPolicy;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
 import java.util.OptionalInt;
@@ -43,14 +46,18 @@ import java.util.OptionalInt;
 final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     private final BatchManager manager;
+    private final SubmissionPolicy submissions;
 
-    BatchGrpcService(BatchManager manager) {
+    BatchGrpcService(BatchManager manager, SubmissionPolicy submissions) {
         this.manager = requireNonNull(manager, "manager");
+        this.submissions = requireNonNull(submissions, "submissions");
     }
 
     @Override
     public void createBatch(CreateBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
-        Created created = manager.create(BatchMessages.toDomain(request), "", request.getRequestId());
+        Caller caller = Callers.current();
+        Created created = manager.create(submissions.check(BatchMessages.toDomain(request), caller), caller.user(),
+                request.getRequestId());
         Batch batch = created.batch();
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
@@ -105,7 +112,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void deleteBatch(DeleteBatchRequest request, StreamObserver<DeleteBatchResponse> responses) {
-        manager.delete(request.getId(), "");
+        manager.delete(request.getId(), Callers.current().user());
         reply(responses, DeleteBatchResponse.newBuilder().setMsg("deleted").build());
     }
 

@@ -22,6 +22,7 @@ import io.sparkgate.server.batch.AdmissionLimitException;
 import io.sparkgate.server.batch.BatchConflictException;
 import io.sparkgate.server.batch.BatchNotFoundException;
 import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.security.AccessDeniedException;
 import java.util.Map;
 import com.linecorp.armeria.common.annotation.Nullable;
 
@@ -49,6 +50,9 @@ final class LivyErrors {
             }
             if (cause instanceof BatchConflictException e) {
                 return Status.ALREADY_EXISTS.withDescription(e.getMessage());
+            }
+            if (cause instanceof AccessDeniedException e) {
+                return Status.PERMISSION_DENIED.withDescription(e.getMessage());
             }
             if (cause instanceof AdmissionLimitException e) {
                 metadata.put(RETRY_AFTER, Long.toString(Math.max(1, e.retryAfter().toSeconds())));
@@ -90,6 +94,8 @@ final class LivyErrors {
                     status = HttpStatus.NOT_FOUND;
                 } else if (cause instanceof InvalidBatchRequestException) {
                     status = HttpStatus.BAD_REQUEST;
+                } else if (cause instanceof AccessDeniedException) {
+                    status = HttpStatus.FORBIDDEN;
                 } else {
                     return null;
                 }

@@ -28,6 +28,7 @@ import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
+import io.sparkgate.server.security.SubmissionPolicy;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.JdbcBatchStore;
 import io.sparkgate.server.yarn.YarnLauncher;
@@ -89,7 +90,7 @@ public final class SparkgateServer implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         ServerBuilder sb = Server.builder()
                 .http(new InetSocketAddress(config.host(), config.port()));
-        configureServices(sb, manager);
+        configureServices(sb, manager, config);
         Server server = sb.build();
         server.start().join();
         log.info("Sparkgate listening on {}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
@@ -106,9 +107,9 @@ public final class SparkgateServer implements AutoCloseable {
     }
 
     /** The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection. */
-    static void configureServices(ServerBuilder sb, BatchManager manager) {
+    static void configureServices(ServerBuilder sb, BatchManager manager, SparkgateConfig config) {
         GrpcService grpc = GrpcService.builder()
-                .addService(new BatchGrpcService(manager))
+                .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit())))
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .supportedSerializationFormats(GrpcSerializationFormats.values())

@@ -57,12 +57,12 @@ public final class ConfigLoader {
             YARN_APP_LOOKUP_TIMEOUT);
 
     /** Livy keys a Livy user's file may bring; they mean the same as their Sparkgate key. */
-    private static final Map<String, String> LIVY_ALIASES = Map.of(
+    private static final Map<String, String> LIVY_ALIASES = livyAliases(Map.of(
             "livy.server.host", HOST,
             "livy.server.port", PORT,
             "livy.spark.master", SPARK_MASTER,
             "livy.server.yarn.poll-interval", YARN_POLL_INTERVAL,
-            "livy.server.yarn.app-lookup-timeout", YARN_APP_LOOKUP_TIMEOUT);
+            "livy.server.yarn.app-lookup-timeout", YARN_APP_LOOKUP_TIMEOUT));
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)?");
 
@@ -84,7 +84,7 @@ public final class ConfigLoader {
         } else if (fileRequired) {
             throw new ConfigException("config file not found: " + file);
         }
-        for (String key : KEYS) {
+        for (String key : allKeys()) {
             String value = env.get(envName(key));
             if (value != null) {
                 values.put(key, value);
@@ -126,7 +126,7 @@ public final class ConfigLoader {
                 sparkConf.put(key.substring(SPARK_CONF_PREFIX.length()), e.getValue());
             } else if (key.startsWith(HADOOP_CONF_PREFIX)) {
                 hadoopConf.put(key.substring(HADOOP_CONF_PREFIX.length()), e.getValue());
-            } else if (KEYS.contains(key)) {
+            } else if (KEYS.contains(key) || inSection(key)) {
                 values.put(key, e.getValue());
             } else if (key.startsWith("sparkgate.")) {
                 throw new ConfigException("unknown configuration key '" + e.getKey() + "'");
@@ -161,10 +161,39 @@ public final class ConfigLoader {
                             hadoopConf,
                             parseDuration(YARN_POLL_INTERVAL, values.getOrDefault(YARN_POLL_INTERVAL, "1s")),
                             parseDuration(YARN_APP_LOOKUP_TIMEOUT,
-                                    values.getOrDefault(YARN_APP_LOOKUP_TIMEOUT, "120s"))));
+                                    values.getOrDefault(YARN_APP_LOOKUP_TIMEOUT, "120s"))),
+                    AuthSettings.from(values),
+                    AccessSettings.from(values),
+                    SubmitSettings.from(values),
+                    AdmissionSettings.from(values));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    /** Whether a key belongs to one of the sections that parse themselves (auth, access, submit, admission). */
+    private static boolean inSection(String key) {
+        return AuthSettings.accepts(key) || AccessSettings.accepts(key) || SubmitSettings.accepts(key)
+                || AdmissionSettings.accepts(key);
+    }
+
+    /** Every plain key, for environment overrides. */
+    private static Set<String> allKeys() {
+        Set<String> all = new java.util.TreeSet<>(KEYS);
+        all.addAll(AuthSettings.KEYS);
+        all.addAll(AccessSettings.KEYS);
+        all.addAll(SubmitSettings.KEYS);
+        all.addAll(AdmissionSettings.KEYS);
+        return all;
+    }
+
+    private static Map<String, String> livyAliases(Map<String, String> base) {
+        Map<String, String> all = new java.util.HashMap<>(base);
+        all.putAll(AuthSettings.LIVY_ALIASES);
+        all.putAll(AccessSettings.LIVY_ALIASES);
+        all.putAll(SubmitSettings.LIVY_ALIASES);
+        all.putAll(AdmissionSettings.LIVY_ALIASES);
+        return Map.copyOf(all);
     }
 
     private static DurabilityConfig durability(Map<String, String> values) {

@@ -20,6 +20,10 @@ import java.util.Map;
  * @param sparkConf {@code spark.*} properties applied to every batch before the request's own
  * @param durability the batch database, retention and the deadline of each non-final state
  * @param yarn how to reach YARN; used when {@code sparkMaster} is {@code yarn}
+ * @param auth who the caller is: authentication mode, credentials, TLS
+ * @param access what an authenticated caller may do: impersonation, other users' batches
+ * @param submit what a request may ask to run: paths, schemes, conf keys, sizes; CSRF
+ * @param admission how many batches may start and run at once, globally and per user
  */
 public record SparkgateConfig(
         String host,
@@ -32,7 +36,11 @@ public record SparkgateConfig(
         Duration killGracePeriod,
         Map<String, String> sparkConf,
         DurabilityConfig durability,
-        YarnSettings yarn) {
+        YarnSettings yarn,
+        AuthSettings auth,
+        AccessSettings access,
+        SubmitSettings submit,
+        AdmissionSettings admission) {
 
     public SparkgateConfig {
         requireNonNull(durability, "durability");
@@ -43,6 +51,10 @@ public record SparkgateConfig(
         requireNonNull(killGracePeriod, "killGracePeriod");
         sparkConf = Map.copyOf(requireNonNull(sparkConf, "sparkConf"));
         requireNonNull(yarn, "yarn");
+        requireNonNull(auth, "auth");
+        requireNonNull(access, "access");
+        requireNonNull(submit, "submit");
+        requireNonNull(admission, "admission");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
@@ -52,14 +64,6 @@ public record SparkgateConfig(
         if (launchQueueSize < 0) {
             throw new IllegalArgumentException("launch queue size must be >= 0: " + launchQueueSize);
         }
-    }
-
-    /** A config with the default {@link DurabilityConfig} and {@link YarnSettings}. */
-    public SparkgateConfig(String host, int port, Path dataDir, Path sparkHome, String sparkMaster,
-                           int launchThreads, int launchQueueSize, Duration killGracePeriod,
-                           Map<String, String> sparkConf) {
-        this(host, port, dataDir, sparkHome, sparkMaster, launchThreads, launchQueueSize, killGracePeriod,
-                sparkConf, DurabilityConfig.defaults(), YarnSettings.defaults());
     }
 
 
