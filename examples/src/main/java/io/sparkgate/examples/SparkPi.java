@@ -43,6 +43,8 @@ public final class SparkPi {
           })
           .reduce(Integer::sum);
       System.out.println("Pi is roughly " + 4.0 * inside / n);
+      // The user the application runs as: spark-submit --proxy-user shows here.
+      System.out.println("Spark user: " + sc.sparkUser());
       System.out.flush();
     } finally {
       sc.stop();

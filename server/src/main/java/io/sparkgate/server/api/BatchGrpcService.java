@@ -31,6 +31,8 @@ import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.StreamBatchLogResponse;
 import io.sparkgate.api.v1.WatchBatchRequest;
 import io.grpc.Status;
+import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Caller;
 import io.sparkgate.server.security.Callers;
 import io.sparkgate.server.security.SubmissionPolicy;
@@ -47,17 +49,20 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     private final BatchManager manager;
     private final SubmissionPolicy submissions;
+    private final AccessPolicy access;
 
-    BatchGrpcService(BatchManager manager, SubmissionPolicy submissions) {
+    BatchGrpcService(BatchManager manager, SubmissionPolicy submissions, AccessPolicy access) {
         this.manager = requireNonNull(manager, "manager");
         this.submissions = requireNonNull(submissions, "submissions");
+        this.access = requireNonNull(access, "access");
     }
 
     @Override
     public void createBatch(CreateBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
-        Caller caller = Callers.current();
-        Created created = manager.create(submissions.check(BatchMessages.toDomain(request), caller), caller.user(),
-                request.getRequestId());
+        Caller caller = caller();
+        BatchRequest checked = submissions.check(BatchMessages.toDomain(request), caller);
+        access.checkProxyUser(caller, checked.proxyUser());
+        Created created = manager.create(checked, caller.user(), request.getRequestId());
         Batch batch = created.batch();
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
@@ -71,13 +76,14 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void getBatch(GetBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
-        Batch batch = manager.get(request.getId());
-        reply(responses, BatchMessages.toProto(batch, manager.logTail(batch.id())));
+        Caller caller = caller();
+        Batch batch = access.visible(caller, manager.get(request.getId()));
+        reply(responses, BatchMessages.toProto(batch, logTail(caller, batch)));
     }
 
     @Override
     public void getBatchState(GetBatchStateRequest request, StreamObserver<GetBatchStateResponse> responses) {
-        Batch batch = manager.get(request.getId());
+        Batch batch = access.visible(caller(), manager.get(request.getId()));
         reply(responses, GetBatchStateResponse.newBuilder()
                 .setId(batch.id())
                 .setState(BatchMessages.toProto(batch.state()))
@@ -86,19 +92,21 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void listBatches(ListBatchesRequest request, StreamObserver<ListBatchesResponse> responses) {
+        Caller caller = caller();
         BatchPage page = manager.list(optional(request.hasFrom(), request.getFrom()),
-                                      optional(request.hasSize(), request.getSize()));
+                                      optional(request.hasSize(), request.getSize()), access.listScope(caller));
         ListBatchesResponse.Builder out = ListBatchesResponse.newBuilder()
                 .setFrom(page.from())
                 .setTotal(page.total());
         for (Batch b : page.batches()) {
-            out.addSessions(BatchMessages.toProto(b, manager.logTail(b.id())));
+            out.addSessions(BatchMessages.toProto(b, logTail(caller, b)));
         }
         reply(responses, out.build());
     }
 
     @Override
     public void getBatchLog(GetBatchLogRequest request, StreamObserver<GetBatchLogResponse> responses) {
+        access.checkRead(caller(), manager.get(request.getId()));
         LogPage page = manager.log(request.getId(), optional(request.hasFrom(), request.getFrom()),
                                    optional(request.hasSize(), request.getSize()));
         reply(responses, GetBatchLogResponse.newBuilder()
@@ -112,7 +120,9 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void deleteBatch(DeleteBatchRequest request, StreamObserver<DeleteBatchResponse> responses) {
-        manager.delete(request.getId(), Callers.current().user());
+        Caller caller = caller();
+        access.checkModify(caller, manager.get(request.getId()));
+        manager.delete(request.getId(), caller.user());
         reply(responses, DeleteBatchResponse.newBuilder().setMsg("deleted").build());
     }
 
@@ -120,6 +130,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void streamBatchLog(StreamBatchLogRequest request, StreamObserver<StreamBatchLogResponse> responses) {
         ServerCallStreamObserver<StreamBatchLogResponse> call =
                 (ServerCallStreamObserver<StreamBatchLogResponse>) responses;
+        access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
         Subscription sub = manager.followLog(request.getId(), optional(request.hasFrom(), request.getFrom()),
                 new GrpcLogSink(call));
@@ -131,6 +142,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void watchBatch(WatchBatchRequest request, StreamObserver<io.sparkgate.api.v1.StateChange> responses) {
         ServerCallStreamObserver<io.sparkgate.api.v1.StateChange> call =
                 (ServerCallStreamObserver<io.sparkgate.api.v1.StateChange>) responses;
+        access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
         Subscription sub = manager.watch(request.getId(), new StateSink() {
             @Override
@@ -149,6 +161,16 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
             }
         });
         call.setOnCancelHandler(sub::cancel);
+    }
+
+    /** The authenticated caller of this call, if they may use the server at all. */
+    private Caller caller() {
+        return access.admit(Callers.current());
+    }
+
+    /** The log lines a Batch object carries for this caller: none when the log is not theirs to read. */
+    private List<String> logTail(Caller caller, Batch batch) {
+        return access.canRead(caller, batch) ? manager.logTail(batch.id()) : List.of();
     }
 
     /** Streams live as long as the batch: only the client's deadline limits them. */

@@ -28,6 +28,7 @@ import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
+import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.SubmissionPolicy;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.JdbcBatchStore;
@@ -108,8 +109,9 @@ public final class SparkgateServer implements AutoCloseable {
 
     /** The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection. */
     static void configureServices(ServerBuilder sb, BatchManager manager, SparkgateConfig config) {
+        AccessPolicy access = new AccessPolicy(config.access());
         GrpcService grpc = GrpcService.builder()
-                .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit())))
+                .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit()), access))
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .supportedSerializationFormats(GrpcSerializationFormats.values())
@@ -124,7 +126,7 @@ public final class SparkgateServer implements AutoCloseable {
                 .useBlockingTaskExecutor(true)
                 .build();
         sb.service(grpc, LivyCreatedStatus::new);
-        new SseRoutes(manager).addTo(sb);
+        new SseRoutes(manager, access).addTo(sb);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
                         .setFile("examples/target/sparkgate-examples.jar")

@@ -20,6 +20,8 @@ import io.sparkgate.server.batch.LogSink;
 import io.sparkgate.server.batch.StateChange;
 import io.sparkgate.server.batch.StateSink;
 import io.sparkgate.server.batch.Subscription;
+import io.sparkgate.server.security.AccessPolicy;
+import io.sparkgate.server.security.Callers;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,9 +46,11 @@ final class SseRoutes {
     private static final int CHUNK = 32 * 1024;
 
     private final BatchManager manager;
+    private final AccessPolicy access;
 
-    SseRoutes(BatchManager manager) {
+    SseRoutes(BatchManager manager, AccessPolicy access) {
         this.manager = requireNonNull(manager, "manager");
+        this.access = requireNonNull(access, "access");
     }
 
     void addTo(ServerBuilder sb) {
@@ -67,7 +71,8 @@ final class SseRoutes {
         if (from.isPresent() && from.getAsInt() < 0) {
             throw new InvalidBatchRequestException("'from' must be >= 0, got " + from.getAsInt());
         }
-        manager.get(id); // an unknown batch is a JSON 404, not a 200 stream carrying an error
+        // An unknown batch is a JSON 404 (and another user's a 403), not a 200 stream carrying an error.
+        access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
         start(ctx, res);
         SseLogSink sink = new SseLogSink(res);
@@ -89,7 +94,7 @@ final class SseRoutes {
 
     private HttpResponse events(ServiceRequestContext ctx) {
         int id = intParam("id", ctx.pathParam("id"));
-        manager.get(id);
+        access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
         start(ctx, res);
         Subscription sub;

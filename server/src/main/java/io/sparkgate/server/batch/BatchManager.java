@@ -164,6 +164,14 @@ public final class BatchManager implements AutoCloseable {
      * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
      */
     public BatchPage list(OptionalInt from, OptionalInt size) {
+        return list(from, size, Optional.empty());
+    }
+
+    /**
+     * Like {@link #list(OptionalInt, OptionalInt)}; with {@code onlyOf}, over the batches that user owns
+     * or runs as (proxy user) only, {@code total} included.
+     */
+    public BatchPage list(OptionalInt from, OptionalInt size, Optional<String> onlyOf) {
         int start = from.orElse(0);
         int count = size.orElse(DEFAULT_PAGE_SIZE);
         if (start < 0) {
@@ -171,6 +179,10 @@ public final class BatchManager implements AutoCloseable {
         }
         if (count < 0) {
             throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
+        }
+        if (onlyOf.isPresent()) {
+            String user = onlyOf.get();
+            return new BatchPage(start, store.countOf(user), store.listOf(user, start, count));
         }
         return new BatchPage(start, store.count(), store.list(start, count));
     }

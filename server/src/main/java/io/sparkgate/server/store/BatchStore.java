@@ -33,6 +33,12 @@ public interface BatchStore extends AutoCloseable {
 
     int count();
 
+    /** Like {@link #list} over the batches {@code user} owns or runs as (proxy user) only. */
+    List<Batch> listOf(String user, int from, int size);
+
+    /** Number of batches {@code user} owns or runs as. */
+    int countOf(String user);
+
     /** Batches not in a final state, in ascending id order. */
     List<Batch> listUnfinished();
 

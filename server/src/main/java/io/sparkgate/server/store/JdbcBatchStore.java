@@ -95,7 +95,7 @@ public final class JdbcBatchStore implements BatchStore {
     @Override
     public int insert(Batch batch, String requestId) {
         String sql = "INSERT INTO batches (request_id, request, owner, state, app_id, spark_ui_url, driver_log_url, "
-                     + "created_time, finished_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                     + "created_time, finished_time, proxy_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -110,6 +110,7 @@ public final class JdbcBatchStore implements BatchStore {
                     ps.setString(7, batch.driverLogUrl());
                     setTime(ps, 8, batch.createdTime());
                     setTime(ps, 9, batch.state().isFinal() ? batch.lastChange().time() : null);
+                    ps.setString(10, batch.request().proxyUser());
                     ps.executeUpdate();
                     try (ResultSet keys = ps.getGeneratedKeys()) {
                         keys.next();
@@ -230,6 +231,30 @@ public final class JdbcBatchStore implements BatchStore {
     @Override
     public int count() {
         return ids("SELECT COUNT(*) FROM batches", ps -> { }).get(0);
+    }
+
+    @Override
+    public List<Batch> listOf(String user, int from, int size) {
+        List<Integer> page = ids("SELECT id FROM batches WHERE owner = ? OR proxy_user = ? ORDER BY id LIMIT ? OFFSET ?",
+                ps -> {
+                    ps.setString(1, user);
+                    ps.setString(2, user);
+                    ps.setInt(3, size);
+                    ps.setInt(4, from);
+                });
+        List<Batch> out = new ArrayList<>(page.size());
+        for (int id : page) {
+            get(id).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    @Override
+    public int countOf(String user) {
+        return ids("SELECT COUNT(*) FROM batches WHERE owner = ? OR proxy_user = ?", ps -> {
+            ps.setString(1, user);
+            ps.setString(2, user);
+        }).get(0);
     }
 
     @Override
