@@ -23,11 +23,13 @@ import io.sparkgate.server.batch.BatchJanitor;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchRecovery;
 import io.sparkgate.server.config.SparkgateConfig;
+import io.sparkgate.server.config.SubmitSettings;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
+import io.sparkgate.server.security.CsrfProtection;
 import io.sparkgate.server.security.SubmissionPolicy;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.JdbcBatchStore;
@@ -123,11 +125,17 @@ public final class SparkgateServer implements AutoCloseable {
                 // Handlers touch files and the store: keep them off the event loop.
                 .useBlockingTaskExecutor(true)
                 .build();
-        sb.service(grpc, LivyCreatedStatus::new);
+        // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
+        sb.maxRequestLength(config.submit().maxRequestSize());
+        if (config.submit().csrfProtection()) {
+            sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()));
+        } else {
+            sb.service(grpc, LivyCreatedStatus::new);
+        }
         new SseRoutes(manager).addTo(sb);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
-                        .setFile("examples/target/sparkgate-examples.jar")
+                        .setFile(SubmitSettings.defaultLocalDir().resolve("target/sparkgate-examples.jar").toString())
                         .setClassName("io.sparkgate.examples.SparkPi")
                         .addArgs("10")
                         .build())
