@@ -122,6 +122,7 @@ public final class SparkgateServer implements AutoCloseable {
                         .errorHandler(LivyErrors.transcodingErrorHandler())
                         .build())
                 .exceptionHandler(LivyErrors.grpcExceptionHandler())
+                .maxRequestMessageLength(maxMessageSize(config))
                 // Handlers touch files and the store: keep them off the event loop.
                 .useBlockingTaskExecutor(true)
                 .build();
@@ -146,6 +147,10 @@ public final class SparkgateServer implements AutoCloseable {
                 .exclude(DocServiceFilter.ofServiceName(ServerReflectionGrpc.SERVICE_NAME))
                 .build());
         sb.errorHandler(LivyErrors.serverErrorHandler());
+    }
+
+    private static int maxMessageSize(SparkgateConfig config) {
+        return (int) Math.min(Integer.MAX_VALUE, config.submit().maxRequestSize());
     }
 
     public int port() {
