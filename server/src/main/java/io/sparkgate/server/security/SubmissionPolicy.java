@@ -63,6 +63,11 @@ public final class SubmissionPolicy {
     /** Hadoop's glob syntax, which spark-submit expands in local paths (and braces may hold {@code ../}). */
     private static final Pattern GLOB = Pattern.compile("[*?\\[\\]{}\\\\]");
     private static final int MAX_NAME_LENGTH = 255;
+    /**
+     * Main classes on Spark's own class path that submit applications themselves (SparkSubmit run as
+     * "the application" would take its arguments as spark-submit options, unchecked).
+     */
+    private static final List<String> LAUNCHER_PACKAGES = List.of("org.apache.spark.deploy.", "org.apache.spark.launcher.");
 
     private final SubmitSettings settings;
 
@@ -135,6 +140,12 @@ public final class SubmissionPolicy {
             }
         }
         format("className", r.className(), JAVA_BINARY_NAME, "a Java class name such as com.example.Main");
+        for (String prefix : LAUNCHER_PACKAGES) {
+            if (r.className().startsWith(prefix)) {
+                throw invalid("'className' may not be one of Spark's launcher classes (" + prefix + "*): "
+                        + "it would submit again, past these rules");
+            }
+        }
         format("driverMemory", r.driverMemory(), MEMORY, "a size such as 512m or 2g");
         format("executorMemory", r.executorMemory(), MEMORY, "a size such as 512m or 2g");
         format("queue", r.queue(), QUEUE, "a YARN queue name such as default or root.etl");

@@ -245,6 +245,7 @@ class SubmissionPolicyTest {
         check(app().withClassName("com.example.Main$Inner").withName("Nightly ETL — 2026 ✓"));
         refused(app().withClassName("com.example.Main; rm -rf /")).hasMessageContaining("'className'");
         refused(app().withClassName("-Dx=y")).hasMessageContaining("'className'");
+        refused(app().withClassName("org.apache.spark.deploy.SparkSubmit")).hasMessageContaining("'className'");
         refused(app().withName("a\u202Eb")).hasMessageContaining("'name'");
         refused(app().withName("two\nlines")).hasMessageContaining("'name'");
         refused(app().withConf(Map.of("spark.x=y", "v"))).hasMessageContaining("spark.x=y");
