@@ -3,6 +3,7 @@ package io.sparkgate.server;
 import static org.awaitility.Awaitility.await;
 
 import io.sparkgate.server.config.ConfigLoader;
+import io.sparkgate.server.config.SubmitSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -42,6 +43,7 @@ final class ServerProcess implements AutoCloseable {
                     ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
                     ConfigLoader.SPARK_MASTER + " = local[1]",
                     ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
+                    SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
                     ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
                     ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false")) + "\n");
             int port = freePort();

@@ -3,6 +3,7 @@ package io.sparkgate.server;
 import io.sparkgate.server.api.SparkgateServer;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SparkgateConfig;
+import io.sparkgate.server.config.SubmitSettings;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -74,6 +75,8 @@ public final class TestServer implements BeforeAllCallback, AfterAllCallback, Au
                 // Small drivers: several apps share a 2-core CI machine.
                 ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory", "512m",
                 ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled", "false"));
+        // The example apps and their data are the local files tests may submit.
+        values.put(SubmitSettings.LOCAL_DIRS, EXAMPLES_JAR.getParent().getParent() + "," + EXAMPLES_DATA);
         values.putAll(extra);
         SparkgateConfig config = ConfigLoader.fromMap(values);
         server = SparkgateServer.start(config);

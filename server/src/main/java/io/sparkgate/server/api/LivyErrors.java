@@ -109,6 +109,16 @@ final class LivyErrors {
                                                                  HttpStatus status,
                                                                  @Nullable String description,
                                                                  @Nullable Throwable cause) {
+                if (status == HttpStatus.REQUEST_ENTITY_TOO_LARGE && isGrpc(headers)) {
+                    // Refused on its Content-Length, before the gRPC service: still a gRPC answer
+                    // (trailers-only), or the client sees UNKNOWN instead of RESOURCE_EXHAUSTED.
+                    return AggregatedHttpResponse.of(ResponseHeaders.builder(HttpStatus.OK)
+                            .contentType(headers.contentType())
+                            .add("grpc-status", Integer.toString(Status.Code.RESOURCE_EXHAUSTED.value()))
+                            .add("grpc-message", "request larger than the server's limit of "
+                                    + config.maxRequestLength() + " bytes")
+                            .build());
+                }
                 String text = description;
                 if (text == null || text.isBlank()) {
                     text = status.reasonPhrase();
@@ -121,6 +131,11 @@ final class LivyErrors {
                 return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8, msg(text));
             }
         };
+    }
+
+    private static boolean isGrpc(@Nullable RequestHeaders headers) {
+        MediaType type = headers == null ? null : headers.contentType();
+        return type != null && type.type().equals("application") && type.subtype().startsWith("grpc");
     }
 
     static HttpStatus httpStatus(Status.Code code) {

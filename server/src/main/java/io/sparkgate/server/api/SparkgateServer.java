@@ -23,12 +23,14 @@ import io.sparkgate.server.batch.BatchJanitor;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchRecovery;
 import io.sparkgate.server.config.SparkgateConfig;
+import io.sparkgate.server.config.SubmitSettings;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
 import io.sparkgate.server.security.AccessPolicy;
+import io.sparkgate.server.security.CsrfProtection;
 import io.sparkgate.server.security.SubmissionPolicy;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.JdbcBatchStore;
@@ -122,14 +124,21 @@ public final class SparkgateServer implements AutoCloseable {
                         .errorHandler(LivyErrors.transcodingErrorHandler())
                         .build())
                 .exceptionHandler(LivyErrors.grpcExceptionHandler())
+                .maxRequestMessageLength(maxMessageSize(config))
                 // Handlers touch files and the store: keep them off the event loop.
                 .useBlockingTaskExecutor(true)
                 .build();
-        sb.service(grpc, LivyCreatedStatus::new);
+        // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
+        sb.maxRequestLength(config.submit().maxRequestSize());
+        if (config.submit().csrfProtection()) {
+            sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()));
+        } else {
+            sb.service(grpc, LivyCreatedStatus::new);
+        }
         new SseRoutes(manager, access).addTo(sb);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
-                        .setFile("examples/target/sparkgate-examples.jar")
+                        .setFile(SubmitSettings.defaultLocalDir().resolve("target/sparkgate-examples.jar").toString())
                         .setClassName("io.sparkgate.examples.SparkPi")
                         .addArgs("10")
                         .build())
@@ -140,6 +149,10 @@ public final class SparkgateServer implements AutoCloseable {
                 .exclude(DocServiceFilter.ofServiceName(ServerReflectionGrpc.SERVICE_NAME))
                 .build());
         sb.errorHandler(LivyErrors.serverErrorHandler());
+    }
+
+    private static int maxMessageSize(SparkgateConfig config) {
+        return (int) Math.min(Integer.MAX_VALUE, config.submit().maxRequestSize());
     }
 
     public int port() {

@@ -143,9 +143,10 @@ class YarnBatchesTest {
 
     @Test
     void missingJarEndsDeadWithAReason() throws Exception {
+        // A missing local file is refused at create (400); one at a URL only spark-submit finds missing.
         int id = createOverRest("""
-                {"file": "%s", "className": "io.sparkgate.examples.SparkPi"}
-                """.formatted(tmp.resolve("no-such-app.jar")));
+                {"file": "https://127.0.0.1:9/no-such-app.jar", "className": "io.sparkgate.examples.SparkPi"}
+                """);
 
         assertThat(awaitFinal(id)).isEqualTo(BatchState.BATCH_STATE_DEAD);
         Batch done = batches.getBatch(GetBatchRequest.newBuilder().setId(id).build());
