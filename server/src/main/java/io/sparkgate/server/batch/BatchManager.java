@@ -104,6 +104,9 @@ public final class BatchManager implements AutoCloseable {
             throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
                     + " characters, got " + requestId.length());
         }
+        if (requestId.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new InvalidBatchRequestException("'requestId' may not contain control characters");
+        }
         if (!requestId.isEmpty()) {
             Optional<Batch> existing = store.findByRequestId(requestId);
             if (existing.isPresent()) {

@@ -69,6 +69,9 @@ public final class SubmissionPolicy {
      */
     private static final List<String> LAUNCHER_PACKAGES = List.of("org.apache.spark.deploy.", "org.apache.spark.launcher.");
 
+    /** Prefix of the YARN tags the server gives batches' applications. */
+    private static final String RESERVED_TAG_PREFIX = "sparkgate-";
+
     private final SubmitSettings settings;
 
     public SubmissionPolicy(SubmitSettings settings) {
@@ -229,6 +232,15 @@ public final class SubmissionPolicy {
             }
             if (!settings.allowedConf().isEmpty() && !matches(settings.allowedConf(), key)) {
                 throw invalid("'conf' may not set " + key + ": not in sparkgate.submit.allowed-conf");
+            }
+            if (key.equals("spark.yarn.tags")) {
+                for (String tag : e.getValue().split(",")) {
+                    // YARN lowercases tags; the tracker finds each batch's application by its sparkgate- tag.
+                    if (tag.trim().toLowerCase(java.util.Locale.ROOT).startsWith(RESERVED_TAG_PREFIX)) {
+                        throw invalid("'conf' spark.yarn.tags may not hold '" + tag.trim() + "': tags starting with "
+                                + RESERVED_TAG_PREFIX + " are the server's, to find each batch's application");
+                    }
+                }
             }
         }
         Map<String, String> fields = fieldValues(r);

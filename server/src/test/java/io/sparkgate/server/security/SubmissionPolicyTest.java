@@ -180,6 +180,15 @@ class SubmissionPolicyTest {
     }
 
     @Test
+    void theServersYarnTagsCannotBeBorrowed() {
+        // The YARN tracker finds a batch's application by its sparkgate-batch-<id>-<random> tag.
+        refused(app().withConf(Map.of("spark.yarn.tags", "nightly, SparkGate-batch-3-abc")))
+                .hasMessageContaining("spark.yarn.tags")
+                .hasMessageContaining("SparkGate-batch-3-abc");
+        check(app().withConf(Map.of("spark.yarn.tags", "nightly,team-a")));
+    }
+
+    @Test
     void aFieldIsTheConfKeyItSets() {
         SubmissionPolicy p = policy(Map.of(SubmitSettings.DENIED_CONF, "spark.driver.memory"));
         BatchRequest r = new BatchRequest(jar.toString(), "", "", "", List.of(), List.of(), List.of(), List.of(),
