@@ -147,7 +147,8 @@ public final class Authentication {
                                @Nullable String challenge) {
         log.debug("{} {} from {}: {}", req.method(), req.path(), ctx.remoteAddress(), message);
         MediaType contentType = req.contentType();
-        if (contentType != null && GrpcSerializationFormats.isGrpc(SerializationFormat.find(contentType))) {
+        SerializationFormat format = contentType == null ? null : SerializationFormat.find(contentType);
+        if (format != null && GrpcSerializationFormats.isGrpc(format)) {
             // Trailers-only: gRPC clients read the status from these headers, and the body is never read.
             return HttpResponse.of(ResponseHeaders.builder(HttpStatus.OK)
                     .contentType(contentType)
