@@ -64,6 +64,21 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         MTLS
     }
 
+    /** The mode each credential key belongs to. */
+    private static final Map<String, Mode> MODE_OF_KEY = Map.of(
+            USERS_FILE, Mode.BASIC,
+            TOKENS_FILE, Mode.BEARER,
+            JWT_PUBLIC_KEY_FILE, Mode.BEARER,
+            JWT_JWKS_FILE, Mode.BEARER,
+            JWT_ISSUER, Mode.BEARER,
+            JWT_AUDIENCE, Mode.BEARER,
+            JWT_USER_CLAIM, Mode.BEARER,
+            JWT_CLOCK_SKEW, Mode.BEARER);
+
+    private static String lower(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+
     /** Whether the server asks TLS clients for a certificate. */
     public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
 
@@ -126,6 +141,14 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     /** The section from the config's {@code sparkgate.*} values; a bad value throws {@link ConfigLoader.ConfigException}. */
     static AuthSettings from(Map<String, String> values) {
         Mode mode = parseEnum(Mode.class, MODE, values.getOrDefault(MODE, "none"));
+        // A credential key of another mode is a mistake (e.g. a users file while the mode is still
+        // none): refuse it rather than run with less protection than the operator meant.
+        for (Map.Entry<String, Mode> e : MODE_OF_KEY.entrySet()) {
+            if (values.containsKey(e.getKey()) && e.getValue() != mode) {
+                throw new ConfigException(e.getKey() + " is set but " + MODE + " = " + lower(mode)
+                        + "; it belongs to mode " + lower(e.getValue()));
+            }
+        }
         Optional<Tls> tls = tls(values, mode);
         Optional<Path> usersFile = Optional.empty();
         Optional<Path> tokensFile = Optional.empty();
@@ -177,6 +200,10 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
                     + (cert.isEmpty() ? TLS_CERT_FILE : TLS_KEY_FILE) + " is not set");
         }
         ClientAuth clientAuth;
+        if (clientCa.isEmpty() && mode == Mode.MTLS) {
+            throw new ConfigException(MODE + " = mtls needs " + TLS_CLIENT_CA_FILE
+                    + " (the CA that client certificates chain to)");
+        }
         if (clientCa.isEmpty()) {
             if (clientAuthValue != null && !clientAuthValue.trim().equalsIgnoreCase("none")) {
                 throw new ConfigException(TLS_CLIENT_AUTH + " = " + clientAuthValue + " needs " + TLS_CLIENT_CA_FILE

@@ -83,8 +83,17 @@ class AuthSettingsTest {
         assertThatThrownBy(() -> load(AuthSettings.MODE, "mtls")).hasMessageContaining(AuthSettings.TLS_CLIENT_CA_FILE);
         assertThatThrownBy(() -> load(AuthSettings.TLS_CERT_FILE, users().toString()))
                 .hasMessageContaining(AuthSettings.TLS_KEY_FILE);
-        assertThatThrownBy(() -> load(AuthSettings.JWT_CLOCK_SKEW, "soon"))
+        assertThatThrownBy(() -> load(AuthSettings.MODE, "bearer", AuthSettings.JWT_PUBLIC_KEY_FILE, users().toString(),
+                AuthSettings.JWT_ISSUER, "iss", AuthSettings.JWT_CLOCK_SKEW, "soon"))
                 .hasMessageContaining(AuthSettings.JWT_CLOCK_SKEW);
+    }
+
+    @Test
+    void credentialsForAnotherModeAreAMistakeNotIgnored() {
+        assertThatThrownBy(() -> load(AuthSettings.USERS_FILE, users().toString()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(AuthSettings.USERS_FILE)
+                .hasMessageContaining(AuthSettings.MODE + " = none");
     }
 
     @Test
