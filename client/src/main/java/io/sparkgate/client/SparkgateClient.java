@@ -138,11 +138,13 @@ public final class SparkgateClient implements AutoCloseable {
             if (tls) {
                 ClientTls material = new ClientTls(caCert, clientCert, clientKey);
                 TlsChannelCredentials.Builder creds = TlsChannelCredentials.newBuilder();
-                if (material.trustManagers() != null) {
-                    creds.trustManager(material.trustManagers());
+                javax.net.ssl.TrustManager[] trust = material.trustManagers();
+                if (trust != null) {
+                    creds.trustManager(trust);
                 }
-                if (material.keyManagers() != null) {
-                    creds.keyManager(material.keyManagers());
+                javax.net.ssl.KeyManager[] keys = material.keyManagers();
+                if (keys != null) {
+                    creds.keyManager(keys);
                 }
                 credentials = creds.build();
             }

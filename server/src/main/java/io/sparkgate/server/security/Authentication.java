@@ -25,7 +25,6 @@ import com.linecorp.armeria.server.auth.AuthFailureHandler;
 import com.linecorp.armeria.server.auth.AuthService;
 import com.linecorp.armeria.server.auth.AuthServiceBuilder;
 import com.linecorp.armeria.server.auth.AuthorizationStatus;
-import com.linecorp.armeria.server.auth.Authorizer;
 import com.linecorp.armeria.common.auth.BasicToken;
 import com.linecorp.armeria.common.auth.OAuth2Token;
 import io.grpc.Status;
@@ -34,6 +33,7 @@ import io.sparkgate.server.config.AuthSettings.Mode;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,28 +85,28 @@ public final class Authentication {
                 challenge = "Basic realm=\"" + REALM + "\", charset=\"UTF-8\"";
                 // BCrypt takes a fraction of a second: never on the event loop.
                 builder.addBasicAuth(new CheckingAuthorizer<BasicToken>(challenge, true,
-                        token -> passwords.check(token.username(), token.password())));
+                        (ctx, token) -> passwords.check(token.username(), token.password())));
             }
             case BEARER -> {
                 BearerCheck bearer = BearerCheck.load(settings.tokensFile(), settings.jwt());
                 challenge = "Bearer realm=\"" + REALM + "\"";
                 builder.addOAuth2(new CheckingAuthorizer<OAuth2Token>(challenge + ", error=\"invalid_token\"", false,
-                        token -> bearer.check(token.accessToken())));
+                        (ctx, token) -> bearer.check(token.accessToken())));
             }
             case MTLS -> {
                 challenge = null; // HTTP has no challenge scheme for client certificates
-                builder.add(new CheckingAuthorizer<HttpRequest>(null, false, null) {
-                    @Override
-                    Caller caller(ServiceRequestContext ctx, HttpRequest req) {
-                        return CertificateCheck.check(ctx.sslSession());
-                    }
-                });
+                builder.add(new CheckingAuthorizer<HttpRequest>(null, false,
+                        (ctx, req) -> CertificateCheck.check(ctx.sslSession())));
             }
             default -> throw new IllegalStateException(settings.mode().name());
         }
         String missing = challenge;
-        builder.onFailure((delegate, ctx, req, cause) -> refuse(ctx, req,
-                settings.mode() == Mode.MTLS ? CertificateCheck.REQUIRED : REQUIRED, missing));
+        builder.onFailure((delegate, ctx, req, cause) -> {
+            if (cause != null) {
+                log.warn("{} {}: authentication failed unexpectedly", req.method(), req.path(), cause);
+            }
+            return refuse(ctx, req, settings.mode() == Mode.MTLS ? CertificateCheck.REQUIRED : REQUIRED, missing);
+        });
         return new Authentication(settings, builder.newDecorator());
     }
 
@@ -173,21 +173,22 @@ public final class Authentication {
      * An Armeria authorizer over one of our checks: success puts the caller on the context; a refusal
      * answers with the check's message (e.g. "token expired"), never a stack trace.
      */
-    private static class CheckingAuthorizer<T> extends AbstractAuthorizerWithHandlers<T> {
+    private static final class CheckingAuthorizer<T> extends AbstractAuthorizerWithHandlers<T> {
         @Nullable
         private final String challenge;
         private final boolean blocking;
-        @Nullable
-        private final Function<T, Caller> check;
+        private final BiFunction<ServiceRequestContext, T, Caller> check;
 
-        CheckingAuthorizer(@Nullable String challenge, boolean blocking, @Nullable Function<T, Caller> check) {
+        /**
+         * @param challenge the {@code WWW-Authenticate} value of a refusal, if the scheme has one
+         * @param blocking whether the check may block (BCrypt): it then runs on the blocking executor
+         * @param check the caller the credentials prove, or an {@link AuthenticationException}
+         */
+        CheckingAuthorizer(@Nullable String challenge, boolean blocking,
+                           BiFunction<ServiceRequestContext, T, Caller> check) {
             this.challenge = challenge;
             this.blocking = blocking;
-            this.check = check;
-        }
-
-        Caller caller(ServiceRequestContext ctx, T data) {
-            return check.apply(data);
+            this.check = requireNonNull(check, "check");
         }
 
         @Override
@@ -200,7 +201,7 @@ public final class Authentication {
 
         private AuthorizationStatus status(ServiceRequestContext ctx, T data) {
             try {
-                ctx.setAttr(Callers.CALLER, caller(ctx, data));
+                ctx.setAttr(Callers.CALLER, check.apply(ctx, data));
                 return AuthorizationStatus.ofSuccess();
             } catch (AuthenticationException e) {
                 String message = e.getMessage();
