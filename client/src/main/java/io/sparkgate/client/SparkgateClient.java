@@ -4,7 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -24,7 +27,9 @@ import io.sparkgate.api.v1.ListBatchesResponse;
 import io.sparkgate.api.v1.StateChange;
 import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.WatchBatchRequest;
+import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -73,6 +78,9 @@ public final class SparkgateClient implements AutoCloseable {
     public static final class Builder {
         private final String target;
         private boolean tls;
+        private Optional<Path> caCert = Optional.empty();
+        private Optional<Path> clientCert = Optional.empty();
+        private Optional<Path> clientKey = Optional.empty();
         private final Metadata headers = new Metadata();
         private Duration deadline = Duration.ofSeconds(30);
 
@@ -83,6 +91,24 @@ public final class SparkgateClient implements AutoCloseable {
         /** Use TLS (with the JVM's trust store) instead of plaintext. */
         public Builder tls(boolean useTls) {
             this.tls = useTls;
+            return this;
+        }
+
+        /** Use TLS and trust the CA certificates in {@code caPem} (e.g. a private CA) instead of the JVM's. */
+        public Builder trustCertificates(Path caPem) {
+            this.caCert = Optional.of(requireNonNull(caPem, "caPem"));
+            this.tls = true;
+            return this;
+        }
+
+        /**
+         * Use TLS and present this client certificate (mutual TLS). {@code keyPem} is an unencrypted
+         * PKCS#8 key ({@code BEGIN PRIVATE KEY}).
+         */
+        public Builder clientCertificate(Path certPem, Path keyPem) {
+            this.clientCert = Optional.of(requireNonNull(certPem, "certPem"));
+            this.clientKey = Optional.of(requireNonNull(keyPem, "keyPem"));
+            this.tls = true;
             return this;
         }
 
@@ -108,13 +134,21 @@ public final class SparkgateClient implements AutoCloseable {
 
         /** The client; close it when done. */
         public SparkgateClient build() {
-            ManagedChannelBuilder<?> channel = ManagedChannelBuilder.forTarget(target);
+            ChannelCredentials credentials = InsecureChannelCredentials.create();
             if (tls) {
-                channel.useTransportSecurity();
-            } else {
-                channel.usePlaintext();
+                ClientTls material = new ClientTls(caCert, clientCert, clientKey);
+                TlsChannelCredentials.Builder creds = TlsChannelCredentials.newBuilder();
+                javax.net.ssl.TrustManager[] trust = material.trustManagers();
+                if (trust != null) {
+                    creds.trustManager(trust);
+                }
+                javax.net.ssl.KeyManager[] keys = material.keyManagers();
+                if (keys != null) {
+                    creds.keyManager(keys);
+                }
+                credentials = creds.build();
             }
-            return new SparkgateClient(channel.build(), headers, deadline);
+            return new SparkgateClient(Grpc.newChannelBuilder(target, credentials).build(), headers, deadline);
         }
     }
 

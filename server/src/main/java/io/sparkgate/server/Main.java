@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "sparkgate", mixinStandardHelpOptions = true,
         description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.%n"
                 + "Client commands talk to a server (--server HOST:PORT, default $SPARKGATE_SERVER or localhost:8998).",
-        subcommands = {Main.ServerCommand.class, Demo.class})
+        subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -77,14 +77,13 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws InterruptedException {
-            SparkgateConfig config;
+            SparkgateServer server;
             try {
-                config = options.load();
+                server = SparkgateServer.start(options.load());
             } catch (ConfigLoader.ConfigException e) {
                 System.err.println("sparkgate: " + e.getMessage());
                 return 2;
             }
-            SparkgateServer server = SparkgateServer.start(config);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();

@@ -10,7 +10,13 @@ import io.grpc.Status;
 import io.sparkgate.api.v1.Batch;
 import io.sparkgate.api.v1.BatchState;
 import io.sparkgate.client.SparkgateException;
+import io.sparkgate.client.ClientTls;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
@@ -39,9 +45,42 @@ abstract class ClientCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON for scripts instead of text for people.")
     boolean json;
 
+    @Option(names = "--tls", description = "Use TLS (implied by --ca-cert and --client-cert).")
+    boolean tls;
+
+    @Option(names = "--ca-cert", paramLabel = "FILE",
+            description = "PEM CA certificate(s) to trust for the server's certificate (a private CA).")
+    Path caCert;
+
+    @Option(names = "--client-cert", paramLabel = "FILE", description = "PEM client certificate, for mutual TLS.")
+    Path clientCert;
+
+    @Option(names = "--client-key", paramLabel = "FILE",
+            description = "PEM key of --client-cert (unencrypted PKCS#8, 'BEGIN PRIVATE KEY').")
+    Path clientKey;
+
+    @Option(names = "--user", description = "User for HTTP basic auth; the password comes from "
+            + "$SPARKGATE_PASSWORD or --password-file.")
+    String user;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "File whose first line is the password of --user.")
+    Path passwordFile;
+
+    @Option(names = "--token", defaultValue = "${env:SPARKGATE_TOKEN}",
+            description = "Bearer token (static or JWT) sent with every call (default: $SPARKGATE_TOKEN).")
+    String token;
+
     @Override
     public final Integer call() throws Exception {
-        try (BatchApi api = rest ? new RestBatchApi(server) : new GrpcBatchApi(server)) {
+        Connection connection;
+        try {
+            connection = connection();
+        } catch (IllegalArgumentException e) {
+            err().println("sparkgate: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        try (BatchApi api = rest ? new RestBatchApi(connection) : new GrpcBatchApi(connection)) {
             return run(api);
         } catch (SparkgateException e) {
             Status status = e.status();
@@ -56,6 +95,35 @@ abstract class ClientCommand implements Callable<Integer> {
     }
 
     abstract int run(BatchApi api) throws Exception;
+
+    /** The server, TLS and credentials from the options and the environment. */
+    private Connection connection() throws IOException {
+        if ((clientCert == null) != (clientKey == null)) {
+            throw new IllegalArgumentException("--client-cert and --client-key go together");
+        }
+        Optional<Connection.Credentials> credentials = Optional.empty();
+        if (user != null) {
+            if (token != null && !token.isEmpty() && spec.commandLine().getParseResult().hasMatchedOption("--token")) {
+                throw new IllegalArgumentException("give --user or --token, not both");
+            }
+            String password;
+            if (passwordFile != null) {
+                password = Files.readAllLines(passwordFile, StandardCharsets.UTF_8).stream().findFirst().orElse("");
+            } else {
+                password = System.getenv("SPARKGATE_PASSWORD");
+                if (password == null) {
+                    throw new IllegalArgumentException("--user needs a password: set $SPARKGATE_PASSWORD or --password-file");
+                }
+            }
+            credentials = Optional.of(new Connection.Basic(user, password));
+        } else if (token != null && !token.isEmpty()) {
+            credentials = Optional.of(new Connection.Bearer(token.strip()));
+        }
+        ClientTls files = new ClientTls(Optional.ofNullable(caCert), Optional.ofNullable(clientCert),
+                Optional.ofNullable(clientKey));
+        boolean useTls = tls || caCert != null || clientCert != null || server.startsWith("https://");
+        return new Connection(server, useTls, files, credentials);
+    }
 
     PrintWriter out() {
         return spec.commandLine().getOut();

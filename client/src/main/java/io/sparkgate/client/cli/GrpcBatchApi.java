@@ -14,8 +14,19 @@ final class GrpcBatchApi implements BatchApi {
 
     private final SparkgateClient client;
 
-    GrpcBatchApi(String target) {
-        this.client = SparkgateClient.connect(target);
+    GrpcBatchApi(Connection connection) {
+        SparkgateClient.Builder builder = SparkgateClient.builder(connection.target()).tls(connection.tls());
+        connection.tlsFiles().caCert().ifPresent(builder::trustCertificates);
+        connection.tlsFiles().clientCert().ifPresent(cert ->
+                builder.clientCertificate(cert, connection.tlsFiles().clientKey().orElseThrow()));
+        connection.authorization().ifPresent(credentials -> {
+            if (credentials instanceof Connection.Basic basic) {
+                builder.basicAuth(basic.user(), basic.password());
+            } else if (credentials instanceof Connection.Bearer bearer) {
+                builder.bearerToken(bearer.token());
+            }
+        });
+        this.client = builder.build();
     }
 
     @Override

@@ -33,10 +33,19 @@ final class RestBatchApi implements BatchApi {
     private static final Duration POLL = Duration.ofSeconds(1);
 
     private final String base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
+    private final java.util.Optional<String> authorization;
 
-    RestBatchApi(String target) {
-        this.base = target.startsWith("http://") || target.startsWith("https://") ? target : "http://" + target;
+    RestBatchApi(Connection connection) {
+        String target = connection.target();
+        this.base = target.startsWith("http://") || target.startsWith("https://") ? target
+                : (connection.tls() ? "https://" : "http://") + target;
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (base.startsWith("https://")) {
+            http.sslContext(connection.tlsFiles().sslContext());
+        }
+        this.http = http.build();
+        this.authorization = connection.authorization().map(Connection.Credentials::headerValue);
     }
 
     @Override
@@ -115,6 +124,7 @@ final class RestBatchApi implements BatchApi {
 
     private JsonNode call(String method, String path, String body) {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
+        authorization.ifPresent(value -> req.header("Authorization", value));
         if (body == null) {
             req.method(method, HttpRequest.BodyPublishers.noBody());
         } else {

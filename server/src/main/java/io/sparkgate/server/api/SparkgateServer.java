@@ -30,7 +30,9 @@ import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
 import io.sparkgate.server.security.AccessPolicy;
+import io.sparkgate.server.security.Authentication;
 import io.sparkgate.server.security.CsrfProtection;
+import io.sparkgate.server.security.ServerTls;
 import io.sparkgate.server.security.SubmissionPolicy;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.JdbcBatchStore;
@@ -78,6 +80,10 @@ public final class SparkgateServer implements AutoCloseable {
     /** Builds everything from {@code config} and starts listening; returns once the port is bound. */
     public static SparkgateServer start(SparkgateConfig config) {
         requireNonNull(config, "config");
+        // Credential and certificate files first: a bad one stops the start before anything is opened.
+        Authentication auth = Authentication.from(config.auth());
+        ServerBuilder sb = Server.builder();
+        ServerTls.configure(sb, new InetSocketAddress(config.host(), config.port()), config.auth());
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-scheduler", true));
         LogStore logs = new LogStore(config.dataDir().resolve("batches"));
         LogTailer tailer = new LogTailer(logs, TAIL_INTERVAL);
@@ -91,14 +97,13 @@ public final class SparkgateServer implements AutoCloseable {
         new BatchRecovery(manager, store, logs).recover();
         BatchJanitor janitor = new BatchJanitor(manager, store, config.durability(), Clock.systemUTC());
         scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-        ServerBuilder sb = Server.builder()
-                .http(new InetSocketAddress(config.host(), config.port()));
-        configureServices(sb, manager, config);
+        configureServices(sb, manager, config, auth);
         Server server = sb.build();
         server.start().join();
-        log.info("Sparkgate listening on {}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
-                 + "Spark home {}, master {}", config.host(), server.activeLocalPort(), config.sparkHome(),
-                 config.sparkMaster());
+        log.info("Sparkgate listening on {}://{}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
+                 + "Spark home {}, master {}", config.auth().tls().isPresent() ? "https" : "http", config.host(),
+                 server.activeLocalPort(), config.sparkHome(), config.sparkMaster());
+        auth.logStart(config.host(), config.auth().tls().isPresent());
         return new SparkgateServer(server, manager, tailer, logs, store, scheduler, launcher);
     }
 
@@ -109,8 +114,13 @@ public final class SparkgateServer implements AutoCloseable {
                 config.durability().storeUser(), config.durability().storePassword());
     }
 
-    /** The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection. */
-    static void configureServices(ServerBuilder sb, BatchManager manager, SparkgateConfig config) {
+    /**
+     * The services of the one port: gRPC, gRPC-Web, Livy REST (transcoded), docs, health, reflection.
+     * Each service is wrapped in the authentication decorator (all but gRPC health checks need credentials
+     * when auth is on): decorating the services, not path prefixes, leaves no route uncovered.
+     */
+    static void configureServices(ServerBuilder sb, BatchManager manager, SparkgateConfig config,
+                                  Authentication auth) {
         AccessPolicy access = new AccessPolicy(config.access());
         GrpcService grpc = GrpcService.builder()
                 .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit()), access))
@@ -130,12 +140,14 @@ public final class SparkgateServer implements AutoCloseable {
                 .build();
         // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
         sb.maxRequestLength(config.submit().maxRequestSize());
+        // Decorators apply in order, the last outermost: authentication runs first.
         if (config.submit().csrfProtection()) {
-            sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()));
+            sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()),
+                       auth.decorator());
         } else {
-            sb.service(grpc, LivyCreatedStatus::new);
+            sb.service(grpc, LivyCreatedStatus::new, auth.decorator());
         }
-        new SseRoutes(manager, access).addTo(sb);
+        new SseRoutes(manager, access).addTo(sb, auth.decorator());
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
                         .setFile(SubmitSettings.defaultLocalDir().resolve("target/sparkgate-examples.jar").toString())
@@ -147,7 +159,8 @@ public final class SparkgateServer implements AutoCloseable {
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "GetBatchLog",
                         GetBatchLogRequest.newBuilder().setId(0).setSize(100).build())
                 .exclude(DocServiceFilter.ofServiceName(ServerReflectionGrpc.SERVICE_NAME))
-                .build());
+                .build()
+                .decorate(auth.decorator()));
         sb.errorHandler(LivyErrors.serverErrorHandler());
     }
 

@@ -11,6 +11,7 @@ import com.linecorp.armeria.common.HttpResponseWriter;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.sparkgate.server.batch.BatchManager;
@@ -28,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * The streaming RPCs for REST clients, as Server-Sent Events (Armeria does not transcode server
@@ -53,9 +55,12 @@ final class SseRoutes {
         this.access = requireNonNull(access, "access");
     }
 
-    void addTo(ServerBuilder sb) {
-        sb.service("/batches/{id}/log/stream", (ctx, req) -> logStream(ctx, req.headers().get("last-event-id")));
-        sb.service("/batches/{id}/events", (ctx, req) -> events(ctx));
+    /** Adds the routes, each service wrapped in {@code decorator} (authentication). */
+    void addTo(ServerBuilder sb, Function<? super HttpService, ? extends HttpService> decorator) {
+        HttpService logStream = (ctx, req) -> logStream(ctx, req.headers().get("last-event-id"));
+        HttpService events = (ctx, req) -> events(ctx);
+        sb.service("/batches/{id}/log/stream", logStream.decorate(decorator));
+        sb.service("/batches/{id}/events", events.decorate(decorator));
     }
 
     private HttpResponse logStream(ServiceRequestContext ctx, String lastEventId) {

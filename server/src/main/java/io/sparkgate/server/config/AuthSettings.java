@@ -1,16 +1,133 @@
 package io.sparkgate.server.config;
 
+import static java.util.Objects.requireNonNull;
+
+import io.sparkgate.server.config.ConfigLoader.ConfigException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
-/** The {@code sparkgate.auth.*} settings. */
-public record AuthSettings() {
+/**
+ * The {@code sparkgate.auth.*} and {@code sparkgate.tls.*} settings: who a caller is, and whether the
+ * port speaks TLS. Only paths and names live here; the files are read (and their contents checked) by
+ * the security package when the server starts, with errors that name the key.
+ *
+ * @param mode how callers prove who they are
+ * @param usersFile {@code user:bcrypt-hash} lines, mode {@code basic}
+ * @param tokensFile {@code user:sha256-hex-of-token} lines, mode {@code bearer}
+ * @param jwt signed JWTs accepted in mode {@code bearer}, when an issuer key is configured
+ * @param tls the port's certificate and client certificates; empty: plaintext
+ */
+public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> tokensFile, Optional<Jwt> jwt,
+                           Optional<Tls> tls) {
+
+    public static final String MODE = "sparkgate.auth.mode";
+    public static final String USERS_FILE = "sparkgate.auth.basic.users-file";
+    public static final String TOKENS_FILE = "sparkgate.auth.bearer.tokens-file";
+    public static final String JWT_PUBLIC_KEY_FILE = "sparkgate.auth.jwt.public-key-file";
+    public static final String JWT_JWKS_FILE = "sparkgate.auth.jwt.jwks-file";
+    public static final String JWT_ISSUER = "sparkgate.auth.jwt.issuer";
+    public static final String JWT_AUDIENCE = "sparkgate.auth.jwt.audience";
+    public static final String JWT_USER_CLAIM = "sparkgate.auth.jwt.user-claim";
+    public static final String JWT_CLOCK_SKEW = "sparkgate.auth.jwt.clock-skew";
+    public static final String TLS_CERT_FILE = "sparkgate.tls.cert-file";
+    public static final String TLS_KEY_FILE = "sparkgate.tls.key-file";
+    public static final String TLS_CLIENT_CA_FILE = "sparkgate.tls.client-ca-file";
+    public static final String TLS_CLIENT_AUTH = "sparkgate.tls.client-auth";
 
     /** The keys of this section; {@link ConfigLoader} rejects other {@code sparkgate.*} keys. */
-    static final Set<String> KEYS = Set.of();
+    static final Set<String> KEYS = Set.of(MODE, USERS_FILE, TOKENS_FILE, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE,
+            JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW, TLS_CERT_FILE, TLS_KEY_FILE,
+            TLS_CLIENT_CA_FILE, TLS_CLIENT_AUTH);
 
-    /** Livy keys that mean the same as one of {@link #KEYS}. */
+    /**
+     * Livy keys that mean the same as one of {@link #KEYS}: none. Livy authenticates with Kerberos/SPNEGO
+     * ({@code livy.server.auth.type}) and serves TLS from a Java keystore; neither maps onto these keys.
+     */
     static final Map<String, String> LIVY_ALIASES = Map.of();
+
+    /** How callers prove who they are. */
+    public enum Mode {
+        /** Nobody is asked; the server then listens on loopback only. */
+        NONE,
+        /** HTTP basic credentials checked against BCrypt hashes. */
+        BASIC,
+        /** {@code Authorization: Bearer}: a static token or a signed JWT. */
+        BEARER,
+        /** The TLS client certificate; its subject's CN is the user. */
+        MTLS
+    }
+
+    /** The mode each credential key belongs to. */
+    private static final Map<String, Mode> MODE_OF_KEY = Map.of(
+            USERS_FILE, Mode.BASIC,
+            TOKENS_FILE, Mode.BEARER,
+            JWT_PUBLIC_KEY_FILE, Mode.BEARER,
+            JWT_JWKS_FILE, Mode.BEARER,
+            JWT_ISSUER, Mode.BEARER,
+            JWT_AUDIENCE, Mode.BEARER,
+            JWT_USER_CLAIM, Mode.BEARER,
+            JWT_CLOCK_SKEW, Mode.BEARER);
+
+    private static String lower(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the server asks TLS clients for a certificate. */
+    public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
+
+    /**
+     * Signed JWTs: verified with one public key (PEM) or a JWK set, from one issuer.
+     *
+     * @param publicKeyFile a PEM public key ({@code BEGIN PUBLIC KEY}) or certificate; or
+     * @param jwksFile a JWK set (JSON) with the issuer's public keys
+     * @param issuer the required {@code iss}
+     * @param audience when present, {@code aud} must contain it
+     * @param userClaim the claim that names the user ({@code sub} by default)
+     * @param clockSkew how far {@code exp} / {@code nbf} may be off
+     */
+    public record Jwt(Optional<Path> publicKeyFile, Optional<Path> jwksFile, String issuer,
+                      Optional<String> audience, String userClaim, Duration clockSkew) {
+        public Jwt {
+            requireNonNull(publicKeyFile, "publicKeyFile");
+            requireNonNull(jwksFile, "jwksFile");
+            requireNonNull(issuer, "issuer");
+            requireNonNull(audience, "audience");
+            requireNonNull(userClaim, "userClaim");
+            requireNonNull(clockSkew, "clockSkew");
+        }
+    }
+
+    /**
+     * The port's TLS.
+     *
+     * @param certFile the server's certificate chain (PEM)
+     * @param keyFile the server's private key (PEM, PKCS#8)
+     * @param clientCaFile CA certificates that client certificates must chain to (PEM)
+     * @param clientAuth whether a client certificate is asked for; NONE without a client CA
+     */
+    public record Tls(Path certFile, Path keyFile, Optional<Path> clientCaFile, ClientAuth clientAuth) {
+        public Tls {
+            requireNonNull(certFile, "certFile");
+            requireNonNull(keyFile, "keyFile");
+            requireNonNull(clientCaFile, "clientCaFile");
+            requireNonNull(clientAuth, "clientAuth");
+        }
+    }
+
+    public AuthSettings {
+        requireNonNull(mode, "mode");
+        requireNonNull(usersFile, "usersFile");
+        requireNonNull(tokensFile, "tokensFile");
+        requireNonNull(jwt, "jwt");
+        requireNonNull(tls, "tls");
+    }
 
     /** Whether {@code key} (after Livy aliases) belongs to this section. */
     static boolean accepts(String key) {
@@ -18,11 +135,163 @@ public record AuthSettings() {
     }
 
     public static AuthSettings defaults() {
-        return new AuthSettings();
+        return new AuthSettings(Mode.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** The section from the config's {@code sparkgate.*} values; a bad value throws {@link ConfigLoader.ConfigException}. */
     static AuthSettings from(Map<String, String> values) {
-        return defaults();
+        Mode mode = parseEnum(Mode.class, MODE, values.getOrDefault(MODE, "none"));
+        // A credential key of another mode is a mistake (e.g. a users file while the mode is still
+        // none): refuse it rather than run with less protection than the operator meant.
+        for (Map.Entry<String, Mode> e : MODE_OF_KEY.entrySet()) {
+            if (values.containsKey(e.getKey()) && e.getValue() != mode) {
+                throw new ConfigException(e.getKey() + " is set but " + MODE + " = " + lower(mode)
+                        + "; it belongs to mode " + lower(e.getValue()));
+            }
+        }
+        Optional<Tls> tls = tls(values, mode);
+        Optional<Path> usersFile = Optional.empty();
+        Optional<Path> tokensFile = Optional.empty();
+        Optional<Jwt> jwt = Optional.empty();
+        switch (mode) {
+            case NONE -> {
+                String host = values.getOrDefault(ConfigLoader.HOST, "127.0.0.1");
+                if (!isLoopback(host)) {
+                    throw new ConfigException(MODE + " = none (the default) serves everyone without credentials, "
+                            + "so it listens on loopback only, but " + ConfigLoader.HOST + " = " + host
+                            + " is not a loopback address: set " + MODE + " to basic, bearer or mtls, or "
+                            + ConfigLoader.HOST + " to 127.0.0.1");
+                }
+            }
+            case BASIC -> usersFile = Optional.of(readableFile(values, USERS_FILE, "mode basic needs it"));
+            case BEARER -> {
+                tokensFile = optionalFile(values, TOKENS_FILE);
+                jwt = jwt(values);
+                if (tokensFile.isEmpty() && jwt.isEmpty()) {
+                    throw new ConfigException(MODE + " = bearer needs " + TOKENS_FILE + " (static tokens) or "
+                            + JWT_PUBLIC_KEY_FILE + " / " + JWT_JWKS_FILE + " (signed JWTs), or both");
+                }
+            }
+            case MTLS -> {
+                if (tls.isEmpty() || tls.get().clientCaFile().isEmpty()) {
+                    throw new ConfigException(MODE + " = mtls needs TLS with client certificates: set "
+                            + TLS_CERT_FILE + ", " + TLS_KEY_FILE + " and " + TLS_CLIENT_CA_FILE);
+                }
+            }
+            default -> throw new IllegalStateException(mode.name());
+        }
+        return new AuthSettings(mode, usersFile, tokensFile, jwt, tls);
+    }
+
+    private static Optional<Tls> tls(Map<String, String> values, Mode mode) {
+        Optional<Path> cert = optionalFile(values, TLS_CERT_FILE);
+        Optional<Path> key = optionalFile(values, TLS_KEY_FILE);
+        Optional<Path> clientCa = optionalFile(values, TLS_CLIENT_CA_FILE);
+        String clientAuthValue = values.get(TLS_CLIENT_AUTH);
+        if (cert.isEmpty() && key.isEmpty()) {
+            if (clientCa.isPresent() || clientAuthValue != null) {
+                throw new ConfigException((clientCa.isPresent() ? TLS_CLIENT_CA_FILE : TLS_CLIENT_AUTH)
+                        + " needs TLS: set " + TLS_CERT_FILE + " and " + TLS_KEY_FILE);
+            }
+            return Optional.empty();
+        }
+        if (cert.isEmpty() || key.isEmpty()) {
+            throw new ConfigException("TLS needs both " + TLS_CERT_FILE + " and " + TLS_KEY_FILE + "; "
+                    + (cert.isEmpty() ? TLS_CERT_FILE : TLS_KEY_FILE) + " is not set");
+        }
+        ClientAuth clientAuth;
+        if (clientCa.isEmpty() && mode == Mode.MTLS) {
+            throw new ConfigException(MODE + " = mtls needs " + TLS_CLIENT_CA_FILE
+                    + " (the CA that client certificates chain to)");
+        }
+        if (clientCa.isEmpty()) {
+            if (clientAuthValue != null && !clientAuthValue.trim().equalsIgnoreCase("none")) {
+                throw new ConfigException(TLS_CLIENT_AUTH + " = " + clientAuthValue + " needs " + TLS_CLIENT_CA_FILE
+                        + " (the CA that client certificates chain to)");
+            }
+            clientAuth = ClientAuth.NONE;
+        } else if (clientAuthValue != null) {
+            clientAuth = parseEnum(ClientAuth.class, TLS_CLIENT_AUTH, clientAuthValue);
+        } else {
+            clientAuth = mode == Mode.MTLS ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;
+        }
+        if (mode == Mode.MTLS && clientAuth == ClientAuth.NONE) {
+            throw new ConfigException(MODE + " = mtls needs client certificates, but " + TLS_CLIENT_AUTH + " = none");
+        }
+        return Optional.of(new Tls(cert.get(), key.get(), clientCa, clientAuth));
+    }
+
+    private static Optional<Jwt> jwt(Map<String, String> values) {
+        Optional<Path> publicKey = optionalFile(values, JWT_PUBLIC_KEY_FILE);
+        Optional<Path> jwks = optionalFile(values, JWT_JWKS_FILE);
+        String issuer = values.get(JWT_ISSUER);
+        if (publicKey.isEmpty() && jwks.isEmpty()) {
+            for (String key : Set.of(JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW)) {
+                if (values.containsKey(key)) {
+                    throw new ConfigException(key + " needs the issuer's key: set " + JWT_PUBLIC_KEY_FILE + " or "
+                            + JWT_JWKS_FILE);
+                }
+            }
+            return Optional.empty();
+        }
+        if (publicKey.isPresent() && jwks.isPresent()) {
+            throw new ConfigException("set one of " + JWT_PUBLIC_KEY_FILE + " and " + JWT_JWKS_FILE + ", not both");
+        }
+        if (issuer == null || issuer.isBlank()) {
+            throw new ConfigException(JWT_ISSUER + " is required with signed JWTs: tokens must name their issuer");
+        }
+        String userClaim = values.getOrDefault(JWT_USER_CLAIM, "sub").trim();
+        if (userClaim.isEmpty()) {
+            throw new ConfigException(JWT_USER_CLAIM + " must not be empty");
+        }
+        Duration skew = ConfigLoader.parseDuration(JWT_CLOCK_SKEW, values.getOrDefault(JWT_CLOCK_SKEW, "60s"));
+        Optional<String> audience = Optional.ofNullable(values.get(JWT_AUDIENCE)).map(String::trim)
+                .filter(a -> !a.isEmpty());
+        return Optional.of(new Jwt(publicKey, jwks, issuer.trim(), audience, userClaim, skew));
+    }
+
+    private static Optional<Path> optionalFile(Map<String, String> values, String key) {
+        String value = values.get(key);
+        if (value == null || value.isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.of(readableFile(values, key, null));
+    }
+
+    private static Path readableFile(Map<String, String> values, String key, String why) {
+        String value = values.get(key);
+        if (value == null || value.isBlank()) {
+            throw new ConfigException(key + " is not set" + (why == null ? "" : " (" + why + ")"));
+        }
+        Path path = Path.of(value.trim()).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new ConfigException("bad value for " + key + ": " + path + " is not a readable file");
+        }
+        return path;
+    }
+
+    private static <E extends Enum<E>> E parseEnum(Class<E> type, String key, String value) {
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("bad value for " + key + ": '" + value + "'; one of "
+                    + java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT))
+                            .toList());
+        }
+    }
+
+    /** Whether {@code host} names only this machine: a loopback address or a name that resolves to one. */
+    public static boolean isLoopback(String host) {
+        try {
+            InetAddress[] addresses = InetAddress.getAllByName(host.trim());
+            for (InetAddress address : addresses) {
+                if (!address.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return addresses.length > 0;
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 }
