@@ -128,7 +128,7 @@ public final class BatchManager implements AutoCloseable {
             Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), clock.instant());
             int id = store.insert(draft, requestId);
             batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
-            runtimes.put(id, new Runtime());
+            runtimes.putIfAbsent(id, new Runtime()); // a delete that came first keeps its mark
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
             launches.release(ticket);
