@@ -91,8 +91,8 @@ public final class SparkgateServer implements AutoCloseable {
         Launcher launcher = config.onYarn()
                 ? YarnLauncher.start(config, scheduler)
                 : new SparkSubmitLauncher(config, scheduler);
-        BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.launchThreads(),
-                config.launchQueueSize(), Clock.systemUTC());
+        BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.admission(),
+                Clock.systemUTC());
         // Before serving: no client may see a batch that nobody tracks.
         new BatchRecovery(manager, store, logs).recover();
         BatchJanitor janitor = new BatchJanitor(manager, store, config.durability(), Clock.systemUTC());

@@ -4,6 +4,7 @@ import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sparkgate.server.config.AdmissionSettings;
 import io.sparkgate.server.launch.AppExit;
 import io.sparkgate.server.launch.LaunchException;
 import io.sparkgate.server.launch.LaunchListener;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * is saved before anyone is told, and final states are final.
  *
  * <p>Launching is asynchronous: {@link #create} records the batch and returns; a small pool starts
- * {@code spark-submit}. Admission is bounded (launch threads plus a queue): past it, creates are
+ * {@code spark-submit}. Admission is bounded ({@link LaunchQueue}): batches over the limits on starting
+ * and running batches wait as {@code not_started}; past the limit on waiting batches, creates are
  * refused before anything is recorded.
  */
 public final class BatchManager implements AutoCloseable {
@@ -60,19 +62,23 @@ public final class BatchManager implements AutoCloseable {
     private final Clock clock;
     private final ExecutorService launchPool;
     private final LaunchQueue launches;
+    private final Duration retryAfter;
     private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
 
-    public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher, int launchThreads,
-                        int launchQueueSize, Clock clock) {
+    public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
+                        AdmissionSettings admission, Clock clock) {
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
         this.tailer = requireNonNull(tailer, "tailer");
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
-        this.launchPool = Executors.newFixedThreadPool(launchThreads, ThreadFactories.newThreadFactory("sparkgate-launch", true));
-        this.launches = new LaunchQueue(launchThreads, launchQueueSize, launchPool, this::launch);
+        // No more launches run at once than batches may be starting.
+        this.launchPool = Executors.newFixedThreadPool(admission.maxStarting(),
+                ThreadFactories.newThreadFactory("sparkgate-launch", true));
+        this.launches = new LaunchQueue(admission, launchPool, this::launch);
+        this.retryAfter = admission.retryAfter();
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
         this.feeds = new BatchFeeds(logs, feedPool);
@@ -84,7 +90,7 @@ public final class BatchManager implements AutoCloseable {
      * Validates and records a new batch, then queues its launch.
      *
      * @throws InvalidBatchRequestException when the request cannot run as asked; nothing is recorded
-     * @throws AdmissionLimitException when too many batches wait to launch; nothing is recorded
+     * @throws AdmissionLimitException when too many batches wait to start; nothing is recorded
      */
     public Batch create(BatchRequest request, String owner) {
         return create(request, owner, "").batch();
@@ -113,20 +119,19 @@ public final class BatchManager implements AutoCloseable {
                 return replay(existing.get(), request, owner, requestId);
             }
         }
-        LaunchQueue.Ticket ticket = launches.reserve();
-        if (ticket == LaunchQueue.Ticket.FULL) {
-            throw new AdmissionLimitException("too many batches are waiting to launch; retry later",
-                    Duration.ofSeconds(5));
+        LaunchQueue.Ticket ticket = launches.reserve(owner);
+        if (ticket.grant() == LaunchQueue.Grant.FULL) {
+            throw new AdmissionLimitException(ticket.reason(), retryAfter);
         }
         Batch batch;
         try {
-            StateChange first = ticket == LaunchQueue.Ticket.SLOT
+            StateChange first = ticket.grant() == LaunchQueue.Grant.START
                     ? new StateChange(BatchState.STARTING, clock.instant(), "submitted")
-                    : new StateChange(BatchState.NOT_STARTED, clock.instant(), "submitted; waiting for a launch slot");
+                    : new StateChange(BatchState.NOT_STARTED, clock.instant(), "submitted; " + ticket.reason());
             Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), clock.instant());
             int id = store.insert(draft, requestId);
             batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
-            runtimes.put(id, new Runtime());
+            runtimes.putIfAbsent(id, new Runtime()); // a delete that came first keeps its mark
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
             launches.release(ticket);
@@ -140,6 +145,9 @@ public final class BatchManager implements AutoCloseable {
         int id = batch.id();
         notifyListeners(batch);
         launches.submit(id, ticket);
+        if (store.get(id).map(b -> b.state().isFinal()).orElse(true)) {
+            launches.ended(id); // deleted before it was submitted: its place must not stay taken
+        }
         return new Created(batch, false);
     }
 
@@ -241,6 +249,7 @@ public final class BatchManager implements AutoCloseable {
             transition(id, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
         }
         store.delete(id);
+        launches.ended(id);
         if (app != null) {
             app.kill(); // its log goes when its process is gone (onExit)
         } else {
@@ -253,14 +262,16 @@ public final class BatchManager implements AutoCloseable {
         try {
             Runtime rt = runtimes.get(id);
             if (rt == null || rt.deleted) {
+                launches.ended(id);
                 return;
             }
             Batch batch = get(id);
             if (batch.state().isFinal()) {
+                launches.ended(id);
                 return; // ended while queued (its deadline passed)
             }
             if (batch.state() == BatchState.NOT_STARTED) {
-                transition(id, BatchState.STARTING, "launch slot free");
+                transition(id, BatchState.STARTING, "its turn to start");
             }
             LaunchedApp app;
             try {
@@ -280,7 +291,7 @@ public final class BatchManager implements AutoCloseable {
                 app.kill();
             }
         } catch (BatchNotFoundException e) {
-            // deleted while queued: nothing to launch
+            launches.ended(id); // deleted while queued: nothing to launch
         } catch (RuntimeException e) {
             log.error("batch {}: launch failed", id, e);
             transition(id, BatchState.DEAD, "launch failed: " + e);
@@ -310,13 +321,16 @@ public final class BatchManager implements AutoCloseable {
      *
      * @return false when the launcher cannot find the application (the batch is left as it is)
      */
-    boolean reattach(RecordedLaunch recorded) {
+    boolean reattach(Batch batch, RecordedLaunch recorded) {
         int id = recorded.batchId();
         Runtime rt = new Runtime();
         runtimes.put(id, rt);
+        // It holds its place from now on; before the launcher looks, which may already report it running.
+        launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
         Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(id));
         if (found.isEmpty()) {
             runtimes.remove(id);
+            launches.ended(id);
             return false;
         }
         LaunchedApp app = found.get();
@@ -331,14 +345,21 @@ public final class BatchManager implements AutoCloseable {
         return true;
     }
 
-    /** Recovery: queues the launch of a recorded batch that was never launched; false when the queue is full. */
-    boolean relaunch(int id) {
+    /**
+     * Recovery: queues the launch of a recorded batch that was never launched, whatever the limit on
+     * waiting batches (it was accepted once). Call it for such batches in id order, after
+     * {@link #reattach} for all launched ones, so that they count against the limits first.
+     *
+     * @return what it waits for; empty when it starts now
+     */
+    Optional<String> relaunch(Batch batch) {
+        int id = batch.id();
         runtimes.put(id, new Runtime());
-        if (!launches.enqueue(id)) {
-            runtimes.remove(id);
-            return false;
+        if (batch.state() == BatchState.STARTING) {
+            // Never launched: it waits like any other until its turn.
+            transition(id, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
         }
-        return true;
+        return launches.enqueue(id, batch.owner());
     }
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
@@ -405,6 +426,11 @@ public final class BatchManager implements AutoCloseable {
         }
         log.info("batch {}: {} ({})", id, state.name().toLowerCase(Locale.ROOT), reason);
         notifyListeners(next);
+        if (state.isFinal()) {
+            launches.ended(id);
+        } else if (state == BatchState.RUNNING) {
+            launches.started(id);
+        }
     }
 
     private void notifyListeners(Batch batch) {

@@ -9,6 +9,9 @@ import io.sparkgate.server.store.BatchStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * is shown as Livy's {@code recovering}):
  * <ul>
  *   <li>queued ({@code not_started}), or {@code starting} with no trace of a launch (no process
- *       recorded, no app id, no output): launched now;</li>
+ *       recorded, no app id, no output): queued again in id order, after every launched batch has taken
+ *       its place under the admission limits, and launched when their turn comes;</li>
  *   <li>otherwise the launcher looks for its application ({@link io.sparkgate.server.launch.Launcher#reattach}):
  *       ended meanwhile → its final state from the exit code; still running → followed again;</li>
  *   <li>not found → {@code dead}: "server restarted: driver process lost".</li>
@@ -43,13 +47,27 @@ public final class BatchRecovery {
     /** Reconciles all unfinished batches; returns how many there were. */
     public int recover() {
         int n = 0;
+        List<Batch> neverLaunched = new ArrayList<>();
         for (Batch batch : store.listUnfinished()) {
             n++;
             try {
-                recover(batch);
+                if (neverLaunched(batch)) {
+                    neverLaunched.add(batch);
+                } else {
+                    reattach(batch);
+                }
             } catch (RuntimeException e) {
-                log.error("batch {}: cannot recover it", batch.id(), e);
-                manager.end(batch.id(), "server restarted: recovery failed: " + e.getMessage());
+                failed(batch, e);
+            }
+        }
+        neverLaunched.sort(Comparator.comparingInt(Batch::id));
+        for (Batch batch : neverLaunched) {
+            try {
+                manager.relaunch(batch).ifPresentOrElse(
+                        reason -> log.info("batch {}: queued again after a server restart ({})", batch.id(), reason),
+                        () -> log.info("batch {}: launching it again: it was recorded but never launched", batch.id()));
+            } catch (RuntimeException e) {
+                failed(batch, e);
             }
         }
         if (n > 0) {
@@ -58,22 +76,23 @@ public final class BatchRecovery {
         return n;
     }
 
-    private void recover(Batch batch) {
+    private void failed(Batch batch, RuntimeException e) {
+        log.error("batch {}: cannot recover it", batch.id(), e);
+        manager.end(batch.id(), "server restarted: recovery failed: " + e.getMessage());
+    }
+
+    private boolean neverLaunched(Batch batch) {
+        int id = batch.id();
+        return batch.state() == BatchState.NOT_STARTED
+                || (batch.state() == BatchState.STARTING && store.launch(id).isEmpty() && batch.appId().isEmpty()
+                    && isEmpty(logs.outputFile(id)) && !Files.exists(logs.batchDir(id).resolve("pid")));
+    }
+
+    private void reattach(Batch batch) {
         int id = batch.id();
         Optional<LaunchInfo> process = store.launch(id);
-        boolean neverLaunched = batch.state() == BatchState.NOT_STARTED
-                || (batch.state() == BatchState.STARTING && process.isEmpty() && batch.appId().isEmpty()
-                    && isEmpty(logs.outputFile(id)) && !Files.exists(logs.batchDir(id).resolve("pid")));
-        if (neverLaunched) {
-            if (!manager.relaunch(id)) {
-                manager.end(id, "server restarted: the launch queue is full");
-            } else {
-                log.info("batch {}: launching it again: it was recorded but never launched", id);
-            }
-            return;
-        }
         RecordedLaunch recorded = new RecordedLaunch(id, logs.batchDir(id), logs.outputFile(id), batch.appId(), process);
-        if (manager.reattach(recorded)) {
+        if (manager.reattach(batch, recorded)) {
             log.info("batch {}: re-attached after a server restart", id);
         } else {
             logs.advance(id, true);

@@ -30,8 +30,6 @@ public final class ConfigLoader {
     public static final String DATA_DIR = "sparkgate.data-dir";
     public static final String SPARK_HOME = "sparkgate.spark.home";
     public static final String SPARK_MASTER = "sparkgate.spark.master";
-    public static final String LAUNCH_THREADS = "sparkgate.launch.threads";
-    public static final String LAUNCH_QUEUE_SIZE = "sparkgate.launch.queue-size";
     public static final String KILL_GRACE_PERIOD = "sparkgate.kill.grace-period";
     public static final String STORE_URL = "sparkgate.store.url";
     public static final String STORE_USER = "sparkgate.store.user";
@@ -52,7 +50,7 @@ public final class ConfigLoader {
     public static final String EMBEDDED_SPARK_HOME_PROPERTY = "sparkgate.embedded.spark-home";
 
     private static final Set<String> KEYS = Set.of(HOST, PORT, DATA_DIR, SPARK_HOME, SPARK_MASTER,
-            LAUNCH_THREADS, LAUNCH_QUEUE_SIZE, KILL_GRACE_PERIOD, STORE_URL, STORE_USER, STORE_PASSWORD,
+            KILL_GRACE_PERIOD, STORE_URL, STORE_USER, STORE_PASSWORD,
             RETENTION, TIMEOUT_NOT_STARTED, TIMEOUT_STARTING, TIMEOUT_RUNNING, YARN_CONF_DIR, YARN_POLL_INTERVAL,
             YARN_APP_LOOKUP_TIMEOUT);
 
@@ -151,8 +149,6 @@ public final class ConfigLoader {
                     Path.of(values.getOrDefault(DATA_DIR, "data")),
                     sparkHome.toAbsolutePath().normalize(),
                     values.getOrDefault(SPARK_MASTER, "local[*]"),
-                    parseInt(LAUNCH_THREADS, values.getOrDefault(LAUNCH_THREADS, "2")),
-                    parseInt(LAUNCH_QUEUE_SIZE, values.getOrDefault(LAUNCH_QUEUE_SIZE, "100")),
                     parseDuration(KILL_GRACE_PERIOD, values.getOrDefault(KILL_GRACE_PERIOD, "10s")),
                     sparkConf,
                     durability(values),

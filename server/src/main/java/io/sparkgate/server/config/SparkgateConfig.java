@@ -14,8 +14,6 @@ import java.util.Map;
  * @param dataDir where batch logs and the batch store live
  * @param sparkHome the Spark home whose {@code bin/spark-submit} runs every batch
  * @param sparkMaster the master every batch is submitted to, e.g. {@code local[*]}
- * @param launchThreads threads that start {@code spark-submit} processes
- * @param launchQueueSize batches that may wait for a launch thread before creates are refused (429)
  * @param killGracePeriod time between SIGTERM and SIGKILL when a batch is killed
  * @param sparkConf {@code spark.*} properties applied to every batch before the request's own
  * @param durability the batch database, retention and the deadline of each non-final state
@@ -31,8 +29,6 @@ public record SparkgateConfig(
         Path dataDir,
         Path sparkHome,
         String sparkMaster,
-        int launchThreads,
-        int launchQueueSize,
         Duration killGracePeriod,
         Map<String, String> sparkConf,
         DurabilityConfig durability,
@@ -57,12 +53,6 @@ public record SparkgateConfig(
         requireNonNull(admission, "admission");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
-        }
-        if (launchThreads < 1) {
-            throw new IllegalArgumentException("launch threads must be >= 1: " + launchThreads);
-        }
-        if (launchQueueSize < 0) {
-            throw new IllegalArgumentException("launch queue size must be >= 0: " + launchQueueSize);
         }
     }
 
