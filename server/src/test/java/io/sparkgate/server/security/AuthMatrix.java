@@ -217,4 +217,20 @@ final class AuthMatrix {
             throw new IllegalStateException(e);
         }
     }
+
+    /** Submits SparkPi through the client, follows its log to the end: it succeeds and belongs to {@code owner}. */
+    static void assertPiSucceedsOwnedBy(io.sparkgate.client.SparkgateClient client, String owner) {
+        io.sparkgate.api.v1.Batch batch = client.submit(io.sparkgate.api.v1.CreateBatchRequest.newBuilder()
+                .setFile(io.sparkgate.server.TestServer.EXAMPLES_JAR.toString())
+                .setClassName("io.sparkgate.examples.SparkPi")
+                .addArgs("2")
+                .build());
+        try (io.sparkgate.client.LogFollow log = client.followLog(batch.getId(), 0)) {
+            log.forEachRemaining(line -> { });
+            assertThat(log.finalState()).contains(io.sparkgate.api.v1.BatchState.BATCH_STATE_SUCCESS);
+        }
+        io.sparkgate.api.v1.Batch done = client.get(batch.getId());
+        assertThat(done.getState()).isEqualTo(io.sparkgate.api.v1.BatchState.BATCH_STATE_SUCCESS);
+        assertThat(done.getOwner()).isEqualTo(owner);
+    }
 }

@@ -16,10 +16,6 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse;
-import io.sparkgate.api.v1.Batch;
-import io.sparkgate.api.v1.BatchState;
-import io.sparkgate.api.v1.CreateBatchRequest;
-import io.sparkgate.client.LogFollow;
 import io.sparkgate.client.SparkgateClient;
 import io.sparkgate.client.SparkgateException;
 import io.sparkgate.server.TestServer;
@@ -187,18 +183,7 @@ class BearerAuthTest {
                 .trustCertificates(CA.certFile())
                 .bearerToken(jwt(ISSUER_KEYS, ISSUER, "dave", inAnHour()))
                 .build()) {
-            Batch batch = client.submit(CreateBatchRequest.newBuilder()
-                    .setFile(TestServer.EXAMPLES_JAR.toString())
-                    .setClassName("io.sparkgate.examples.SparkPi")
-                    .addArgs("2")
-                    .build());
-            try (LogFollow log = client.followLog(batch.getId(), 0)) {
-                log.forEachRemaining(line -> { });
-                assertThat(log.finalState()).contains(BatchState.BATCH_STATE_SUCCESS);
-            }
-            Batch done = client.get(batch.getId());
-            assertThat(done.getState()).isEqualTo(BatchState.BATCH_STATE_SUCCESS);
-            assertThat(done.getOwner()).isEqualTo("dave");
+            AuthMatrix.assertPiSucceedsOwnedBy(client, "dave");
         }
     }
 
