@@ -120,6 +120,7 @@ public final class SparkgateServer implements AutoCloseable {
                         .errorHandler(LivyErrors.transcodingErrorHandler())
                         .build())
                 .exceptionHandler(LivyErrors.grpcExceptionHandler())
+                .intercept(new MalformedCallInterceptor())
                 // Handlers touch files and the store: keep them off the event loop.
                 .useBlockingTaskExecutor(true)
                 .build();
