@@ -86,8 +86,18 @@ class MalformedCallTest {
         HttpResponse<String> res = server.call("POST", "/batches",
                 "{\"file\": \"/x/app.jar\", \"numExecutors\": \"" + "9".repeat(200_000) + "\"}");
         assertThat(res.statusCode()).isEqualTo(400);
-        assertThat(res.body()).contains("numExecutors", "characters");
+        assertThat(res.body()).contains("Not an int32 value", "characters");
         assertThat(res.body().length()).isLessThan(1_000);
+    }
+
+    @Test
+    void theLargestLastEventIdResumesPastTheEndInsteadOfWrappingToANegativeOffset() {
+        AggregatedHttpResponse res = WebClient.of(server.baseUrl()).execute(RequestHeaders.builder(HttpMethod.GET,
+                "/batches/987654/log/stream").set("last-event-id", Integer.toString(Integer.MAX_VALUE)).build())
+                .aggregate().join();
+        // Before: 400 "'from' must be >= 0, got -2147483648". Now the header is fine and the batch is unknown.
+        assertThat(res.status().code()).isEqualTo(404);
+        assertThat(res.contentUtf8()).contains("not found");
     }
 
     private static AggregatedHttpResponse grpc(String method, String contentType, byte[] body) {
