@@ -11,6 +11,7 @@ import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
+import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
@@ -61,8 +62,60 @@ final class LivyErrors {
             if (cause instanceof InvalidProtocolBufferException e) {
                 return Status.INVALID_ARGUMENT.withDescription("Bad request: " + e.getMessage());
             }
-            return null;
+            return malformedCall(status, cause);
         };
+    }
+
+    /**
+     * A call whose request bytes are no message: gRPC's own runtime reports these as INTERNAL or UNKNOWN
+     * (a bad frame header, a body that does not parse, a truncated frame, bad grpc-web-text base64, no
+     * message at all), which tells a client the server is broken. They are the client's fault: INVALID_ARGUMENT
+     * with what was wrong. Anything else stays as it was, so a real server fault is still INTERNAL.
+     */
+    static @Nullable Status malformedCall(Status status, @Nullable Throwable cause) {
+        if (status.getCode() != Status.Code.INTERNAL && status.getCode() != Status.Code.UNKNOWN) {
+            return null;
+        }
+        String description = status.getDescription() == null ? "" : status.getDescription();
+        if (description.startsWith(DEFRAMER) || description.startsWith("Half-closed without a request")) {
+            return Status.INVALID_ARGUMENT.withDescription("Malformed gRPC request: "
+                    + description.replace(DEFRAMER + ": ", ""));
+        }
+        for (Throwable t = cause != null ? cause : status.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof InvalidProtocolBufferException e) {
+                return Status.INVALID_ARGUMENT.withDescription("Malformed gRPC request: " + e.getMessage());
+            }
+            if (t instanceof io.grpc.StatusRuntimeException e && e.getStatus().getDescription() != null
+                && e.getStatus().getDescription().startsWith(DEFRAMER)) {
+                return malformedCall(e.getStatus(), null);
+            }
+            if (t instanceof ClosedStreamException) {
+                return Status.CANCELLED.withDescription("The request stream closed before a whole message arrived");
+            }
+            if (t instanceof IllegalArgumentException && String.valueOf(t.getMessage()).contains("Base64")) {
+                return Status.INVALID_ARGUMENT.withDescription("Malformed gRPC-Web text request: " + t.getMessage());
+            }
+            if (t instanceof IndexOutOfBoundsException && thrownWhileReadingFrames(t)) {
+                return Status.INVALID_ARGUMENT.withDescription(
+                        "Malformed gRPC request: a frame declares more bytes than the request has");
+            }
+        }
+        return null;
+    }
+
+    private static final String DEFRAMER = "com.linecorp.armeria.common.grpc.protocol.ArmeriaMessageDeframer";
+
+    /** True when {@code t} comes from cutting the request body into gRPC frames, not from our own code. */
+    private static boolean thrownWhileReadingFrames(Throwable t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().startsWith("io.sparkgate.")) {
+                return false;
+            }
+            if (e.getClassName().contains("Deframer") || e.getClassName().contains("grpc.protocol")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** gRPC status of a transcoded call → Livy's HTTP error. */

@@ -42,6 +42,8 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
     private static final JsonFactory JSON = new JsonFactory();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
     private static final Map<EnumValueDescriptor, String> LIVY_NAMES = new ConcurrentHashMap<>();
+    /** Longest parse error message returned. */
+    private static final int MAX_MESSAGE = 300;
 
     @Override
     public <T> void serializeMessage(Marshaller<T> marshaller, T message, OutputStream os) throws IOException {
@@ -71,9 +73,14 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
         String msg = e.getMessage() == null ? "malformed request" : e.getMessage();
         if (msg.startsWith("Cannot find field: ")) {
             String field = msg.substring("Cannot find field: ".length()).split(" ")[0];
-            return "Unrecognized field \"" + field + "\" in the request";
+            return "Unrecognized field \"" + abbreviate(field) + "\" in the request";
         }
-        return "Bad request: " + msg;
+        return "Bad request: " + abbreviate(msg);
+    }
+
+    /** Protobuf's messages quote the offending value whole: a 1 MB value must not come back as a 1 MB error. */
+    static String abbreviate(String msg) {
+        return msg.length() <= MAX_MESSAGE ? msg : msg.substring(0, MAX_MESSAGE) + "... (" + msg.length() + " characters)";
     }
 
     static void writeMessage(JsonGenerator g, Message m) throws IOException {

@@ -135,6 +135,7 @@ public final class SparkgateServer implements AutoCloseable {
                         .build())
                 .exceptionHandler(LivyErrors.grpcExceptionHandler())
                 .maxRequestMessageLength(maxMessageSize(config))
+                .intercept(new MalformedCallInterceptor())
                 // Handlers touch files and the store: keep them off the event loop.
                 .useBlockingTaskExecutor(true)
                 .build();

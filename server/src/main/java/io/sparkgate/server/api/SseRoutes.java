@@ -71,7 +71,12 @@ final class SseRoutes {
             from = OptionalInt.of(intParam("from", fromParam));
         }
         if (lastEventId != null && !lastEventId.isBlank()) {
-            from = OptionalInt.of(intParam("Last-Event-ID", lastEventId.trim()) + 1);
+            int seen = intParam("Last-Event-ID", lastEventId.trim());
+            if (seen < -1) {
+                throw new InvalidBatchRequestException("'Last-Event-ID' must be a line offset >= 0, got " + seen);
+            }
+            // The line after the last one seen; no line follows the largest offset (and +1 would wrap).
+            from = OptionalInt.of(seen == Integer.MAX_VALUE ? seen : seen + 1);
         }
         if (from.isPresent() && from.getAsInt() < 0) {
             throw new InvalidBatchRequestException("'from' must be >= 0, got " + from.getAsInt());
@@ -129,7 +134,8 @@ final class SseRoutes {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + value + "'");
+            String shown = value.length() <= 100 ? value : value.substring(0, 100) + "...";
+            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + shown + "'");
         }
     }
 

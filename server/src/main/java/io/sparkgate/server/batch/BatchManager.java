@@ -448,11 +448,25 @@ public final class BatchManager implements AutoCloseable {
             if (e.getKey().isBlank()) {
                 throw new InvalidBatchRequestException("'conf' has an empty key");
             }
+            // spark-submit takes only Spark properties, as key=value: any other key would make the launch fail
+            // after the batch was accepted, and a key with '=' would silently set a different property.
+            if (!e.getKey().startsWith("spark.")) {
+                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey())
+                        + "' is not a Spark property: keys must start with 'spark.'");
+            }
+            if (e.getKey().indexOf('=') >= 0) {
+                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey()) + "' may not contain '='");
+            }
             if (SERVER_OWNED_CONF.contains(e.getKey())) {
                 throw new InvalidBatchRequestException("'conf' may not set " + e.getKey()
                         + ": the server decides where batches run");
             }
         }
+    }
+
+    /** A client's value as shown in an error message: never the whole of a huge one. */
+    private static String abbreviate(String value) {
+        return value.length() <= 100 ? value : value.substring(0, 100) + "...";
     }
 
     private static void positive(String field, OptionalInt value) {

@@ -70,20 +70,22 @@ public final class SparkSubmitLauncher implements Launcher {
             // The driver's UI and RPC listen on loopback only, like the server.
             env.put("SPARK_LOCAL_IP", "127.0.0.1");
         }
-        SparkLauncher launcher = new SparkLauncher(env)
-                .setSparkHome(config.sparkHome().toString())
-                .setMaster(config.sparkMaster())
-                .setAppResource(request.file())
-                .directory(workDir.toFile())
-                .redirectError()
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
-        List<String> options = SparkSubmitArguments.options(request, config.sparkConf());
-        for (int i = 0; i < options.size(); i += 2) {
-            launcher.addSparkArg(options.get(i), options.get(i + 1));
-        }
-        launcher.addAppArgs(request.args().toArray(String[]::new));
         Child child = new Child(batchId, workDir, listener);
         try {
+            // Inside the try: SparkLauncher checks arguments itself, and a value it refuses ends the batch
+            // with the reason rather than escaping as an unexpected error.
+            SparkLauncher launcher = new SparkLauncher(env)
+                    .setSparkHome(config.sparkHome().toString())
+                    .setMaster(config.sparkMaster())
+                    .setAppResource(request.file())
+                    .directory(workDir.toFile())
+                    .redirectError()
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
+            List<String> options = SparkSubmitArguments.options(request, config.sparkConf());
+            for (int i = 0; i < options.size(); i += 2) {
+                launcher.addSparkArg(options.get(i), options.get(i + 1));
+            }
+            launcher.addAppArgs(request.args().toArray(String[]::new));
             Files.createDirectories(workDir);
             // Leftovers of an earlier attempt must not be taken for this one's.
             Files.deleteIfExists(child.exitCodeFile);
