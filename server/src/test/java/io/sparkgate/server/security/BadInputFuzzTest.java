@@ -320,9 +320,10 @@ class BadInputFuzzTest {
 
     // ---------------------------------------------------------------- around the fuzz
 
-    /** A batch that ended (its jar does not exist) with a few log lines: log paging and streams on it do real work. */
+    /** A batch that ended (FailingApp) with a log: log paging and streams on it do real work. */
     private int finishedBatchWithALog() {
-        var res = server.call("POST", "/batches", "{\"file\": \"" + MalformedRequests.JAR + "\", \"name\": \"fixture\"}");
+        var res = server.call("POST", "/batches", "{\"file\": \"" + MalformedRequests.JAR
+                + "\", \"className\": \"io.sparkgate.examples.FailingApp\", \"name\": \"fixture\"}");
         assertThat(res.statusCode()).as(res.body()).isEqualTo(201);
         int id = jsonId(res.body());
         await().atMost(Duration.ofMinutes(2)).untilAsserted(() ->

@@ -45,7 +45,8 @@ final class MalformedRequests {
     /** Raw bytes POSTed to a gRPC method path with a gRPC content type. */
     record RawFrame(String label, String method, String contentType, byte[] body) {}
 
-    static final String JAR = "/nonexistent/sparkgate-fuzz.jar";
+    /** A jar the submission policy lets through, so mutations reach the checks behind the path rules. */
+    static final String JAR = io.sparkgate.server.TestServer.EXAMPLES_JAR.toString();
     private static final String[] CREATE_FIELDS = {
         "file", "proxyUser", "className", "args", "jars", "pyFiles", "files", "driverMemory", "driverCores",
         "executorMemory", "executorCores", "numExecutors", "archives", "queue", "name", "conf", "requestId"};

@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * HTTP/1.1 exchanges with the request target sent byte for byte as given: real clients and proxies send
  * targets such as {@code /batches/%00} or {@code ?from=%ZZ} that well-behaved client libraries refuse to
- * build. One connection per exchange ({@code Connection: close}), read to its end.
+ * build. One connection per exchange ({@code Connection: close}), read until the response is complete:
+ * the server waits a moment for the client to close first (Armeria's HTTP/1 close delay, 3 s), so
+ * reading to the end of the stream would wait for that delay on every call.
  */
 final class RawHttp {
 
@@ -50,10 +52,53 @@ final class RawHttp {
             socket.setSoTimeout(timeoutMillis);
             socket.getOutputStream().write(req.toByteArray());
             socket.getOutputStream().flush();
-            return parse(socket.getInputStream().readAllBytes());
+            return parse(readResponse(socket.getInputStream(), method.equals("HEAD")));
         } catch (IOException e) {
             throw new UncheckedIOException(method + " " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Reads until the response's length (Content-Length, last chunk, or end of stream) says it is whole. */
+    private static byte[] readResponse(java.io.InputStream in, boolean head) throws IOException {
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        byte[] buffer = new byte[16 * 1024];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            raw.write(buffer, 0, n);
+            if (complete(raw.toByteArray(), head)) {
+                break;
+            }
+        }
+        return raw.toByteArray();
+    }
+
+    private static boolean complete(byte[] raw, boolean head) {
+        int end = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
+        if (end < 0) {
+            return false;
+        }
+        String[] lines = new String(raw, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
+        String[] statusLine = lines[0].split(" ");
+        int status = statusLine.length > 1 ? Integer.parseInt(statusLine[1]) : 0;
+        if (head || status / 100 == 1 || status == 204 || status == 304) {
+            return true;
+        }
+        int bodyStart = end + 4;
+        for (int i = 1; i < lines.length; i++) {
+            String line = lines[i].toLowerCase(Locale.ROOT);
+            if (line.startsWith("content-length:")) {
+                return raw.length - bodyStart >= Long.parseLong(line.substring("content-length:".length()).trim());
+            }
+            if (line.startsWith("transfer-encoding:") && line.contains("chunked")) {
+                try {
+                    dechunk(Arrays.copyOfRange(raw, bodyStart, raw.length));
+                    return true;
+                } catch (IOException | RuntimeException e) {
+                    return false; // not all chunks yet
+                }
+            }
+        }
+        return false; // delimited by the end of the stream
     }
 
     private static Response parse(byte[] raw) throws IOException {
