@@ -106,8 +106,8 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void getBatchLog(GetBatchLogRequest request, StreamObserver<GetBatchLogResponse> responses) {
-        access.checkRead(caller(), manager.get(request.getId()));
-        LogPage page = manager.log(request.getId(), optional(request.hasFrom(), request.getFrom()),
+        Batch batch = access.checkRead(caller(), manager.get(request.getId()));
+        LogPage page = manager.log(batch, optional(request.hasFrom(), request.getFrom()),
                                    optional(request.hasSize(), request.getSize()));
         reply(responses, GetBatchLogResponse.newBuilder()
                 .setId(request.getId())
@@ -130,9 +130,9 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void streamBatchLog(StreamBatchLogRequest request, StreamObserver<StreamBatchLogResponse> responses) {
         ServerCallStreamObserver<StreamBatchLogResponse> call =
                 (ServerCallStreamObserver<StreamBatchLogResponse>) responses;
-        access.checkRead(caller(), manager.get(request.getId()));
+        Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
-        Subscription sub = manager.followLog(request.getId(), optional(request.hasFrom(), request.getFrom()),
+        Subscription sub = manager.followLog(batch, optional(request.hasFrom(), request.getFrom()),
                 new GrpcLogSink(call));
         call.setOnCancelHandler(sub::cancel);
         call.setOnReadyHandler(sub::wake);
@@ -142,9 +142,9 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void watchBatch(WatchBatchRequest request, StreamObserver<io.sparkgate.api.v1.StateChange> responses) {
         ServerCallStreamObserver<io.sparkgate.api.v1.StateChange> call =
                 (ServerCallStreamObserver<io.sparkgate.api.v1.StateChange>) responses;
-        access.checkRead(caller(), manager.get(request.getId()));
+        Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
-        Subscription sub = manager.watch(request.getId(), new StateSink() {
+        Subscription sub = manager.watch(batch, new StateSink() {
             @Override
             public void change(StateChange change) {
                 call.onNext(BatchMessages.toProto(change));

@@ -14,6 +14,7 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import io.sparkgate.server.batch.Batch;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchState;
 import io.sparkgate.server.batch.InvalidBatchRequestException;
@@ -82,13 +83,13 @@ final class SseRoutes {
             throw new InvalidBatchRequestException("'from' must be >= 0, got " + from.getAsInt());
         }
         // An unknown batch is a JSON 404 (and another user's a 403), not a 200 stream carrying an error.
-        access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
+        Batch batch = access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
         start(ctx, res);
         SseLogSink sink = new SseLogSink(res);
         Subscription sub;
         try {
-            sub = manager.followLog(id, from, sink);
+            sub = manager.followLog(batch, from, sink);
         } catch (RuntimeException e) {
             res.close(); // deleted a moment ago
             return res;
@@ -104,12 +105,12 @@ final class SseRoutes {
 
     private HttpResponse events(ServiceRequestContext ctx) {
         int id = intParam("id", ctx.pathParam("id"));
-        access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
+        Batch batch = access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
         start(ctx, res);
         Subscription sub;
         try {
-            sub = manager.watch(id, new SseStateSink(res));
+            sub = manager.watch(batch, new SseStateSink(res));
         } catch (RuntimeException e) {
             res.close(); // deleted a moment ago
             return res;

@@ -202,8 +202,8 @@ public final class BatchManager implements AutoCloseable {
      * A page of a batch's log, with Livy's rules: {@code size} defaults to 100 and a negative size
      * means all; a missing or negative {@code from} means the tail, {@code max(0, total - size)}.
      */
-    public LogPage log(int id, OptionalInt from, OptionalInt size) {
-        get(id);
+    public LogPage log(Batch batch, OptionalInt from, OptionalInt size) {
+        int id = batch.id();
         int count = size.orElse(DEFAULT_PAGE_SIZE);
         long start;
         if (from.isPresent() && from.getAsInt() >= 0) {
@@ -218,17 +218,17 @@ public final class BatchManager implements AutoCloseable {
      * Follows a batch's log: every line from {@code from} (default 0) on, then live lines, then the
      * final state once the batch is final and its log drained.
      */
-    public Subscription followLog(int id, OptionalInt from, LogSink sink) {
+    public Subscription followLog(Batch batch, OptionalInt from, LogSink sink) {
         int start = from.orElse(0);
         if (start < 0) {
             throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
         }
-        return feeds.followLog(get(id), start, sink);
+        return feeds.followLog(batch, start, sink);
     }
 
-    /** Watches a batch's state: the current state at once, then every change, ending after a final one. */
-    public Subscription watch(int id, StateSink sink) {
-        return feeds.watch(get(id), sink);
+    /** Watches a batch's state: its state at once, then every change, ending after a final one. */
+    public Subscription watch(Batch batch, StateSink sink) {
+        return feeds.watch(batch, sink);
     }
 
     /** Number of log followers and state watchers attached to a batch. */

@@ -2,11 +2,9 @@ package io.sparkgate.server.config;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * What an authenticated caller may do beyond their own batches ({@code sparkgate.access.*}). Livy's
@@ -75,7 +73,7 @@ public record AccessSettings(
     static AccessSettings from(Map<String, String> values) {
         AccessSettings d = defaults();
         return new AccessSettings(
-                values.containsKey(IMPERSONATION) ? bool(IMPERSONATION, values.get(IMPERSONATION)) : d.impersonation(),
+                values.containsKey(IMPERSONATION) ? ConfigLoader.parseBoolean(IMPERSONATION, values.get(IMPERSONATION)) : d.impersonation(),
                 users(values, SUPERUSERS, d.superusers()),
                 users(values, ALLOWED_USERS, d.allowedUsers()),
                 users(values, VIEW_USERS, d.viewUsers()),
@@ -88,19 +86,7 @@ public record AccessSettings(
         if (value == null) {
             return fallback;
         }
-        return Arrays.stream(value.split(","))
-                .map(String::trim)
-                .filter(user -> !user.isEmpty())
-                .collect(Collectors.toUnmodifiableSet());
-    }
-
-    static boolean bool(String key, String value) {
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on" -> true;
-            case "false", "no", "off" -> false;
-            default -> throw new ConfigLoader.ConfigException("bad value for " + key + ": '" + value
-                    + "' is not true or false");
-        };
+        return Set.copyOf(ConfigLoader.parseList(value));
     }
 
     private static OthersBatches othersBatches(String value) {

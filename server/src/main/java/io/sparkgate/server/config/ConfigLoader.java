@@ -209,6 +209,23 @@ public final class ConfigLoader {
         return value == null ? fallback : parseDuration(key, value);
     }
 
+    /** {@code true/yes/on} or {@code false/no/off}, as Livy's and Spark's files write them. */
+    static boolean parseBoolean(String key, String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new ConfigException("bad value for " + key + ": '" + value + "' is not true or false");
+        };
+    }
+
+    /** A comma-separated list, entries trimmed, empty entries dropped. */
+    static java.util.List<String> parseList(String value) {
+        return java.util.Arrays.stream(value.split(","))
+                .map(String::trim)
+                .filter(entry -> !entry.isEmpty())
+                .toList();
+    }
+
     static int parseInt(String key, String value) {
         try {
             return Integer.parseInt(value.trim());

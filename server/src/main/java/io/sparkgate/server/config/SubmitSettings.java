@@ -141,10 +141,10 @@ public record SubmitSettings(
     /** The section from the config's {@code sparkgate.*} values; a bad value throws {@link ConfigLoader.ConfigException}. */
     static SubmitSettings from(Map<String, String> values) {
         List<Path> localDirs = values.containsKey(LOCAL_DIRS)
-                ? list(values.get(LOCAL_DIRS)).stream().map(d -> Path.of(d).toAbsolutePath().normalize()).toList()
+                ? ConfigLoader.parseList(values.get(LOCAL_DIRS)).stream().map(d -> Path.of(d).toAbsolutePath().normalize()).toList()
                 : List.of(defaultLocalDir());
         Set<String> schemes = new LinkedHashSet<>();
-        for (String s : values.containsKey(REMOTE_SCHEMES) ? list(values.get(REMOTE_SCHEMES)) : DEFAULT_REMOTE_SCHEMES) {
+        for (String s : values.containsKey(REMOTE_SCHEMES) ? ConfigLoader.parseList(values.get(REMOTE_SCHEMES)) : DEFAULT_REMOTE_SCHEMES) {
             String scheme = s.toLowerCase(Locale.ROOT);
             if (scheme.equals("file") || scheme.equals("local")) {
                 throw new ConfigLoader.ConfigException(REMOTE_SCHEMES + ": '" + s
@@ -161,8 +161,8 @@ public record SubmitSettings(
         return new SubmitSettings(
                 localDirs,
                 schemes,
-                values.containsKey(DENIED_CONF) ? list(values.get(DENIED_CONF)) : DEFAULT_DENIED_CONF,
-                list(values.getOrDefault(ALLOWED_CONF, "")),
+                values.containsKey(DENIED_CONF) ? ConfigLoader.parseList(values.get(DENIED_CONF)) : DEFAULT_DENIED_CONF,
+                ConfigLoader.parseList(values.getOrDefault(ALLOWED_CONF, "")),
                 forced,
                 parseSize(MAX_REQUEST_SIZE, values.getOrDefault(MAX_REQUEST_SIZE, "1m")),
                 ConfigLoader.parseInt(MAX_ARGS, values.getOrDefault(MAX_ARGS, "1000")),
@@ -170,23 +170,13 @@ public record SubmitSettings(
                 ConfigLoader.parseInt(MAX_LIST_ENTRIES, values.getOrDefault(MAX_LIST_ENTRIES, "100")),
                 ConfigLoader.parseInt(MAX_STRING_LENGTH, values.getOrDefault(MAX_STRING_LENGTH, "4096")),
                 ConfigLoader.parseInt(MAX_ARG_LENGTH, values.getOrDefault(MAX_ARG_LENGTH, "65536")),
-                parseBoolean(CSRF_PROTECTION, values.getOrDefault(CSRF_PROTECTION, "false")));
+                ConfigLoader.parseBoolean(CSRF_PROTECTION, values.getOrDefault(CSRF_PROTECTION, "false")));
     }
 
     /** The same settings with {@code dirs} as the allowed local directories; for tests and embedding. */
     public SubmitSettings withLocalDirs(List<Path> dirs) {
         return new SubmitSettings(dirs, remoteSchemes, deniedConf, allowedConf, forcedConf, maxRequestSize, maxArgs,
                 maxConfEntries, maxListEntries, maxStringLength, maxArgLength, csrfProtection);
-    }
-
-    private static List<String> list(String value) {
-        List<String> out = new ArrayList<>();
-        for (String part : value.split(",")) {
-            if (!part.isBlank()) {
-                out.add(part.trim());
-            }
-        }
-        return out;
     }
 
     /** Sizes as Spark and Livy write them: {@code 1m}, {@code 512k}, {@code 10mb}; bytes without a unit. */
@@ -211,14 +201,6 @@ public record SubmitSettings(
         } catch (NumberFormatException e) {
             throw new ConfigLoader.ConfigException("bad value for " + key + ": '" + value + "' is too large");
         }
-    }
-
-    private static boolean parseBoolean(String key, String value) {
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on" -> true;
-            case "false", "no", "off" -> false;
-            default -> throw new ConfigLoader.ConfigException("bad value for " + key + ": '" + value + "' is not true or false");
-        };
     }
 
     private static void atLeast(String key, long value, long min) {

@@ -79,17 +79,18 @@ public final class AccessPolicy {
     }
 
     /**
-     * The caller may read the batch's log and follow its streams.
+     * The caller may read the batch's log and follow its streams: {@code batch} itself.
      *
      * @throws BatchNotFoundException when the batch is hidden from the caller
      * @throws AccessDeniedException when it is visible but not theirs to read
      */
-    public void checkRead(Caller caller, Batch batch) {
+    public Batch checkRead(Caller caller, Batch batch) {
         visible(caller, batch);
         if (!canRead(caller, batch)) {
             throw new AccessDeniedException("user '" + caller.user() + "' may not read batch " + batch.id()
                     + ": its log is for its owner, its proxy user and sparkgate.access.view-users");
         }
+        return batch;
     }
 
     /**
