@@ -12,7 +12,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.sparkgate.api.v1.BatchServiceGrpc.BatchServiceBlockingStub;
 import io.sparkgate.api.v1.CreateBatchRequest;
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.AdmissionSettings;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

@@ -16,14 +16,14 @@ import io.sparkgate.api.v1.GetBatchStateRequest;
 import io.sparkgate.api.v1.GetBatchStateResponse;
 import io.sparkgate.api.v1.ListBatchesRequest;
 import io.sparkgate.api.v1.ListBatchesResponse;
-import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.values.Batch;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchPage;
 import io.sparkgate.server.batch.Created;
 import io.sparkgate.server.logs.LogPage;
-import io.sparkgate.server.batch.BatchState;
+import io.sparkgate.server.values.BatchState;
 import io.sparkgate.server.batch.LogSink;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.StateChange;
 import io.sparkgate.server.batch.StateSink;
 import io.sparkgate.server.batch.Subscription;
 import io.sparkgate.api.v1.LogLine;
@@ -31,7 +31,7 @@ import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.StreamBatchLogResponse;
 import io.sparkgate.api.v1.WatchBatchRequest;
 import io.grpc.Status;
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Caller;
 import io.sparkgate.server.security.Callers;
@@ -67,8 +67,8 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
             ctx.addAdditionalResponseHeader(HttpHeaderNames.LOCATION, "/batches/" + batch.id());
-            if (created.replayed()) {
-                ctx.setAttr(LivyCreatedStatus.REPLAYED, true);
+            if (!created.replayed()) {
+                ctx.setAttr(LivyCreatedStatus.CREATED, true);
             }
         }
         reply(responses, BatchMessages.toProto(batch, manager.logTail(batch.id())));

@@ -94,7 +94,7 @@ public final class SparkgateServer implements AutoCloseable {
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.admission(),
                 Clock.systemUTC());
         // Before serving: no client may see a batch that nobody tracks.
-        new BatchRecovery(manager, store, logs).recover();
+        new BatchRecovery(manager, store, logs, launcher).recover();
         BatchJanitor janitor = new BatchJanitor(manager, store, config.durability(), Clock.systemUTC());
         scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         configureServices(sb, manager, config, auth);

@@ -1,5 +1,8 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.StateChange;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.logs.LogPage;

@@ -1,5 +1,9 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchNotFoundException;
+import io.sparkgate.server.values.BatchState;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.config.DurabilityConfig;

@@ -1,5 +1,14 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.AdmissionLimitException;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchConflictException;
+import io.sparkgate.server.values.BatchNotFoundException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.InvalidBatchRequestException;
+import io.sparkgate.server.values.StateChange;
+
 import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;

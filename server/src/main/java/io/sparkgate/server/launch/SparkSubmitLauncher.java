@@ -1,8 +1,10 @@
 package io.sparkgate.server.launch;
 
+import io.sparkgate.server.values.LaunchInfo;
+
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.SparkgateConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +44,11 @@ public final class SparkSubmitLauncher implements Launcher {
     private static final Duration SETTLE = Duration.ofSeconds(1);
     /** Our script writes its exit code right before it exits; without it after this long, it was killed. */
     private static final Duration EXIT_CODE_WAIT = Duration.ofSeconds(5);
+
+    /** Written by our {@code bin/spark-submit} into the batch directory: its own pid, at start. */
+    static final String PID_FILE = "pid";
+    /** Written by our {@code bin/spark-submit} after the driver is gone: the driver's exit code. */
+    static final String EXIT_CODE_FILE = "exit-code";
 
     private final SparkgateConfig config;
     private final ScheduledExecutorService scheduler;
@@ -108,13 +115,13 @@ public final class SparkSubmitLauncher implements Launcher {
     @Override
     public Optional<LaunchedApp> reattach(RecordedLaunch recorded, LaunchListener listener) {
         Path workDir = recorded.workDir();
-        Path exitCodeFile = workDir.resolve("exit-code");
+        Path exitCodeFile = workDir.resolve(EXIT_CODE_FILE);
         if (Files.exists(exitCodeFile)) {
             return Optional.of(new Adopted(recorded.batchId(), exitCodeFile, Optional.empty()));
         }
         Optional<ProcessHandle> process = recorded.process().isPresent()
                 ? recorded.process().flatMap(SparkSubmitLauncher::sameProcess)
-                : writerOfPidFile(workDir.resolve("pid"));
+                : writerOfPidFile(workDir.resolve(PID_FILE));
         if (process.isEmpty()) {
             // It may have ended between the two looks.
             return Files.exists(exitCodeFile)
@@ -228,8 +235,8 @@ public final class SparkSubmitLauncher implements Launcher {
 
         Child(int batchId, Path workDir, LaunchListener listener) {
             this.batchId = batchId;
-            this.pidFile = workDir.resolve("pid");
-            this.exitCodeFile = workDir.resolve("exit-code");
+            this.pidFile = workDir.resolve(PID_FILE);
+            this.exitCodeFile = workDir.resolve(EXIT_CODE_FILE);
             this.listener = listener;
         }
 

@@ -2,8 +2,8 @@ package io.sparkgate.server.security;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.InvalidBatchRequestException;
 import io.sparkgate.server.config.SubmitSettings;
 import java.io.IOException;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package io.sparkgate.server.store;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.LaunchInfo;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -4,7 +4,7 @@ import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.launch.LaunchException;
 import io.sparkgate.server.launch.LaunchListener;

@@ -3,7 +3,7 @@ package io.sparkgate.server.launch;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.ConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;

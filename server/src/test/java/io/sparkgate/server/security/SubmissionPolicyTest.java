@@ -3,8 +3,8 @@ package io.sparkgate.server.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.InvalidBatchRequestException;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SubmitSettings;
 import java.nio.file.Files;

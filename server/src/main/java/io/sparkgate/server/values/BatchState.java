@@ -1,4 +1,4 @@
-package io.sparkgate.server.batch;
+package io.sparkgate.server.values;
 
 /** The life of a batch: NOT_STARTED (queued) → STARTING → RUNNING → SUCCESS | DEAD | KILLED. */
 public enum BatchState {
