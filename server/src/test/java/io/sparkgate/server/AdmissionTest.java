@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
@@ -65,9 +67,9 @@ class AdmissionTest {
     @Test
     void overTheRunningLimitBatchesWaitAndStartInOrderAndPastTheWaitingCapNothingIsRecorded() throws Exception {
         TestServer server = start(tmp.resolve("data"), Map.of(
-                AdmissionSettings.MAX_RUNNING, "1",
-                AdmissionSettings.MAX_WAITING, "2",
-                AdmissionSettings.RETRY_AFTER, "7s"));
+                ConfigKeys.MAX_RUNNING.name(), "1",
+                ConfigKeys.MAX_WAITING.name(), "2",
+                ConfigKeys.RETRY_AFTER.name(), "7s"));
         int first = createOverRest(server, 60);
         int second = createOverRest(server, 1);
         int third = createOverRest(server, 60);
@@ -103,7 +105,7 @@ class AdmissionTest {
 
     @Test
     void aUserAtTheirRunningLimitWaitsWhileAnotherUsersBatchStarts() {
-        TestServer server = start(tmp.resolve("data"), Map.of(AdmissionSettings.MAX_RUNNING_PER_USER, "1"));
+        TestServer server = start(tmp.resolve("data"), Map.of(ConfigKeys.MAX_RUNNING_PER_USER.name(), "1"));
         var manager = server.server().manager();
         int alice1 = manager.create(sleepingRequest(60), "alice", "").batch().id();
         int alice2 = manager.create(sleepingRequest(60), "alice", "").batch().id();
@@ -126,7 +128,7 @@ class AdmissionTest {
     @Test
     void afterARestartReattachedBatchesCountAndWaitingBatchesStillWaitThenStartInOrder() throws Exception {
         Path dataDir = tmp.resolve("data");
-        Map<String, String> config = Map.of(AdmissionSettings.MAX_RUNNING, "1");
+        Map<String, String> config = Map.of(ConfigKeys.MAX_RUNNING.name(), "1");
         TestServer before = start(dataDir, config);
         int running = createOverRest(before, 60);
         int second = createOverRest(before, 60);

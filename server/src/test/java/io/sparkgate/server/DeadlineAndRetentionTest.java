@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -22,8 +24,8 @@ class DeadlineAndRetentionTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            ConfigLoader.TIMEOUT_RUNNING, "4s",
-            ConfigLoader.RETENTION, "6s"));
+            ConfigKeys.TIMEOUT_RUNNING.name(), "4s",
+            ConfigKeys.RETENTION.name(), "6s"));
 
     @Test
     void aBatchRunningPastItsDeadlineIsKilledAndEndsDeadWithTheReason() throws Exception {

@@ -1,10 +1,13 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.awaitility.Awaitility.await;
 
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SubmitSettings;
 import java.io.IOException;
+import org.awaitility.core.ConditionTimeoutException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -40,12 +43,12 @@ final class ServerProcess implements AutoCloseable {
             Files.createDirectories(workDir);
             Path conf = workDir.resolve(name + ".conf");
             Files.writeString(conf, String.join("\n", List.of(
-                    ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
-                    ConfigLoader.SPARK_MASTER + " = local[1]",
-                    ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
-                    SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
-                    ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
-                    ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false")) + "\n");
+                    ConfigKeys.SPARK_HOME.name() + " = " + TestServer.SPARK_HOME,
+                    ConfigKeys.SPARK_MASTER.name() + " = local[1]",
+                    ConfigKeys.KILL_GRACE_PERIOD.name() + " = 5s",
+                    ConfigKeys.LOCAL_DIRS.name() + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
+                    ConfigKeys.SPARK_CONF.name() + "spark.driver.memory = 512m",
+                    ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled = false")) + "\n");
             int port = freePort();
             Path output = workDir.resolve(name + ".out");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -56,16 +59,21 @@ final class ServerProcess implements AutoCloseable {
                     .redirectOutput(output.toFile())
                     .start();
             ServerProcess server = new ServerProcess(p, port, output);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
-                }
-                try {
-                    return server.call("GET", "/batches?size=0", null).statusCode() == 200;
-                } catch (UncheckedIOException e) {
-                    return false;
-                }
-            });
+            try {
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                    if (!p.isAlive()) {
+                        throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
+                    }
+                    try {
+                        return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+                    } catch (UncheckedIOException e) {
+                        return false;
+                    }
+                });
+            } catch (ConditionTimeoutException e) {
+                p.destroyForcibly(); // nobody else holds it: the caller never gets this server
+                throw new AssertionError("the server did not answer within 120 s; its output:\n" + server.output(), e);
+            }
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

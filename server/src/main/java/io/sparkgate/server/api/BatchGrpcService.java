@@ -25,7 +25,6 @@ import io.sparkgate.server.values.BatchState;
 import io.sparkgate.server.batch.LogSink;
 import io.sparkgate.server.values.StateChange;
 import io.sparkgate.server.batch.StateSink;
-import io.sparkgate.server.batch.Subscription;
 import io.sparkgate.api.v1.LogLine;
 import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.StreamBatchLogResponse;
@@ -132,10 +131,10 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 (ServerCallStreamObserver<StreamBatchLogResponse>) responses;
         Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
-        Subscription sub = manager.followLog(batch, optional(request.hasFrom(), request.getFrom()),
-                new GrpcLogSink(call));
+        LateSubscription sub = new LateSubscription();
         call.setOnCancelHandler(sub::cancel);
         call.setOnReadyHandler(sub::wake);
+        sub.set(manager.followLog(batch, optional(request.hasFrom(), request.getFrom()), new GrpcLogSink(call)));
     }
 
     @Override
@@ -144,7 +143,9 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 (ServerCallStreamObserver<io.sparkgate.api.v1.StateChange>) responses;
         Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
-        Subscription sub = manager.watch(batch, new StateSink() {
+        LateSubscription sub = new LateSubscription();
+        call.setOnCancelHandler(sub::cancel);
+        sub.set(manager.watch(batch, new StateSink() {
             @Override
             public void change(StateChange change) {
                 call.onNext(BatchMessages.toProto(change));
@@ -159,8 +160,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
             public void fail(Throwable cause) {
                 call.onError(Status.UNAVAILABLE.withDescription("watch ended: " + cause.getMessage()).asException());
             }
-        });
-        call.setOnCancelHandler(sub::cancel);
+        }));
     }
 
     /** The authenticated caller of this call, if they may use the server at all. */

@@ -23,7 +23,6 @@ import io.sparkgate.server.batch.BatchJanitor;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchRecovery;
 import io.sparkgate.server.config.SparkgateConfig;
-import io.sparkgate.server.config.SubmitSettings;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
@@ -95,7 +94,7 @@ public final class SparkgateServer implements AutoCloseable {
                 Clock.systemUTC());
         // Before serving: no client may see a batch that nobody tracks.
         new BatchRecovery(manager, store, logs, launcher).recover();
-        BatchJanitor janitor = new BatchJanitor(manager, store, config.durability(), Clock.systemUTC());
+        BatchJanitor janitor = new BatchJanitor(manager, store, config.deadlines(), Clock.systemUTC());
         scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         configureServices(sb, manager, config, auth);
         Server server = sb.build();
@@ -109,9 +108,9 @@ public final class SparkgateServer implements AutoCloseable {
 
     /** The configured database, or the embedded H2 file database in the data directory. */
     private static BatchStore openStore(SparkgateConfig config) {
-        String url = config.durability().storeUrl();
+        String url = config.store().url();
         return JdbcBatchStore.open(url.isEmpty() ? JdbcBatchStore.embeddedUrl(config.dataDir()) : url,
-                config.durability().storeUser(), config.durability().storePassword());
+                config.store().user(), config.store().password());
     }
 
     /**
@@ -140,9 +139,9 @@ public final class SparkgateServer implements AutoCloseable {
                 .useBlockingTaskExecutor(true)
                 .build();
         // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
-        sb.maxRequestLength(config.submit().maxRequestSize());
+        sb.maxRequestLength(config.maxRequestSize());
         // Decorators apply in order, the last outermost: authentication runs first.
-        if (config.submit().csrfProtection()) {
+        if (config.csrfProtection()) {
             sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()),
                        auth.decorator());
         } else {
@@ -151,7 +150,7 @@ public final class SparkgateServer implements AutoCloseable {
         new SseRoutes(manager, access).addTo(sb, auth.decorator());
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
-                        .setFile(SubmitSettings.defaultLocalDir().resolve("target/sparkgate-examples.jar").toString())
+                        .setFile(config.home().resolve("examples/target/sparkgate-examples.jar").toString())
                         .setClassName("io.sparkgate.examples.SparkPi")
                         .addArgs("10")
                         .build())
@@ -166,7 +165,7 @@ public final class SparkgateServer implements AutoCloseable {
     }
 
     private static int maxMessageSize(SparkgateConfig config) {
-        return (int) Math.min(Integer.MAX_VALUE, config.submit().maxRequestSize());
+        return (int) Math.min(Integer.MAX_VALUE, config.maxRequestSize());
     }
 
     public int port() {

@@ -1,5 +1,7 @@
 package io.sparkgate.server.api;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -135,8 +137,7 @@ final class SseRoutes {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            String shown = value.length() <= 100 ? value : value.substring(0, 100) + "...";
-            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + shown + "'");
+            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + Text.shown(value) + "'");
         }
     }
 
@@ -159,7 +160,7 @@ final class SseRoutes {
         @Override
         public void change(StateChange change) {
             Map<String, Object> data = new LinkedHashMap<>();
-            data.put("state", change.state().name().toLowerCase(Locale.ROOT));
+            data.put("state", change.state().livyName());
             data.put("time", change.time().toString());
             data.put("reason", change.reason());
             res.tryWrite(HttpData.ofUtf8("event: state\ndata: " + json(data) + "\n\n"));
@@ -212,7 +213,7 @@ final class SseRoutes {
         @Override
         public void end(BatchState finalState) {
             res.tryWrite(HttpData.ofUtf8("event: end\ndata: "
-                    + json(Map.of("state", finalState.name().toLowerCase(Locale.ROOT))) + "\n\n"));
+                    + json(Map.of("state", finalState.livyName())) + "\n\n"));
             res.close();
         }
 

@@ -1,5 +1,7 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Text;
+
 import io.sparkgate.server.values.AdmissionLimitException;
 import io.sparkgate.server.values.Batch;
 import io.sparkgate.server.values.BatchConflictException;
@@ -29,10 +31,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
@@ -60,9 +60,6 @@ public final class BatchManager implements AutoCloseable {
 
     /** Longest client request id (CreateBatchRequest.request_id). */
     private static final int MAX_REQUEST_ID_LENGTH = 255;
-
-    /** Set by the server for every batch; a request may not move a batch elsewhere. */
-    private static final Set<String> SERVER_OWNED_CONF = Set.of("spark.master", "spark.submit.deployMode");
 
     private final BatchStore store;
     private final LogStore logs;
@@ -96,9 +93,9 @@ public final class BatchManager implements AutoCloseable {
 
 
     /**
-     * Validates and records a new batch, then queues its launch.
+     * Records a new batch, then queues its launch. The request is one the submission policy
+     * ({@code security.SubmissionPolicy}, the one validator of requests) has accepted.
      *
-     * @throws InvalidBatchRequestException when the request cannot run as asked; nothing is recorded
      * @throws AdmissionLimitException when too many batches wait to start; nothing is recorded
      */
     public Batch create(BatchRequest request, String owner) {
@@ -114,7 +111,6 @@ public final class BatchManager implements AutoCloseable {
      * @throws BatchConflictException when {@code requestId} was used for a different request
      */
     public Created create(BatchRequest request, String owner, String requestId) {
-        validate(request);
         if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
             throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
                     + " characters, got " + requestId.length());
@@ -286,7 +282,7 @@ public final class BatchManager implements AutoCloseable {
             try {
                 app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
             } catch (LaunchException e) {
-                logs.append(id, "[sparkgate] " + e.getMessage());
+                logs.append(id, Text.NOTICE + e.getMessage());
                 transition(id, BatchState.DEAD, e.getMessage());
                 return;
             }
@@ -433,7 +429,7 @@ public final class BatchManager implements AutoCloseable {
             next = current.withState(new StateChange(state, clock.instant(), reason));
             store.save(next);
         }
-        log.info("batch {}: {} ({})", id, state.name().toLowerCase(Locale.ROOT), reason);
+        log.info("batch {}: {} ({})", id, state.livyName(), reason);
         notifyListeners(next);
         if (state.isFinal()) {
             launches.ended(id);
@@ -444,44 +440,6 @@ public final class BatchManager implements AutoCloseable {
 
     private void notifyListeners(Batch batch) {
         feeds.changed(batch);
-    }
-
-    private static void validate(BatchRequest r) {
-        if (r.file().isBlank()) {
-            throw new InvalidBatchRequestException("'file' is required: the application's jar or Python file");
-        }
-        positive("driverCores", r.driverCores());
-        positive("executorCores", r.executorCores());
-        positive("numExecutors", r.numExecutors());
-        for (Map.Entry<String, String> e : r.conf().entrySet()) {
-            if (e.getKey().isBlank()) {
-                throw new InvalidBatchRequestException("'conf' has an empty key");
-            }
-            // spark-submit takes only Spark properties, as key=value: any other key would make the launch fail
-            // after the batch was accepted, and a key with '=' would silently set a different property.
-            if (!e.getKey().startsWith("spark.")) {
-                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey())
-                        + "' is not a Spark property: keys must start with 'spark.'");
-            }
-            if (e.getKey().indexOf('=') >= 0) {
-                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey()) + "' may not contain '='");
-            }
-            if (SERVER_OWNED_CONF.contains(e.getKey())) {
-                throw new InvalidBatchRequestException("'conf' may not set " + e.getKey()
-                        + ": the server decides where batches run");
-            }
-        }
-    }
-
-    /** A client's value as shown in an error message: never the whole of a huge one. */
-    private static String abbreviate(String value) {
-        return value.length() <= 100 ? value : value.substring(0, 100) + "...";
-    }
-
-    private static void positive(String field, OptionalInt value) {
-        if (value.isPresent() && value.getAsInt() <= 0) {
-            throw new InvalidBatchRequestException("'" + field + "' must be a positive number, got " + value.getAsInt());
-        }
     }
 
     /**

@@ -12,13 +12,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.launcher.SparkAppHandle;
 import org.apache.spark.launcher.SparkLauncher;
@@ -72,7 +70,6 @@ public final class SparkSubmitLauncher implements Launcher {
                               LaunchListener listener) {
         requireSparkSubmit(config);
         Map<String, String> env = new HashMap<>();
-        env.put("SPARKGATE_BATCH_DIR", workDir.toString());
         if (config.sparkMaster().startsWith("local")) {
             // The driver's UI and RPC listen on loopback only, like the server.
             env.put("SPARK_LOCAL_IP", "127.0.0.1");
@@ -81,18 +78,8 @@ public final class SparkSubmitLauncher implements Launcher {
         try {
             // Inside the try: SparkLauncher checks arguments itself, and a value it refuses ends the batch
             // with the reason rather than escaping as an unexpected error.
-            SparkLauncher launcher = new SparkLauncher(env)
-                    .setSparkHome(config.sparkHome().toString())
-                    .setMaster(config.sparkMaster())
-                    .setAppResource(request.file())
-                    .directory(workDir.toFile())
-                    .redirectError()
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
-            List<String> options = SparkSubmitArguments.options(request, config.sparkConf());
-            for (int i = 0; i < options.size(); i += 2) {
-                launcher.addSparkArg(options.get(i), options.get(i + 1));
-            }
-            launcher.addAppArgs(request.args().toArray(String[]::new));
+            SparkLauncher launcher = SparkSubmitCommand.of(config, config.sparkMaster(), request, config.sparkConf(),
+                    workDir, outputFile, env);
             Files.createDirectories(workDir);
             // Leftovers of an earlier attempt must not be taken for this one's.
             Files.deleteIfExists(child.exitCodeFile);
@@ -159,18 +146,8 @@ public final class SparkSubmitLauncher implements Launcher {
         }
     }
 
-    /** SIGTERM to a {@code spark-submit} process tree now, SIGKILL to what is left after the grace period. */
     private void killTree(int batchId, ProcessHandle p) {
-        p.descendants().forEach(ProcessHandle::destroy);
-        p.destroy();
-        long graceMillis = config.killGracePeriod().toMillis();
-        scheduler.schedule(() -> {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            if (p.isAlive()) {
-                log.info("batch {}: spark-submit still alive {} ms after SIGTERM, killing it", batchId, graceMillis);
-                p.destroyForcibly();
-            }
-        }, graceMillis, TimeUnit.MILLISECONDS);
+        ProcessTree.kill(batchId, p, config.killGracePeriod(), scheduler);
     }
 
     private static OptionalInt readExitCode(Path exitCodeFile) {

@@ -9,6 +9,11 @@ public enum BatchState {
     DEAD,
     KILLED;
 
+    /** The state's name in Livy's API and in Sparkgate's own words: {@code not_started}, {@code success}, ... */
+    public String livyName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** Final states never change again. */
     public boolean isFinal() {
         return this == SUCCESS || this == DEAD || this == KILLED;

@@ -1,5 +1,7 @@
 package io.sparkgate.server.yarn;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayOutputStream;
@@ -101,12 +103,12 @@ final class DriverLog {
                 }
                 if (offset >= MAX_FOLLOWED_BYTES) {
                     done = true;
-                    sink.accept(line(YarnLauncher.NOTICE + "the driver's " + name + " is longer than "
+                    sink.accept(line(Text.NOTICE + "the driver's " + name + " is longer than "
                             + (MAX_FOLLOWED_BYTES >> 20) + " MB; the rest is at " + am.logUrl()));
                 }
             } catch (IOException e) {
                 if (last) {
-                    sink.accept(line(YarnLauncher.NOTICE + "the driver's " + name
+                    sink.accept(line(Text.NOTICE + "the driver's " + name
                             + " could not be read from the NodeManager (" + e + "); see " + am.logUrl()));
                 } else if (!failureLogged) {
                     failureLogged = true;

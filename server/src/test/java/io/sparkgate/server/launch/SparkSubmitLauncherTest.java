@@ -1,5 +1,7 @@
 package io.sparkgate.server.launch;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkgate.server.TestServer;
@@ -27,8 +29,8 @@ class SparkSubmitLauncherTest {
     @Test
     void aValueSparkLauncherRefusesIsALaunchFailureWithTheReason(@TempDir Path dir) throws Exception {
         SparkSubmitLauncher launcher = new SparkSubmitLauncher(ConfigLoader.fromMap(Map.of(
-                ConfigLoader.DATA_DIR, dir.toString(),
-                ConfigLoader.SPARK_HOME, TestServer.SPARK_HOME.toString())), scheduler);
+                ConfigKeys.DATA_DIR.name(), dir.toString(),
+                ConfigKeys.SPARK_HOME.name(), TestServer.SPARK_HOME.toString())), scheduler);
         BatchRequest request = BatchRequest.of("/x/app.jar").withConf(Map.of("colour", "blue"));
         Path work = Files.createDirectories(dir.resolve("batch"));
 
