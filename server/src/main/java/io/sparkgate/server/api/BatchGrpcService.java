@@ -179,7 +179,10 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         ServerCallStreamObserver<BatchUpdate> call = (ServerCallStreamObserver<BatchUpdate>) responses;
         Caller caller = caller();
         clearRequestTimeout();
-        Subscription sub = manager.watchAll(BatchFilter.all(access.listScope(caller)), new BatchSink() {
+        LateSubscription sub = new LateSubscription();
+        call.setOnCancelHandler(sub::cancel);
+        call.setOnReadyHandler(sub::wake);
+        sub.set(manager.watchAll(BatchFilter.all(access.listScope(caller)), new BatchSink() {
             @Override
             public boolean isReady() {
                 return call.isReady() && !call.isCancelled();
@@ -194,9 +197,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
             public void fail(Throwable cause) {
                 call.onError(Status.UNAVAILABLE.withDescription("watch ended: " + cause.getMessage()).asException());
             }
-        });
-        call.setOnCancelHandler(sub::cancel);
-        call.setOnReadyHandler(sub::wake);
+        }));
     }
 
     /** The authenticated caller of this call, if they may use the server at all. */

@@ -28,7 +28,7 @@ class ConfigDocsTest {
     private static final Pattern TEMPLATE_LINE = Pattern.compile("^#\\s?(sparkgate\\.[A-Za-z0-9.*<>_-]+)\\s*=\\s*(.*)$");
     /** A row of one of README's key tables: {@code | `sparkgate.x` (...) | default | meaning |}. */
     private static final Pattern README_ROW = Pattern.compile("^\\| `(sparkgate\\.[^`]+)`.*\\|$");
-    private static final Pattern MENTION = Pattern.compile("(?<![A-Za-z0-9_$.-])sparkgate\\.[a-z][a-z0-9-]*(\\.[a-z0-9-]+)*");
+    private static final Pattern MENTION = Pattern.compile("(?<![A-Za-z0-9_$./-])sparkgate\\.[a-z][a-z0-9-]*(\\.[a-z0-9-]+)*");
 
     @Test
     void theTemplateShowsEveryKeyWithItsDefault() throws IOException {
