@@ -120,6 +120,10 @@ class AdmissionTest {
         assertThat(state(server, alice2)).isEqualTo("not_started");
 
         manager.delete(bob1, "bob");
+        // The place bob's batch freed is taken by bob's next one; once it runs, the queue has been through
+        // alice's waiting batch and left it waiting: bob's batch held none of alice's places.
+        int bob2 = manager.create(sleepingRequest(60), "bob", "").batch().id();
+        awaitState(server, bob2, "running");
         assertThat(state(server, alice2)).as("bob's batch held none of alice's places").isEqualTo("not_started");
         manager.delete(alice1, "alice");
         awaitState(server, alice2, "running");

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -25,7 +26,7 @@ class DeadlineAndRetentionTest {
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
             ConfigKeys.TIMEOUT_RUNNING.name(), "4s",
-            ConfigKeys.RETENTION.name(), "6s"));
+            ConfigKeys.RETENTION.name(), "10s"));
 
     @Test
     void aBatchRunningPastItsDeadlineIsKilledAndEndsDeadWithTheReason() throws Exception {
@@ -49,10 +50,16 @@ class DeadlineAndRetentionTest {
     void aFinishedBatchIsRemovedWithItsLogAfterTheRetentionPeriod() throws Exception {
         int id = create("2", "0");
         Path batchDir = server.dataDir().resolve("batches").resolve(Integer.toString(id));
-        await().atMost(Duration.ofMinutes(1)).until(() -> server.get("/batches/" + id).statusCode() == 404
-                                                          || server.getJson("/batches/" + id).get("state").asText().equals("success"));
+        // Still there when it has just ended: a user reads the result of a finished batch.
+        JsonNode finished = await().atMost(Duration.ofMinutes(1)).until(() -> server.getJson("/batches/" + id),
+                b -> b.get("state").asText().equals("success"));
+        JsonNode history = finished.get("stateHistory");
+        Instant ended = Instant.parse(history.get(history.size() - 1).get("time").asText());
+        assertThat(server.get("/batches/" + id + "/log").statusCode()).isEqualTo(200);
 
         await().atMost(Duration.ofSeconds(30)).until(() -> server.get("/batches/" + id).statusCode() == 404);
+        // Kept for the whole retention period (10 s) after its end, never less.
+        assertThat(Duration.between(ended, Instant.now())).isGreaterThanOrEqualTo(Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(batchDir));
     }
 

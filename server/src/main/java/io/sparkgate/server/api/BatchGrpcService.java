@@ -140,12 +140,14 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void streamBatchLog(StreamBatchLogRequest request, StreamObserver<StreamBatchLogResponse> responses) {
         ServerCallStreamObserver<StreamBatchLogResponse> call =
                 (ServerCallStreamObserver<StreamBatchLogResponse>) responses;
+        OptionalInt from = optional(request.hasFrom(), request.getFrom());
+        BatchManager.nonNegative("from", from, 0);
         Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
         LateSubscription sub = new LateSubscription();
         call.setOnCancelHandler(sub::cancel);
         call.setOnReadyHandler(sub::wake);
-        sub.set(manager.followLog(batch, optional(request.hasFrom(), request.getFrom()), new GrpcLogSink(call)));
+        sub.set(manager.followLog(batch, from, new GrpcLogSink(call)));
     }
 
     @Override

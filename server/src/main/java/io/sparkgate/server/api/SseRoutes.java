@@ -44,6 +44,15 @@ import java.util.function.Function;
  * {@code Last-Event-ID: K} resumes at line K+1, with no gap and no duplicate; {@code ?from=K} starts
  * at line K. Flow control: the next chunk is written only once the previous one was taken by the
  * connection, so a slow reader holds a cursor, not a buffer.
+ *
+ * <p>Why the events are framed here and not by Armeria's {@code ServerSentEvents}: its flow control
+ * would do ({@code fromPublisher} over a {@code StreamMessage.streaming()} writer, whose
+ * {@code whenConsumed()} is the same one-chunk-in-flight signal used here), but its encoder (1.36) splits
+ * a field's value at {@code \n} only and writes a lone {@code \r} as it is, which an EventSource reads as
+ * the end of the line: a log line with a carriage return (a progress bar) would be cut into a broken
+ * event. A log line is one line by construction (the tailer splits at {@code \n}), so the whole framing
+ * is {@code id:}, {@code data:} with {@code \r} made a space, and a blank line: three appends, which a
+ * pre-pass over every line for Armeria's encoder would not save.
  */
 final class SseRoutes {
 
@@ -104,9 +113,7 @@ final class SseRoutes {
             // The line after the last one seen; no line follows the largest offset (and +1 would wrap).
             from = OptionalInt.of(seen == Integer.MAX_VALUE ? seen : seen + 1);
         }
-        if (from.isPresent() && from.getAsInt() < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + from.getAsInt());
-        }
+        BatchManager.nonNegative("from", from, 0);
         // An unknown batch is a JSON 404 (and another user's a 403), not a 200 stream carrying an error.
         Batch batch = access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();

@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * from it at the pace its client takes them. New lines (from the one log tailer) and state changes only
  * wake followers; the writer never waits for anyone, a stalled client costs one idle cursor, and a
  * slow one reads from the page cache when it is ready again.
+ *
+ * <p>Over 300 lines: three kinds of feed (a log, a batch's states, all batches) share one wake-and-drain
+ * loop, which is the part to read once.
  */
 final class BatchFeeds {
 

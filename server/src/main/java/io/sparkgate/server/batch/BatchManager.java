@@ -44,8 +44,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The life of every batch. The only place batch state changes: each change gets a time and a reason,
- * is saved before anyone is told, and final states are final.
+ * The front of the batch package, what the API calls: create (idempotent by request id), read, list,
+ * page logs, follow and watch, delete. Every change of a batch's state is made by its
+ * {@link BatchLifecycle}; the feeds ({@link BatchFeeds}) carry them to followers.
  *
  * <p>Launching is asynchronous: {@link #create} records the batch and returns; a small pool starts
  * {@code spark-submit}. Admission is bounded ({@link LaunchQueue}): batches over the limits on starting
@@ -65,32 +66,19 @@ public final class BatchManager implements AutoCloseable {
 
     private final BatchStore store;
     private final LogStore logs;
-    private final LogTailer tailer;
-    private final Launcher launcher;
-    private final Clock clock;
-    private final ExecutorService launchPool;
-    private final LaunchQueue launches;
-    private final Duration retryAfter;
-    private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
+    private final BatchLifecycle lifecycle;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
-        this.tailer = requireNonNull(tailer, "tailer");
-        this.launcher = requireNonNull(launcher, "launcher");
-        this.clock = requireNonNull(clock, "clock");
-        // No more launches run at once than batches may be starting.
-        this.launchPool = Executors.newFixedThreadPool(admission.maxStarting(),
-                ThreadFactories.newThreadFactory("sparkgate-launch", true));
-        this.launches = new LaunchQueue(admission, launchPool, this::launch);
-        this.retryAfter = admission.retryAfter();
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
         this.feeds = new BatchFeeds(logs, feedPool);
         logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
+        this.lifecycle = new BatchLifecycle(store, logs, tailer, launcher, admission, clock, feeds);
     }
 
 
@@ -126,36 +114,14 @@ public final class BatchManager implements AutoCloseable {
                 return replay(existing.get(), request, owner, requestId);
             }
         }
-        LaunchQueue.Ticket ticket = launches.reserve(owner);
-        if (ticket.grant() == LaunchQueue.Grant.FULL) {
-            throw new AdmissionLimitException(ticket.reason(), retryAfter);
-        }
-        Batch batch;
         try {
-            StateChange first = ticket.grant() == LaunchQueue.Grant.START
-                    ? new StateChange(BatchState.STARTING, clock.instant(), "submitted")
-                    : new StateChange(BatchState.NOT_STARTED, clock.instant(), "submitted; " + ticket.reason());
-            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), clock.instant());
-            int id = store.insert(draft, requestId);
-            batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
-            runtimes.putIfAbsent(id, new Runtime()); // a delete that came first keeps its mark
+            return new Created(lifecycle.record(request, owner, requestId), false);
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
-            launches.release(ticket);
             return replay(store.findByRequestId(requestId).orElseThrow(() ->
                     new BatchConflictException("request id '" + requestId + "' was used by a batch just deleted")),
                     request, owner, requestId);
-        } catch (RuntimeException e) {
-            launches.release(ticket);
-            throw e;
         }
-        int id = batch.id();
-        notifyListeners(batch);
-        launches.submit(id, ticket);
-        if (store.get(id).map(b -> b.state().isFinal()).orElse(true)) {
-            launches.ended(id); // deleted before it was submitted: its place must not stay taken
-        }
-        return new Created(batch, false);
     }
 
     private static Created replay(Batch existing, BatchRequest request, String owner, String requestId) {
@@ -190,14 +156,8 @@ public final class BatchManager implements AutoCloseable {
      * or runs as (proxy user) only, {@code total} included.
      */
     public BatchPage list(OptionalInt from, OptionalInt size, Optional<String> onlyOf) {
-        int start = from.orElse(0);
-        int count = size.orElse(DEFAULT_PAGE_SIZE);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
-        }
-        if (count < 0) {
-            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
-        }
+        int start = nonNegative("from", from, 0);
+        int count = nonNegative("size", size, DEFAULT_PAGE_SIZE);
         return list(start, count, BatchFilter.all(onlyOf));
     }
 
@@ -208,14 +168,8 @@ public final class BatchManager implements AutoCloseable {
      * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
      */
     public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
-        int start = from.orElse(0);
-        int count = size.orElse(DEFAULT_PAGE_SIZE);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
-        }
-        if (count < 0) {
-            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
-        }
+        int start = nonNegative("from", from, 0);
+        int count = nonNegative("size", size, DEFAULT_PAGE_SIZE);
         return list(start, count, filter);
     }
 
@@ -252,11 +206,20 @@ public final class BatchManager implements AutoCloseable {
      * final state once the batch is final and its log drained.
      */
     public Subscription followLog(Batch batch, OptionalInt from, LogSink sink) {
-        int start = from.orElse(0);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
+        return feeds.followLog(batch, nonNegative("from", from, 0), sink);
+    }
+
+    /**
+     * The rule for list and stream offsets and sizes: absent means {@code fallback}, negative is refused.
+     * Public so that a protocol adapter can check its arguments before it looks a batch up (a bad argument
+     * is INVALID_ARGUMENT whether or not the batch exists).
+     */
+    public static int nonNegative(String name, OptionalInt value, int fallback) {
+        int v = value.orElse(fallback);
+        if (v < 0) {
+            throw new InvalidBatchRequestException("'" + name + "' must be >= 0, got " + v);
         }
-        return feeds.followLog(batch, start, sink);
+        return v;
     }
 
     /** Watches a batch's state: its state at once, then every change, ending after a final one. */
@@ -279,203 +242,22 @@ public final class BatchManager implements AutoCloseable {
 
     /** Kills the batch's application if it still runs, then forgets the batch. */
     public void delete(int id, String byUser) {
-        Batch batch = get(id);
-        Runtime rt = runtimes.computeIfAbsent(id, k -> new Runtime());
-        LaunchedApp app;
-        synchronized (rt) {
-            rt.deleted = true;
-            app = rt.app;
-        }
-        if (!batch.state().isFinal()) {
-            transition(id, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
-        }
-        store.delete(id);
-        launches.ended(id);
-        if (app != null) {
-            app.kill(); // its log goes when its process is gone (onExit)
-        } else {
-            runtimes.remove(id);
-            logs.delete(id);
-        }
+        lifecycle.delete(get(id), byUser);
     }
 
-    private void launch(int id) {
-        try {
-            Runtime rt = runtimes.get(id);
-            if (rt == null || rt.deleted) {
-                launches.ended(id);
-                return;
-            }
-            Batch batch = get(id);
-            if (batch.state().isFinal()) {
-                launches.ended(id);
-                return; // ended while queued (its deadline passed)
-            }
-            if (batch.state() == BatchState.NOT_STARTED) {
-                transition(id, BatchState.STARTING, "its turn to start");
-            }
-            LaunchedApp app;
-            try {
-                app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
-            } catch (LaunchException e) {
-                logs.append(id, Text.NOTICE + e.getMessage());
-                transition(id, BatchState.DEAD, e.getMessage());
-                return;
-            }
-            boolean killNow;
-            synchronized (rt) {
-                rt.app = app;
-                killNow = rt.deleted || store.get(id).map(b -> b.state().isFinal()).orElse(true);
-            }
-            follow(id, rt, app);
-            if (killNow) {
-                app.kill();
-            }
-        } catch (BatchNotFoundException e) {
-            launches.ended(id); // deleted while queued: nothing to launch
-        } catch (RuntimeException e) {
-            log.error("batch {}: launch failed", id, e);
-            transition(id, BatchState.DEAD, "launch failed: " + e);
-        }
-    }
-
-    /**
-     * Indexes the application's output until it ends, then ends the batch. On the way, saves how to
-     * find the application's process again after a restart, as soon as the launcher knows it.
-     */
-    private void follow(int id, Runtime rt, LaunchedApp app) {
-        tailer.follow(id, () -> {
-            if (!rt.launchSaved) {
-                app.launchInfo().ifPresent(info -> {
-                    store.saveLaunch(id, info);
-                    rt.launchSaved = true;
-                });
-            }
-            return app.hasEnded();
-        }, () -> ended(id, app.exit()));
-    }
-
-    /**
-     * Recovery: finds the application of a batch that an earlier server process launched, and follows
-     * it as if launched now. An application that ended meanwhile ends the batch at once, after the rest
-     * of its output is indexed.
-     *
-     * @return false when the launcher cannot find the application (the batch is left as it is)
-     */
+    /** Recovery: see {@link BatchLifecycle#reattach}. */
     boolean reattach(Batch batch, RecordedLaunch recorded) {
-        int id = recorded.batchId();
-        Runtime rt = new Runtime();
-        runtimes.put(id, rt);
-        // It holds its place from now on; before the launcher looks, which may already report it running.
-        launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
-        Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(id));
-        if (found.isEmpty()) {
-            runtimes.remove(id);
-            launches.ended(id);
-            return false;
-        }
-        LaunchedApp app = found.get();
-        rt.app = app;
-        rt.launchSaved = recorded.process().isPresent();
-        if (app.hasEnded()) {
-            logs.advance(id, true);
-            ended(id, app.exit());
-        } else {
-            follow(id, rt, app);
-        }
-        return true;
+        return lifecycle.reattach(batch, recorded);
     }
 
-    /**
-     * Recovery: queues the launch of a recorded batch that was never launched, whatever the limit on
-     * waiting batches (it was accepted once). Call it for such batches in id order, after
-     * {@link #reattach} for all launched ones, so that they count against the limits first.
-     *
-     * @return what it waits for; empty when it starts now
-     */
+    /** Recovery: see {@link BatchLifecycle#relaunch}. */
     Optional<String> relaunch(Batch batch) {
-        int id = batch.id();
-        runtimes.put(id, new Runtime());
-        if (batch.state() == BatchState.STARTING) {
-            // Never launched: it waits like any other until its turn.
-            transition(id, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
-        }
-        return launches.enqueue(id, batch.owner());
+        return lifecycle.relaunch(batch);
     }
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
-        transition(id, BatchState.DEAD, reason);
-        Runtime rt = runtimes.get(id);
-        LaunchedApp app = rt == null ? null : rt.app;
-        if (app != null) {
-            app.kill();
-        }
-    }
-
-    /** Saves a change of a batch that is not a state change (app id, links). */
-    private void update(int id, java.util.function.UnaryOperator<Batch> change) {
-        Runtime rt = runtimes.get(id);
-        if (rt == null) {
-            return;
-        }
-        Batch next;
-        synchronized (rt) {
-            Batch current = store.get(id).orElse(null);
-            if (current == null) {
-                return;
-            }
-            next = change.apply(current);
-            store.save(next);
-        }
-        notifyListeners(next);
-    }
-
-    /** The application ended and its output is indexed: the batch's final state. */
-    private void ended(int id, AppExit exit) {
-        Runtime rt = runtimes.get(id);
-        boolean deleted = rt == null || rt.deleted;
-        if (!deleted) {
-            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
-        }
-        BatchState state = switch (exit.outcome()) {
-            case SUCCEEDED -> BatchState.SUCCESS;
-            case FAILED -> BatchState.DEAD;
-            case KILLED -> BatchState.KILLED;
-        };
-        transition(id, state, exit.reason());
-        if (deleted) {
-            runtimes.remove(id);
-            logs.delete(id);
-        } else {
-            rt.app = null;
-        }
-    }
-
-    /** Moves a batch to a new state unless it is gone or already final. */
-    private void transition(int id, BatchState state, String reason) {
-        Runtime rt = runtimes.get(id);
-        Object lock = rt == null ? this : rt;
-        Batch next;
-        synchronized (lock) {
-            Batch current = store.get(id).orElse(null);
-            if (current == null || current.state().isFinal() || current.state() == state) {
-                return;
-            }
-            next = current.withState(new StateChange(state, clock.instant(), reason));
-            store.save(next);
-        }
-        log.info("batch {}: {} ({})", id, state.livyName(), reason);
-        notifyListeners(next);
-        if (state.isFinal()) {
-            launches.ended(id);
-        } else if (state == BatchState.RUNNING) {
-            launches.started(id);
-        }
-    }
-
-    private void notifyListeners(Batch batch) {
-        feeds.changed(batch);
+        lifecycle.end(id, reason);
     }
 
     /**
@@ -484,43 +266,7 @@ public final class BatchManager implements AutoCloseable {
      */
     @Override
     public void close() {
-        launchPool.shutdownNow();
+        lifecycle.close();
         feedPool.shutdownNow();
-        try {
-            launchPool.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** What the manager knows of a batch beyond its stored state. */
-    private static final class Runtime {
-        volatile LaunchedApp app;
-        volatile boolean deleted;
-        volatile boolean launchSaved;
-    }
-
-    /** Events from one batch's application. */
-    private final class Events implements LaunchListener {
-        private final int id;
-
-        Events(int id) {
-            this.id = id;
-        }
-
-        @Override
-        public void onRunning(String reason) {
-            transition(id, BatchState.RUNNING, reason);
-        }
-
-        @Override
-        public void onAppId(String appId) {
-            update(id, b -> b.withAppId(appId));
-        }
-
-        @Override
-        public void onAppInfo(String sparkUiUrl, String driverLogUrl) {
-            update(id, b -> b.withAppInfo(sparkUiUrl, driverLogUrl));
-        }
     }
 }

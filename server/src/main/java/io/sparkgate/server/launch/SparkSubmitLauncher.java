@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * code that our {@code bin/spark-submit} writes into the batch directory ({@code exit-code}) after the
  * driver is gone, together with its own pid at start ({@code pid}). A Spark home without our script (a
  * user's own {@code SPARK_HOME}) falls back to the handle's final state.
+ *
+ * <p>Just over 300 lines: a launched and a re-attached {@code spark-submit} are two views of the same
+ * process files (pid, exit code), kept side by side.
  */
 public final class SparkSubmitLauncher implements Launcher {
 

@@ -35,6 +35,9 @@ import java.util.regex.Pattern;
  * local paths against the allowed directories. Paths are read the way Spark reads them
  * ({@code Utils.resolveURI}): {@code file:} and {@code local:} URIs by their decoded path, anything
  * without a scheme as a plain path, lists split at commas and trimmed.
+ *
+ * <p>Over 300 lines because it is the whole list of submission rules, the one validator of requests
+ * (shape, formats, conf keys, paths), each rule with its one message: reading them together is the point.
  */
 public final class SubmissionPolicy {
 

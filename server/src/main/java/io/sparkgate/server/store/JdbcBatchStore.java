@@ -38,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * connection for H2: the API's blocking threads, the launch threads and the log tailer all read and
  * write batches, and a pool lets them do so concurrently (H2's MVStore has row-level locking) with
  * the same code that PostgreSQL needs.
+ *
+ * <p>Over 300 lines because it is the SQL of every query the server makes, in one place, so that the
+ * schema and the statements that use it are read together.
  */
 public final class JdbcBatchStore implements BatchStore {
 

@@ -86,11 +86,6 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         return new YarnLauncher(config, scheduler, tracker);
     }
 
-    /** The one tracker of all YARN batches. */
-    public YarnTracker tracker() {
-        return tracker;
-    }
-
     /** A tag no other batch has: {@code sparkgate-batch-<id>-<random>}, lowercase as YARN keeps tags. */
     static String newTag(int batchId) {
         byte[] random = new byte[4];
