@@ -67,7 +67,7 @@ final class ServerProcess implements AutoCloseable {
             builder.environment().putAll(env);
             Process p = builder.start();
             ServerProcess server = new ServerProcess(p, port, output);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 if (!p.isAlive()) {
                     throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
                 }
