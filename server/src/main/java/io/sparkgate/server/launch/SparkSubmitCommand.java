@@ -1,6 +1,5 @@
 package io.sparkgate.server.launch;
 
-import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.values.BatchRequest;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -20,18 +19,19 @@ public final class SparkSubmitCommand {
     private SparkSubmitCommand() {}
 
     /**
+     * @param sparkHome the Spark home whose {@code bin/spark-submit} runs (local mode: the wrapper's)
      * @param master where the batch runs ({@code local[*]}, {@code yarn}, ...)
      * @param request what to run, as checked
      * @param serverConf the server's Spark properties; the request's own {@code conf} wins over them
      * @param env environment variables besides the batch directory
      */
-    public static SparkLauncher of(SparkgateConfig config, String master, BatchRequest request,
+    public static SparkLauncher of(Path sparkHome, String master, BatchRequest request,
                                    Map<String, String> serverConf, Path workDir, Path outputFile,
                                    Map<String, String> env) {
         Map<String, String> all = new HashMap<>(env);
         all.put("SPARKGATE_BATCH_DIR", workDir.toString());
         SparkLauncher launcher = new SparkLauncher(all)
-                .setSparkHome(config.sparkHome().toString())
+                .setSparkHome(sparkHome.toString())
                 .setMaster(master)
                 .setAppResource(request.file())
                 .directory(workDir.toFile())

@@ -103,7 +103,7 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
             env.put("HADOOP_CONF_DIR", dir.toString());
             env.put("YARN_CONF_DIR", dir.toString());
         });
-        SparkLauncher launcher = SparkSubmitCommand.of(config, "yarn", yarnRequest(request, tag), serverConf(request),
+        SparkLauncher launcher = SparkSubmitCommand.of(config.sparkHome(), "yarn", yarnRequest(request, tag), serverConf(request),
                 workDir, outputFile, env).setDeployMode("cluster");
         Process submitter;
         try {
