@@ -88,13 +88,7 @@ final class SseRoutes {
         // A comment first, so a client sees the stream open (and knows changes from now on reach it).
         res.write(HttpData.ofUtf8(": watching\n\n"));
         SseBatchSink sink = new SseBatchSink(res);
-        Subscription sub = manager.watchAll(visible, sink);
-        sink.subscription = sub;
-        res.whenComplete().handle((ok, err) -> {
-            sub.cancel();
-            return null;
-        });
-        sub.wake();
+        sink.attach(manager.watchAll(visible, sink));
         return res;
     }
 
@@ -126,12 +120,7 @@ final class SseRoutes {
             res.close(); // deleted a moment ago
             return res;
         }
-        sink.subscription = sub;
-        res.whenComplete().handle((ok, err) -> {
-            sub.cancel();
-            return null;
-        });
-        sub.wake();
+        sink.attach(sub);
         return res;
     }
 
@@ -207,19 +196,54 @@ final class SseRoutes {
         }
     }
 
-    /** Batches as SSE events, one in flight at a time (the feed keeps only the newest of each batch meanwhile). */
-    private static final class SseBatchSink implements BatchSink {
-        private final HttpResponseWriter res;
+    /**
+     * The one-chunk-in-flight rule of both streaming sinks: a chunk is written only once the previous one
+     * was taken by the connection, and then the feed is woken for the next, so a slow reader holds a
+     * cursor, not a buffer.
+     */
+    private abstract static class OneChunkInFlight {
+        final HttpResponseWriter res;
         private final AtomicBoolean inFlight = new AtomicBoolean();
-        private volatile Subscription subscription;
+        volatile Subscription subscription;
 
-        SseBatchSink(HttpResponseWriter res) {
+        OneChunkInFlight(HttpResponseWriter res) {
             this.res = res;
         }
 
-        @Override
         public boolean isReady() {
             return subscription != null && res.isOpen() && !inFlight.get();
+        }
+
+        /** Starts the flow: the feed sends once it is known here, and is cancelled when the response ends. */
+        final void attach(Subscription sub) {
+            subscription = sub;
+            res.whenComplete().handle((ok, err) -> {
+                sub.cancel();
+                return null;
+            });
+            sub.wake();
+        }
+
+        final void write(String chunk) {
+            inFlight.set(true);
+            if (!res.tryWrite(HttpData.ofUtf8(chunk))) {
+                return; // the client is gone; whenComplete cancels the subscription
+            }
+            res.whenConsumed().thenRun(() -> {
+                inFlight.set(false);
+                subscription.wake();
+            });
+        }
+
+        public void fail(Throwable cause) {
+            res.close(cause);
+        }
+    }
+
+    /** Batches as SSE events, one in flight at a time (the feed keeps only the newest of each batch meanwhile). */
+    private static final class SseBatchSink extends OneChunkInFlight implements BatchSink {
+        SseBatchSink(HttpResponseWriter res) {
+            super(res);
         }
 
         @Override
@@ -230,35 +254,14 @@ final class SseRoutes {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            inFlight.set(true);
-            if (!res.tryWrite(HttpData.ofUtf8("event: batch\ndata: " + json + "\n\n"))) {
-                return;
-            }
-            res.whenConsumed().thenRun(() -> {
-                inFlight.set(false);
-                subscription.wake();
-            });
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            res.close(cause);
+            write("event: batch\ndata: " + json + "\n\n");
         }
     }
 
     /** Log lines as SSE events, one chunk in flight at a time. */
-    private static final class SseLogSink implements LogSink {
-        private final HttpResponseWriter res;
-        private final AtomicBoolean inFlight = new AtomicBoolean();
-        private volatile Subscription subscription;
-
+    private static final class SseLogSink extends OneChunkInFlight implements LogSink {
         SseLogSink(HttpResponseWriter res) {
-            this.res = res;
-        }
-
-        @Override
-        public boolean isReady() {
-            return subscription != null && res.isOpen() && !inFlight.get();
+            super(res);
         }
 
         @Override
@@ -269,14 +272,7 @@ final class SseRoutes {
                 chunk.append("id: ").append(offset++).append("\ndata: ")
                         .append(line.indexOf('\r') < 0 ? line : line.replace('\r', ' ')).append("\n\n");
             }
-            inFlight.set(true);
-            if (!res.tryWrite(HttpData.ofUtf8(chunk.toString()))) {
-                return; // the client is gone; whenComplete cancels the subscription
-            }
-            res.whenConsumed().thenRun(() -> {
-                inFlight.set(false);
-                subscription.wake();
-            });
+            write(chunk.toString());
         }
 
         @Override
@@ -284,11 +280,6 @@ final class SseRoutes {
             res.tryWrite(HttpData.ofUtf8("event: end\ndata: "
                     + json(Map.of("state", finalState.livyName())) + "\n\n"));
             res.close();
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            res.close(cause);
         }
     }
 }
