@@ -36,6 +36,35 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts a server on a free port with the test Spark home and waits until it answers. */
     static ServerProcess start(Path dataDir, Path workDir, String name) {
+        ServerProcess server = launch(dataDir, workDir, name);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (!server.process.isAlive()) {
+                throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
+                        + server.output());
+            }
+            try {
+                return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+            } catch (UncheckedIOException e) {
+                return false;
+            }
+        });
+        return server;
+    }
+
+    /** Starts a server that is expected to refuse to start; its exit code and output once it has exited. */
+    static Exit startExpectingRefusal(Path dataDir, Path workDir, String name) throws InterruptedException {
+        ServerProcess server = launch(dataDir, workDir, name);
+        if (!server.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            server.crash();
+            throw new IllegalStateException("the server started instead of refusing:\n" + server.output());
+        }
+        return new Exit(server.process.exitValue(), server.output());
+    }
+
+    /** How a server process ended. */
+    record Exit(int code, String output) {}
+
+    private static ServerProcess launch(Path dataDir, Path workDir, String name) {
         try {
             Files.createDirectories(workDir);
             Path conf = workDir.resolve(name + ".conf");
@@ -55,18 +84,7 @@ final class ServerProcess implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(output.toFile())
                     .start();
-            ServerProcess server = new ServerProcess(p, port, output);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
-                }
-                try {
-                    return server.call("GET", "/batches?size=0", null).statusCode() == 200;
-                } catch (UncheckedIOException e) {
-                    return false;
-                }
-            });
-            return server;
+            return new ServerProcess(p, port, output);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

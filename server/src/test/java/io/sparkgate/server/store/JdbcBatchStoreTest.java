@@ -212,12 +212,25 @@ class JdbcBatchStoreTest {
              ResultSet rs = c.createStatement().executeQuery(
                      "SELECT \"version\", \"success\" FROM \"flyway_schema_history\" WHERE \"version\" IS NOT NULL "
                      + "ORDER BY \"installed_rank\"")) {
-            for (String version : List.of("1", "2")) {
+            for (String version : migrationVersions()) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo(version);
                 assertThat(rs.getBoolean(2)).isTrue();
             }
             assertThat(rs.next()).isFalse();
+        }
+    }
+
+    /** The versions of the migrations in the source tree, in order: every one must have been applied. */
+    private static List<String> migrationVersions() {
+        try (Stream<Path> files = java.nio.file.Files.list(Path.of("src/main/resources/db/sparkgate"))) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.matches("V\\d+__.*\\.sql"))
+                    .map(name -> name.substring(1, name.indexOf("__")))
+                    .sorted(java.util.Comparator.comparingInt(Integer::parseInt))
+                    .toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }
