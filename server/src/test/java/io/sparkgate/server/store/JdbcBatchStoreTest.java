@@ -221,16 +221,26 @@ class JdbcBatchStoreTest {
         }
     }
 
-    /** The versions of the migrations in the source tree, in order: every one must have been applied. */
+    /**
+     * The versions of the migrations in the source tree, SQL and Java ones, in order: every one must have
+     * been applied.
+     */
     private static List<String> migrationVersions() {
-        try (Stream<Path> files = java.nio.file.Files.list(Path.of("src/main/resources/db/sparkgate"))) {
-            return files.map(f -> f.getFileName().toString())
-                    .filter(name -> name.matches("V\\d+__.*\\.sql"))
-                    .map(name -> name.substring(1, name.indexOf("__")))
-                    .sorted(java.util.Comparator.comparingInt(Integer::parseInt))
-                    .toList();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        List<String> versions = new ArrayList<>();
+        for (Path dir : List.of(Path.of("src/main/resources/db/sparkgate"), Path.of("src/main/java/db/sparkgate"))) {
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> files = java.nio.file.Files.list(dir)) {
+                files.map(f -> f.getFileName().toString())
+                        .filter(name -> name.matches("V\\d+__.*\\.(sql|java)"))
+                        .map(name -> name.substring(1, name.indexOf("__")))
+                        .forEach(versions::add);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
+        versions.sort(java.util.Comparator.comparingInt(Integer::parseInt));
+        return versions;
     }
 }
