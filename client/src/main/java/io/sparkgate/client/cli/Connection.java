@@ -14,7 +14,7 @@ import java.util.Optional;
  * @param target {@code host:port} (or a URL for REST)
  * @param tls whether to use TLS
  * @param tlsFiles the CA to trust and the client certificate; JVM defaults when empty
- * @param authorization e.g. {@code Basic ...} or {@code Bearer ...}
+ * @param authorization e.g. {@code Basic ...}, {@code Bearer ...} or {@code Negotiate ...}
  */
 record Connection(String target, boolean tls, ClientTls tlsFiles, Optional<Credentials> authorization) {
 
@@ -39,6 +39,19 @@ record Connection(String target, boolean tls, ClientTls tlsFiles, Optional<Crede
         @Override
         public String toString() {
             return "Basic[" + user + "]";
+        }
+    }
+
+    /** Kerberos (SPNEGO): a new {@code Negotiate} token for each request, from the user's tickets. */
+    record Negotiate(io.sparkgate.client.Negotiator negotiator) implements Credentials {
+        @Override
+        public String headerValue() {
+            return negotiator.header();
+        }
+
+        @Override
+        public String toString() {
+            return "Negotiate";
         }
     }
 

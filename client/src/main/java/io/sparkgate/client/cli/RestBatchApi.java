@@ -34,7 +34,7 @@ final class RestBatchApi implements BatchApi {
 
     private final String base;
     private final HttpClient http;
-    private final java.util.Optional<String> authorization;
+    private final java.util.Optional<Connection.Credentials> authorization;
 
     RestBatchApi(Connection connection) {
         String target = connection.target();
@@ -45,7 +45,7 @@ final class RestBatchApi implements BatchApi {
             http.sslContext(connection.tlsFiles().sslContext());
         }
         this.http = http.build();
-        this.authorization = connection.authorization().map(Connection.Credentials::headerValue);
+        this.authorization = connection.authorization();
     }
 
     @Override
@@ -124,7 +124,8 @@ final class RestBatchApi implements BatchApi {
 
     private JsonNode call(String method, String path, String body) {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
-        authorization.ifPresent(value -> req.header("Authorization", value));
+        // Per request: a Negotiate token is good for one request only.
+        authorization.ifPresent(credentials -> req.header("Authorization", credentials.headerValue()));
         if (body == null) {
             req.method(method, HttpRequest.BodyPublishers.noBody());
         } else {

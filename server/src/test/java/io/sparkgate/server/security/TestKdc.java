@@ -51,6 +51,7 @@ public final class TestKdc {
     private final Path dir;
     private final Path krb5Conf;
     private final Map<String, Path> keytabs = new HashMap<>();
+    private final java.util.Set<String> passwordUsers = new java.util.HashSet<>();
 
     private TestKdc(SimpleKdcServer kdc, Path dir, Path krb5Conf) {
         this.kdc = kdc;
@@ -90,6 +91,8 @@ public final class TestKdc {
                     "  udp_preference_limit = 1",
                     "  dns_lookup_kdc = false",
                     "  dns_lookup_realm = false",
+                    // HTTP@localhost stays HTTP/localhost, whatever this machine's resolver says.
+                    "  dns_canonicalize_hostname = false",
                     "  clockskew = " + CLOCK_SKEW_SECONDS,
                     "  forwardable = true",
                     "[realms]",
@@ -137,8 +140,11 @@ public final class TestKdc {
         });
     }
 
-    /** Creates {@code name} with a password (for ticket caches made as {@code kinit} makes them). */
-    public synchronized void createUser(String name, String password) {
+    /** Creates {@code name} with a password, unless it exists (for ticket caches made as {@code kinit} does). */
+    public synchronized void createUserOnce(String name, String password) {
+        if (!passwordUsers.add(principal(name))) {
+            return;
+        }
         try {
             kdc.createPrincipal(principal(name), password);
         } catch (KrbException e) {
