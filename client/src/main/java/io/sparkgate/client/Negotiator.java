@@ -26,29 +26,28 @@ import org.ietf.jgss.Oid;
  * from the ticket cache ({@code $KRB5CCNAME}, else the system's default cache), or from a Subject the
  * application logged in itself (e.g. from a keytab).
  *
- * <p>Each call needs a new token (servers refuse a replayed one); {@link #header()} makes one for the
- * service {@code HTTP@<server host>}, i.e. the principal {@code HTTP/<server host>@REALM}. Thread-safe:
- * the Subject is only read, every token gets its own GSS context.
+ * <p>Each call needs a new token (servers refuse a replayed one); {@link #header(String)} makes one
+ * for the service {@code HTTP@<server host>}, i.e. the principal {@code HTTP/<server host>@REALM}, of the
+ * server the call goes to (replicas each have their own). Thread-safe: the Subject is only read, every
+ * token gets its own GSS context.
  */
 public final class Negotiator {
 
     private static final Oid SPNEGO = oid("1.3.6.1.5.5.2");
 
     private final Subject user;
-    private final String serverHost;
 
-    private Negotiator(Subject user, String serverHost) {
+    private Negotiator(Subject user) {
         this.user = user;
-        this.serverHost = serverHost;
     }
 
     /**
-     * The tickets of the user's ticket cache, for the server at {@code serverHost}.
+     * The tickets of the user's ticket cache.
      *
      * @param ticketCache the cache file; empty: {@code $KRB5CCNAME}, else the system's default cache
      * @throws SparkgateException (UNAUTHENTICATED) when the cache holds no valid ticket-granting ticket
      */
-    public static Negotiator fromTicketCache(String serverHost, Optional<Path> ticketCache) {
+    public static Negotiator fromTicketCache(Optional<Path> ticketCache) {
         requireNonNull(ticketCache, "ticketCache");
         Map<String, String> options = new HashMap<>();
         options.put("useTicketCache", "true");
@@ -71,16 +70,17 @@ public final class Negotiator {
                     "no Kerberos ticket in " + ticketCache.map(Path::toString).orElse("the ticket cache")
                             + " (run kinit first): " + e.getMessage()).asRuntimeException());
         }
-        return new Negotiator(subject, requireNonNull(serverHost, "serverHost"));
+        return new Negotiator(subject);
     }
 
     /** The tickets of {@code user}, a Subject logged in by the application (e.g. from a keytab). */
-    public static Negotiator fromSubject(String serverHost, Subject user) {
-        return new Negotiator(requireNonNull(user, "user"), requireNonNull(serverHost, "serverHost"));
+    public static Negotiator fromSubject(Subject user) {
+        return new Negotiator(requireNonNull(user, "user"));
     }
 
-    /** A fresh {@code Negotiate <token>} header value for the server. */
-    public String header() {
+    /** A fresh {@code Negotiate <token>} header value for the server at {@code serverHost}. */
+    public String header(String serverHost) {
+        requireNonNull(serverHost, "serverHost");
         try {
             @SuppressWarnings("removal") // Subject.callAs is Java 18+; the client targets 17
             byte[] token = Subject.doAs(user, (PrivilegedExceptionAction<byte[]>) () -> {

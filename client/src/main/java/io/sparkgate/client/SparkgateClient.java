@@ -29,6 +29,7 @@ import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.WatchBatchRequest;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -81,7 +82,7 @@ public final class SparkgateClient implements AutoCloseable {
             executor.execute(() -> {
                 try {
                     Metadata headers = new Metadata();
-                    headers.put(AUTHORIZATION, negotiator.header());
+                    headers.put(AUTHORIZATION, negotiator.header(Negotiator.hostOf(info.getAuthority())));
                     applier.apply(headers);
                 } catch (SparkgateException e) {
                     applier.fail(e.status());
@@ -95,14 +96,30 @@ public final class SparkgateClient implements AutoCloseable {
         return builder(target).build();
     }
 
-    /** A builder for a client of the server at {@code target} ({@code host:port}). */
+    /**
+     * A builder for a client of the server at {@code target}: {@code host:port}, or several replicas
+     * of one Sparkgate as {@code host:port,host:port} (see {@link #builder(List)}).
+     *
+     * @throws IllegalArgumentException when a server is not {@code host:port}
+     */
     public static Builder builder(String target) {
-        return new Builder(requireNonNull(target, "target"));
+        return new Builder(ServerList.parse(requireNonNull(target, "target")));
+    }
+
+    /**
+     * A builder for a client of several replicas of one Sparkgate (servers sharing one database), each
+     * {@code host:port}. Calls go to the first server that accepts a connection; when it becomes
+     * unreachable, the retries of the rules below ({@link #submit}) go to the next one.
+     *
+     * @throws IllegalArgumentException when the list is empty or a server is not {@code host:port}
+     */
+    public static Builder builder(List<String> servers) {
+        return new Builder(ServerList.of(requireNonNull(servers, "servers")));
     }
 
     /** Options of a {@link SparkgateClient}: TLS, credentials, deadline. */
     public static final class Builder {
-        private final String target;
+        private final ServerList servers;
         private boolean tls;
         private Optional<Path> caCert = Optional.empty();
         private Optional<Path> clientCert = Optional.empty();
@@ -111,8 +128,8 @@ public final class SparkgateClient implements AutoCloseable {
         private Duration deadline = Duration.ofSeconds(30);
         private Supplier<Negotiator> negotiator;
 
-        private Builder(String target) {
-            this.target = target;
+        private Builder(ServerList servers) {
+            this.servers = servers;
         }
 
         /** Use TLS (with the JVM's trust store) instead of plaintext. */
@@ -156,24 +173,24 @@ public final class SparkgateClient implements AutoCloseable {
         /**
          * Authenticate with Kerberos (SPNEGO, {@code authorization: Negotiate}) using the tickets of the
          * user's ticket cache ({@code $KRB5CCNAME}, else the system's default): run {@code kinit} first.
-         * The server's principal is {@code HTTP/<target host>@REALM}.
+         * A server's principal is {@code HTTP/<its host>@REALM}.
          */
         public Builder negotiate() {
-            this.negotiator = () -> Negotiator.fromTicketCache(Negotiator.hostOf(target), Optional.empty());
+            this.negotiator = () -> Negotiator.fromTicketCache(Optional.empty());
             return this;
         }
 
         /** As {@link #negotiate()}, with the tickets of the cache file {@code ticketCache}. */
         public Builder negotiate(Path ticketCache) {
             requireNonNull(ticketCache, "ticketCache");
-            this.negotiator = () -> Negotiator.fromTicketCache(Negotiator.hostOf(target), Optional.of(ticketCache));
+            this.negotiator = () -> Negotiator.fromTicketCache(Optional.of(ticketCache));
             return this;
         }
 
         /** As {@link #negotiate()}, with the tickets of {@code user}, logged in by the application (a keytab). */
         public Builder negotiate(javax.security.auth.Subject user) {
             requireNonNull(user, "user");
-            this.negotiator = () -> Negotiator.fromSubject(Negotiator.hostOf(target), user);
+            this.negotiator = () -> Negotiator.fromSubject(user);
             return this;
         }
 
@@ -206,9 +223,10 @@ public final class SparkgateClient implements AutoCloseable {
                 }
                 credentials = creds.build();
             }
-            Optional<Negotiator> spnego = Optional.ofNullable(negotiator).map(Supplier::get);
-            return new SparkgateClient(Grpc.newChannelBuilder(target, credentials).build(), headers, spnego,
-                    deadline);
+            ManagedChannel channel = Grpc.newChannelBuilder(servers.channelTarget(), credentials)
+                    .defaultLoadBalancingPolicy("pick_first")
+                    .build();
+            return new SparkgateClient(channel, headers, Optional.ofNullable(negotiator).map(Supplier::get), deadline);
         }
     }
 
@@ -256,19 +274,26 @@ public final class SparkgateClient implements AutoCloseable {
         call(() -> unary().deleteBatch(DeleteBatchRequest.newBuilder().setId(id).build()));
     }
 
-    /** Follows a batch's log from line {@code from}: every line, live, until the batch ends. */
+    /**
+     * Follows a batch's log from line {@code from}: every line, live, until the batch ends. When the
+     * server becomes unavailable meanwhile (a restart, or a replica gone), the follow reconnects, to
+     * another replica if the client has several, and resumes after the last line it returned: no line
+     * is lost or repeated.
+     */
     public LogFollow followLog(int id, int from) {
-        Context.CancellableContext context = Context.current().withCancellation();
-        StreamBatchLogRequest request = StreamBatchLogRequest.newBuilder().setId(id).setFrom(from).build();
-        Iterator<io.sparkgate.api.v1.StreamBatchLogResponse> responses;
-        try {
-            responses = context.call(() -> stub.streamBatchLog(request));
-        } catch (StatusRuntimeException e) {
-            throw new SparkgateException(e);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        return new LogFollow(context, responses);
+        return new LogFollow(offset -> {
+            Context.CancellableContext context = Context.current().withCancellation();
+            StreamBatchLogRequest request = StreamBatchLogRequest.newBuilder().setId(id).setFrom(offset).build();
+            try {
+                return new LogFollow.Stream(context, context.call(() -> stub.streamBatchLog(request)));
+            } catch (StatusRuntimeException e) {
+                context.cancel(null);
+                throw e;
+            } catch (Exception e) {
+                context.cancel(null);
+                throw new IllegalStateException(e);
+            }
+        }, from, SparkgateClient::pause, READ_ATTEMPTS);
     }
 
     /** The batch's current state, then each change until a final one, as a blocking iterator. */
@@ -287,9 +312,11 @@ public final class SparkgateClient implements AutoCloseable {
         };
     }
 
-    /** A read, retried with backoff while the server is UNAVAILABLE (restarting, overloaded). */
+    /**
+     * A read, retried with backoff while the server is UNAVAILABLE (restarting, overloaded, or a
+     * replica gone: the channel then connects to the next one).
+     */
     private static <T> T read(Supplier<T> call) {
-        long waitMillis = 200;
         for (int attempt = 1; ; attempt++) {
             try {
                 return call.get();
@@ -298,13 +325,17 @@ public final class SparkgateClient implements AutoCloseable {
                     throw new SparkgateException(e);
                 }
             }
-            try {
-                Thread.sleep(waitMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SparkgateException(Status.CANCELLED.asRuntimeException());
-            }
-            waitMillis *= 2;
+            pause(attempt);
+        }
+    }
+
+    /** The wait before retry {@code attempt + 1}: 200 ms, doubling. */
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(200L << (attempt - 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SparkgateException(Status.CANCELLED.asRuntimeException());
         }
     }
 

@@ -28,6 +28,11 @@ record Connection(String target, boolean tls, ClientTls tlsFiles, Optional<Crede
     sealed interface Credentials {
         /** The {@code Authorization} header value. */
         String headerValue();
+
+        /** The {@code Authorization} header value for a request to {@code serverHost}. */
+        default String headerValue(String serverHost) {
+            return headerValue();
+        }
     }
 
     record Basic(String user, String password) implements Credentials {
@@ -44,9 +49,15 @@ record Connection(String target, boolean tls, ClientTls tlsFiles, Optional<Crede
 
     /** Kerberos (SPNEGO): a new {@code Negotiate} token for each request, from the user's tickets. */
     record Negotiate(io.sparkgate.client.Negotiator negotiator) implements Credentials {
+        /** Negotiate tokens are for one server: see {@link #headerValue(String)}. */
         @Override
         public String headerValue() {
-            return negotiator.header();
+            throw new UnsupportedOperationException("a Negotiate token is made for one server");
+        }
+
+        @Override
+        public String headerValue(String serverHost) {
+            return negotiator.header(serverHost);
         }
 
         @Override
