@@ -71,7 +71,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 ctx.setAttr(LivyCreatedStatus.REPLAYED, true);
             }
         }
-        reply(responses, BatchMessages.toProto(batch, manager.logTail(batch.id())));
+        reply(responses, BatchMessages.toProto(batch, manager.logTail(batch)));
     }
 
     @Override
@@ -170,7 +170,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     /** The log lines a Batch object carries for this caller: none when the log is not theirs to read. */
     private List<String> logTail(Caller caller, Batch batch) {
-        return access.canRead(caller, batch) ? manager.logTail(batch.id()) : List.of();
+        return access.canRead(caller, batch) ? manager.logTail(batch) : List.of();
     }
 
     /** Streams live as long as the batch: only the client's deadline limits them. */
