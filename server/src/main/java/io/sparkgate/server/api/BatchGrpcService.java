@@ -50,6 +50,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     private final BatchManager manager;
     private final SubmissionPolicy submissions;
     private final AccessPolicy access;
+    private final FinalBatchMessages messages = new FinalBatchMessages();
 
     BatchGrpcService(BatchManager manager, SubmissionPolicy submissions, AccessPolicy access) {
         this.manager = requireNonNull(manager, "manager");
@@ -78,7 +79,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void getBatch(GetBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
         Caller caller = caller();
         Batch batch = access.visible(caller, manager.get(request.getId()));
-        reply(responses, BatchMessages.toProto(batch, logTail(caller, batch)));
+        reply(responses, messages.of(batch, logTail(caller, batch)));
     }
 
     @Override
@@ -99,7 +100,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 .setFrom(page.from())
                 .setTotal(page.total());
         for (Batch b : page.batches()) {
-            out.addSessions(BatchMessages.toProto(b, logTail(caller, b)));
+            out.addSessions(messages.of(b, logTail(caller, b)));
         }
         reply(responses, out.build());
     }
