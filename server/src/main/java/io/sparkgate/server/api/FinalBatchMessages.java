@@ -20,24 +20,56 @@ final class FinalBatchMessages {
 
     static final int CAPACITY = 4096;
 
-    private record Entry(Batch batch, List<String> logTail, io.sparkgate.api.v1.Batch message) {}
+    private record Entry(Batch batch, List<String> logTail, io.sparkgate.api.v1.Batch message,
+                         io.sparkgate.api.v1.Batch[] detailed) {}
 
     private final ConcurrentMap<Integer, Entry> entries = new ConcurrentHashMap<>();
 
-    /** The message for {@code batch} carrying {@code logTail}. */
+    /** The message for {@code batch} carrying {@code logTail}, as a list page shows it. */
     io.sparkgate.api.v1.Batch of(Batch batch, List<String> logTail) {
         if (!batch.state().isFinal()) {
             return BatchMessages.toProto(batch, logTail);
         }
+        return entry(batch, logTail).message();
+    }
+
+    /**
+     * The message of {@code GetBatch}: the list's, with whether the caller may delete the batch and,
+     * when they may read it, its request.
+     */
+    io.sparkgate.api.v1.Batch detailed(Batch batch, List<String> logTail, boolean mayDelete, boolean withRequest) {
+        if (!batch.state().isFinal()) {
+            return detail(BatchMessages.toProto(batch, logTail), batch, mayDelete, withRequest);
+        }
+        Entry e = entry(batch, logTail);
+        int variant = (mayDelete ? 2 : 0) + (withRequest ? 1 : 0);
+        io.sparkgate.api.v1.Batch message = e.detailed()[variant]; // a racing build makes an equal one: harmless
+        if (message == null) {
+            message = detail(e.message(), batch, mayDelete, withRequest);
+            e.detailed()[variant] = message;
+        }
+        return message;
+    }
+
+    private static io.sparkgate.api.v1.Batch detail(io.sparkgate.api.v1.Batch message, Batch batch, boolean mayDelete,
+                                                    boolean withRequest) {
+        io.sparkgate.api.v1.Batch.Builder out = message.toBuilder().setMayDelete(mayDelete);
+        if (withRequest) {
+            out.setRequest(BatchMessages.toProto(batch.request()));
+        }
+        return out.build();
+    }
+
+    private Entry entry(Batch batch, List<String> logTail) {
         Entry e = entries.get(batch.id());
         if (e != null && e.batch() == batch && e.logTail() == logTail) {
-            return e.message();
+            return e;
         }
-        io.sparkgate.api.v1.Batch message = BatchMessages.toProto(batch, logTail);
+        e = new Entry(batch, logTail, BatchMessages.toProto(batch, logTail), new io.sparkgate.api.v1.Batch[4]);
         if (entries.size() >= CAPACITY) {
             entries.clear();
         }
-        entries.put(batch.id(), new Entry(batch, logTail, message));
-        return message;
+        entries.put(batch.id(), e);
+        return e;
     }
 }

@@ -240,10 +240,34 @@ public final class BatchManager implements AutoCloseable {
         if (count < 0) {
             throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
         }
-        // Two queries for a page of cached batches (the page's ids and the total); a third and fourth
-        // (rows, histories) for the batches not cached, all of them at once.
-        List<Integer> ids = store.pageIds(start, count, onlyOf);
-        int total = onlyOf.isPresent() ? store.countOf(onlyOf.get()) : store.count();
+        return list(start, count, BatchFilter.all(onlyOf));
+    }
+
+    /**
+     * A page of the batches {@code filter} holds, in its order, {@code total} counting them all.
+     *
+     * @param from index of the first batch; 0 when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     */
+    public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
+        int start = from.orElse(0);
+        int count = size.orElse(DEFAULT_PAGE_SIZE);
+        if (start < 0) {
+            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
+        }
+        if (count < 0) {
+            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
+        }
+        return list(start, count, filter);
+    }
+
+    /**
+     * Two queries for a page of cached batches (the page's ids and the total); two more (rows with their
+     * log tails, histories) for the batches not cached, all of them at once.
+     */
+    private BatchPage list(int start, int count, BatchFilter filter) {
+        List<Integer> ids = store.pageIds(filter, start, count);
+        int total = store.count(filter);
         Map<Integer, Batch> found = new HashMap<>(ids.size() * 2);
         List<Integer> missing = new ArrayList<>();
         for (int id : ids) {
@@ -298,6 +322,14 @@ public final class BatchManager implements AutoCloseable {
     /** Watches a batch's state: its state at once, then every change, ending after a final one. */
     public Subscription watch(Batch batch, StateSink sink) {
         return feeds.watch(batch, sink);
+    }
+
+    /**
+     * Every later change of every batch {@code visible} holds (its state filters are not applied: a
+     * watcher sees a batch leave its filter too), as the batch after the change.
+     */
+    public Subscription watchAll(BatchFilter visible, BatchSink sink) {
+        return feeds.watchAll(visible, sink);
     }
 
     /** Number of log followers and state watchers attached to a batch. */

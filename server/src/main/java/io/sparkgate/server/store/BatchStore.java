@@ -1,6 +1,7 @@
 package io.sparkgate.server.store;
 
 import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.batch.BatchFilter;
 import io.sparkgate.server.launch.LaunchInfo;
 import java.time.Instant;
 import java.util.List;
@@ -36,10 +37,10 @@ public interface BatchStore extends AutoCloseable {
     List<StoredBatch> getAll(List<Integer> ids);
 
     /**
-     * Ids of one page of the list, ascending: up to {@code size}, skipping the first {@code from};
-     * with {@code onlyOf}, over the batches that user owns or runs as (proxy user) only.
+     * Ids of one page of the batches {@code filter} holds, in its order: up to {@code size}, skipping the
+     * first {@code from}. With {@link #getAll}, a page in two round trips.
      */
-    List<Integer> pageIds(int from, int size, Optional<String> onlyOf);
+    List<Integer> pageIds(BatchFilter filter, int from, int size);
 
     /**
      * Records the last lines of a batch's log (at most a few; the caller decides how many), read with the
@@ -60,6 +61,15 @@ public interface BatchStore extends AutoCloseable {
 
     /** Number of batches {@code user} owns or runs as. */
     int countOf(String user);
+
+    /**
+     * Up to {@code size} of the batches {@code filter} holds, in its order, skipping the first {@code from}
+     * (Sparkgate's list extensions; Livy's plain list is {@link #list(int, int)} / {@link #listOf}).
+     */
+    List<Batch> list(BatchFilter filter, int from, int size);
+
+    /** Number of batches {@code filter} holds. */
+    int count(BatchFilter filter);
 
     /** Batches not in a final state, in ascending id order. */
     List<Batch> listUnfinished();

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.batch.BatchFilter;
 import io.sparkgate.server.batch.BatchState;
 import io.sparkgate.server.batch.StateChange;
 import io.sparkgate.server.launch.LaunchInfo;
@@ -99,7 +100,7 @@ public final class JdbcBatchStore implements BatchStore {
     @Override
     public int insert(Batch batch, String requestId) {
         String sql = "INSERT INTO batches (request_id, request, owner, state, app_id, spark_ui_url, driver_log_url, "
-                     + "created_time, finished_time, proxy_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                     + "created_time, finished_time, proxy_user, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -115,6 +116,7 @@ public final class JdbcBatchStore implements BatchStore {
                     setTime(ps, 8, batch.createdTime());
                     setTime(ps, 9, batch.state().isFinal() ? batch.lastChange().time() : null);
                     ps.setString(10, batch.request().proxyUser());
+                    ps.setString(11, batch.request().name());
                     ps.executeUpdate();
                     try (ResultSet keys = ps.getGeneratedKeys()) {
                         keys.next();
@@ -215,24 +217,7 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> list(int from, int size) {
-        return batches(getAll(pageIds(from, size, Optional.empty())));
-    }
-
-    @Override
-    public List<Integer> pageIds(int from, int size, Optional<String> onlyOf) {
-        if (onlyOf.isPresent()) {
-            String user = onlyOf.get();
-            return ids("SELECT id FROM batches WHERE owner = ? OR proxy_user = ? ORDER BY id LIMIT ? OFFSET ?", ps -> {
-                ps.setString(1, user);
-                ps.setString(2, user);
-                ps.setInt(3, size);
-                ps.setInt(4, from);
-            });
-        }
-        return ids("SELECT id FROM batches ORDER BY id LIMIT ? OFFSET ?", ps -> {
-            ps.setInt(1, size);
-            ps.setInt(2, from);
-        });
+        return list(BatchFilter.all(Optional.empty()), from, size);
     }
 
     @Override
@@ -242,7 +227,7 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> listOf(String user, int from, int size) {
-        return batches(getAll(pageIds(from, size, Optional.of(user))));
+        return list(BatchFilter.all(Optional.of(user)), from, size);
     }
 
     @Override
@@ -251,6 +236,67 @@ public final class JdbcBatchStore implements BatchStore {
             ps.setString(1, user);
             ps.setString(2, user);
         }).get(0);
+    }
+
+    @Override
+    public List<Batch> list(BatchFilter filter, int from, int size) {
+        List<Integer> page = pageIds(filter, from, size);
+        Map<Integer, Batch> byId = new java.util.HashMap<>();
+        getAll(page).forEach(s -> byId.put(s.batch().id(), s.batch()));
+        return page.stream().map(byId::get).filter(java.util.Objects::nonNull).toList(); // in the filter's order
+    }
+
+    @Override
+    public List<Integer> pageIds(BatchFilter filter, int from, int size) {
+        Where where = Where.of(filter);
+        return ids("SELECT id FROM batches" + where.sql + " ORDER BY id" + (filter.newestFirst() ? " DESC" : "")
+                + " LIMIT ? OFFSET ?", ps -> {
+                    int next = where.bind(ps);
+                    ps.setInt(next, size);
+                    ps.setInt(next + 1, from);
+                });
+    }
+
+    @Override
+    public int count(BatchFilter filter) {
+        Where where = Where.of(filter);
+        return ids("SELECT COUNT(*) FROM batches" + where.sql, where::bind).get(0);
+    }
+
+    /** The SQL of a {@link BatchFilter}: the same rule as {@link BatchFilter#matches}. */
+    private record Where(String sql, List<String> values) {
+        static Where of(BatchFilter f) {
+            List<String> clauses = new ArrayList<>();
+            List<String> values = new ArrayList<>();
+            f.visibleTo().ifPresent(user -> {
+                clauses.add("(owner = ? OR proxy_user = ?)");
+                values.add(user);
+                values.add(user);
+            });
+            if (!f.states().isEmpty()) {
+                clauses.add("state IN (" + String.join(", ", java.util.Collections.nCopies(f.states().size(), "?"))
+                        + ")");
+                f.states().forEach(s -> values.add(s.name()));
+            }
+            if (!f.nameContains().isEmpty()) {
+                clauses.add("name LIKE ? ESCAPE '!'");
+                values.add("%" + f.nameContains().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+            }
+            if (!f.owner().isEmpty()) {
+                clauses.add("owner = ?");
+                values.add(f.owner());
+            }
+            return new Where(clauses.isEmpty() ? "" : " WHERE " + String.join(" AND ", clauses), values);
+        }
+
+        /** Binds the values from parameter 1 on; returns the next parameter's index. */
+        int bind(PreparedStatement ps) throws SQLException {
+            int i = 1;
+            for (String v : values) {
+                ps.setString(i++, v);
+            }
+            return i;
+        }
     }
 
     @Override
@@ -377,6 +423,9 @@ public final class JdbcBatchStore implements BatchStore {
             }
         }
         for (Row r : rows.values()) {
+            if (r.history.isEmpty()) {
+                continue; // deleted between the two reads
+            }
             Batch batch = new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
                     r.driverLogUrl, r.history, r.createdTime);
             out.add(new StoredBatch(batch, Optional.ofNullable(r.logTail).map(JdbcBatchStore::lines)));

@@ -188,9 +188,9 @@ class JdbcBatchStoreTest {
             store.saveLogTail(blank, List.of(""));
             store.saveLogTail(huge, List.of("x".repeat(20_000)));
 
-            assertThat(store.pageIds(0, 100, java.util.Optional.empty()))
+            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 0, 100))
                     .containsExactly(silent, chatty, blank, unrecorded, huge);
-            assertThat(store.pageIds(1, 2, java.util.Optional.empty())).containsExactly(chatty, blank);
+            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 1, 2)).containsExactly(chatty, blank);
             List<StoredBatch> page = store.getAll(List.of(huge, silent, 9999, chatty, blank, unrecorded));
             assertThat(page).extracting(s -> s.batch().id()).containsExactly(silent, chatty, blank, unrecorded, huge);
             assertThat(page).extracting(StoredBatch::logTail).containsExactly(
@@ -243,7 +243,7 @@ class JdbcBatchStoreTest {
              ResultSet rs = c.createStatement().executeQuery(
                      "SELECT \"version\", \"success\" FROM \"flyway_schema_history\" WHERE \"version\" IS NOT NULL "
                      + "ORDER BY \"installed_rank\"")) {
-            for (String version : List.of("1", "2", "3")) {
+            for (String version : List.of("1", "2", "3", "4")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo(version);
                 assertThat(rs.getBoolean(2)).isTrue();
