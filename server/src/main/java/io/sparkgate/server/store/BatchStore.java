@@ -28,6 +28,17 @@ public interface BatchStore extends AutoCloseable {
      */
     boolean save(Batch batch);
 
+    /**
+     * Like {@link #save(Batch)}, fenced by {@code lease}: written only while {@code lease} still holds
+     * the batch, and a final state releases it.
+     *
+     * @throws io.sparkgate.server.store.LeaseLostException when another claim was made since (or the
+     *         batch is gone); nothing is written
+     */
+    default void save(Batch batch, Lease lease) {
+        throw new UnsupportedOperationException("this store has no leases");
+    }
+
     Optional<Batch> get(int id);
 
     /**

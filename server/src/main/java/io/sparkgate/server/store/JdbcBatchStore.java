@@ -54,9 +54,11 @@ public final class JdbcBatchStore implements BatchStore {
     private static final int MAX_IDS_PER_QUERY = 500;
 
     private final HikariDataSource dataSource;
+    private final BatchLeases leases;
 
-    private JdbcBatchStore(HikariDataSource dataSource) {
+    private JdbcBatchStore(HikariDataSource dataSource, boolean postgres) {
         this.dataSource = dataSource;
+        this.leases = new BatchLeases(dataSource, postgres);
     }
 
     /**
@@ -81,7 +83,12 @@ public final class JdbcBatchStore implements BatchStore {
         hc.setMaximumPoolSize(url.startsWith("jdbc:h2:") ? 4 : 8);
         hc.setMinimumIdle(1);
         hc.setAutoCommit(true);
-        HikariDataSource ds = new HikariDataSource(hc);
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(hc);
+        } catch (RuntimeException e) {
+            throw inUse(url, e);
+        }
         try {
             Flyway.configure()
                     .dataSource(ds)
@@ -94,7 +101,25 @@ public final class JdbcBatchStore implements BatchStore {
             throw e;
         }
         log.info("batch store: {}", url.replaceAll(";.*", ""));
-        return new JdbcBatchStore(ds);
+        return new JdbcBatchStore(ds, url.startsWith("jdbc:postgresql:"));
+    }
+
+    /**
+     * An H2 file another server has open (H2 locks it) says so in words an operator can act on: two
+     * servers share batches only through PostgreSQL.
+     */
+    private static RuntimeException inUse(String url, RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1) {
+                return new StoreInUseException(url.replaceAll(";.*", ""), e);
+            }
+        }
+        return e;
+    }
+
+    /** Leases of live batches, for servers sharing this database. */
+    public BatchLeases leases() {
+        return leases;
     }
 
     @Override
@@ -142,8 +167,32 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public boolean save(Batch batch) {
+        return write(batch, null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The row is updated only {@code WHERE lease_holder = ? AND lease_epoch = ?}; 0 rows means the
+     * lease is lost (or the batch gone) and the transaction writes no history either. A final state
+     * releases the lease in the same statement.
+     */
+    @Override
+    public void save(Batch batch, Lease lease) {
+        requireNonNull(lease, "lease");
+        if (lease.batchId() != batch.id()) {
+            throw new IllegalArgumentException("lease of batch " + lease.batchId() + " for batch " + batch.id());
+        }
+        write(batch, lease);
+    }
+
+    /** Writes the batch's state; false when no row was updated (the batch is gone). */
+    private boolean write(Batch batch, Lease lease) {
         String sql = "UPDATE batches SET state = ?, app_id = ?, spark_ui_url = ?, driver_log_url = ?, "
-                     + "finished_time = ? WHERE id = ?";
+                     + "finished_time = ?"
+                     + (lease == null ? " WHERE id = ?"
+                        : (batch.state().isFinal() ? ", lease_holder = NULL, lease_expires = NULL" : "")
+                          + " WHERE id = ? AND lease_holder = ? AND lease_epoch = ?");
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -155,6 +204,10 @@ public final class JdbcBatchStore implements BatchStore {
                     ps.setString(4, batch.driverLogUrl());
                     setTime(ps, 5, batch.state().isFinal() ? batch.lastChange().time() : null);
                     ps.setInt(6, batch.id());
+                    if (lease != null) {
+                        ps.setString(7, lease.holder());
+                        ps.setLong(8, lease.epoch());
+                    }
                     updated = ps.executeUpdate();
                 }
                 if (updated > 0) {
@@ -170,6 +223,9 @@ public final class JdbcBatchStore implements BatchStore {
                     insertHistory(c, batch.id(), batch.history(), stored);
                 }
                 c.commit();
+                if (updated == 0 && lease != null) {
+                    throw new LeaseLostException(lease);
+                }
                 return updated > 0;
             } catch (SQLException e) {
                 c.rollback();
