@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SubmitSettings;
 import java.io.IOException;
-import org.awaitility.core.ConditionTimeoutException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -40,13 +39,31 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts a server on a free port with the test Spark home and waits until it answers. */
     static ServerProcess start(Path dataDir, Path workDir, String name) {
-        return start(dataDir, workDir, name, List.of(
+        return start(dataDir, workDir, name, testConf(), Map.of());
+    }
+
+    /** Starts a server that is expected to refuse to start; its exit code and output once it has exited. */
+    static Exit startExpectingRefusal(Path dataDir, Path workDir, String name) throws InterruptedException {
+        ServerProcess server = launch(dataDir, workDir, name, testConf(), Map.of());
+        if (!server.process.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)) {
+            server.crash();
+            throw new IllegalStateException("the server started instead of refusing:\n" + server.output());
+        }
+        return new Exit(server.process.exitValue(), server.output());
+    }
+
+    /** How a server process ended. */
+    record Exit(int code, String output) {}
+
+    /** The config file lines of a test server: the test Spark home, local mode, small drivers. */
+    static List<String> testConf() {
+        return List.of(
                 ConfigKeys.SPARK_HOME.name() + " = " + TestServer.SPARK_HOME,
                 ConfigKeys.SPARK_MASTER.name() + " = local[1]",
                 ConfigKeys.KILL_GRACE_PERIOD.name() + " = 5s",
                 ConfigKeys.LOCAL_DIRS.name() + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
                 ConfigKeys.SPARK_CONF.name() + "spark.driver.memory = 512m",
-                ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled = false"), Map.of());
+                ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled = false");
     }
 
     /**
@@ -55,6 +72,23 @@ final class ServerProcess implements AutoCloseable {
      */
     static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
                                Map<String, String> env) {
+        ServerProcess server = launch(dataDir, workDir, name, confLines, env);
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (!server.process.isAlive()) {
+                throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
+                        + server.output());
+            }
+            try {
+                return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+            } catch (UncheckedIOException e) {
+                return false;
+            }
+        });
+        return server;
+    }
+
+    private static ServerProcess launch(Path dataDir, Path workDir, String name, List<String> confLines,
+                                        Map<String, String> env) {
         try {
             Files.createDirectories(workDir);
             Path conf = workDir.resolve(name + ".conf");
@@ -68,24 +102,7 @@ final class ServerProcess implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(output.toFile());
             builder.environment().putAll(env);
-            Process p = builder.start();
-            ServerProcess server = new ServerProcess(p, port, output);
-            try {
-                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                    if (!p.isAlive()) {
-                        throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
-                    }
-                    try {
-                        return server.call("GET", "/batches?size=0", null).statusCode() == 200;
-                    } catch (UncheckedIOException e) {
-                        return false;
-                    }
-                });
-            } catch (ConditionTimeoutException e) {
-                p.destroyForcibly(); // nobody else holds it: the caller never gets this server
-                throw new AssertionError("the server did not answer within 3 min; its output:\n" + server.output(), e);
-            }
-            return server;
+            return new ServerProcess(builder.start(), port, output);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,17 +1,15 @@
 package io.sparkgate.server.batch;
 
-import io.sparkgate.server.values.BatchFilter;
-
-import io.sparkgate.server.values.Text;
-
 import io.sparkgate.server.values.AdmissionLimitException;
 import io.sparkgate.server.values.Batch;
 import io.sparkgate.server.values.BatchConflictException;
+import io.sparkgate.server.values.BatchFilter;
 import io.sparkgate.server.values.BatchNotFoundException;
 import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.values.BatchState;
 import io.sparkgate.server.values.InvalidBatchRequestException;
 import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.Text;
 
 import com.linecorp.armeria.common.util.ThreadFactories;
 
@@ -29,12 +27,19 @@ import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.RequestIdTakenException;
+import io.sparkgate.server.store.StoredBatch;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
@@ -44,9 +49,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The front of the batch package, what the API calls: create (idempotent by request id), read, list,
- * page logs, follow and watch, delete. Every change of a batch's state is made by its
- * {@link BatchLifecycle}; the feeds ({@link BatchFeeds}) carry them to followers.
+ * The life of every batch. The only place batch state changes: each change gets a time and a reason,
+ * is saved before anyone is told, and final states are final.
  *
  * <p>Launching is asynchronous: {@link #create} records the batch and returns; a small pool starts
  * {@code spark-submit}. Admission is bounded ({@link LaunchQueue}): batches over the limits on starting
@@ -66,19 +70,33 @@ public final class BatchManager implements AutoCloseable {
 
     private final BatchStore store;
     private final LogStore logs;
+    private final LogTailer tailer;
+    private final Launcher launcher;
+    private final Clock clock;
+    private final ExecutorService launchPool;
+    private final LaunchQueue launches;
+    private final Duration retryAfter;
+    private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
+    private final BatchCache cache = new BatchCache();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
-    private final BatchLifecycle lifecycle;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
+        this.tailer = requireNonNull(tailer, "tailer");
+        this.launcher = requireNonNull(launcher, "launcher");
+        this.clock = requireNonNull(clock, "clock");
+        // No more launches run at once than batches may be starting.
+        this.launchPool = Executors.newFixedThreadPool(admission.maxStarting(),
+                ThreadFactories.newThreadFactory("sparkgate-launch", true));
+        this.launches = new LaunchQueue(admission, launchPool, this::launch);
+        this.retryAfter = admission.retryAfter();
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
         this.feeds = new BatchFeeds(logs, feedPool);
         logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
-        this.lifecycle = new BatchLifecycle(store, logs, tailer, launcher, admission, clock, feeds);
     }
 
 
@@ -114,14 +132,41 @@ public final class BatchManager implements AutoCloseable {
                 return replay(existing.get(), request, owner, requestId);
             }
         }
+        LaunchQueue.Ticket ticket = launches.reserve(owner);
+        if (ticket.grant() == LaunchQueue.Grant.FULL) {
+            throw new AdmissionLimitException(ticket.reason(), retryAfter);
+        }
+        Batch batch;
         try {
-            return new Created(lifecycle.record(request, owner, requestId), false);
+            StateChange first = ticket.grant() == LaunchQueue.Grant.START
+                    ? new StateChange(BatchState.STARTING, now(), "submitted")
+                    : new StateChange(BatchState.NOT_STARTED, now(), "submitted; " + ticket.reason());
+            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
+            int id = store.insert(draft, requestId);
+            batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
+            Runtime rt = runtimes.computeIfAbsent(id, k -> new Runtime()); // a delete that came first keeps its mark
+            synchronized (rt) {
+                if (!rt.deleted) {
+                    cache.wrote(batch);
+                }
+            }
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
+            launches.release(ticket);
             return replay(store.findByRequestId(requestId).orElseThrow(() ->
                     new BatchConflictException("request id '" + requestId + "' was used by a batch just deleted")),
                     request, owner, requestId);
+        } catch (RuntimeException e) {
+            launches.release(ticket);
+            throw e;
         }
+        int id = batch.id();
+        notifyListeners(batch);
+        launches.submit(id, ticket);
+        if (current(id).map(b -> b.state().isFinal()).orElse(true)) {
+            launches.ended(id); // deleted before it was submitted: its place must not stay taken
+        }
+        return new Created(batch, false);
     }
 
     private static Created replay(Batch existing, BatchRequest request, String owner, String requestId) {
@@ -133,11 +178,49 @@ public final class BatchManager implements AutoCloseable {
     }
 
     public Batch get(int id) {
-        return store.get(id).orElseThrow(() -> new BatchNotFoundException(id));
+        return current(id).orElseThrow(() -> new BatchNotFoundException(id));
     }
 
-    /** The last lines of a batch's log, as carried on the Batch object. */
-    public List<String> logTail(int id) {
+    /** The newest copy of a batch: from the cache, else from the store (and cached when final). */
+    private Optional<Batch> current(int id) {
+        Batch cached = cache.get(id);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        return load(List.of(id)).stream().findFirst();
+    }
+
+    /** Reads batches from the store, keeping the final ones (with their log tails) in the cache. */
+    private List<Batch> load(List<Integer> ids) {
+        long stamp = cache.stamp();
+        List<StoredBatch> stored = store.getAll(ids);
+        List<Batch> out = new ArrayList<>(stored.size());
+        for (StoredBatch s : stored) {
+            cache.loaded(stamp, s.batch(), s.logTail().orElse(null));
+            out.add(s.batch());
+        }
+        return out;
+    }
+
+    /**
+     * The last lines of a batch's log, as carried on the Batch object: for a final batch as recorded
+     * when its output was drained (no file opened), for a live one from its log.
+     */
+    public List<String> logTail(Batch batch) {
+        int id = batch.id();
+        if (batch.state().isFinal()) {
+            BatchCache.Final cached = cache.getFinal(id);
+            if (cached != null && cached.logTail() != null) {
+                return cached.logTail();
+            }
+            long stamp = cache.stamp();
+            List<String> tail = logs.tail(id, BATCH_LOG_TAIL);
+            Runtime rt = runtimes.get(id);
+            if (rt == null || rt.app == null) { // else its application still writes (killed, not yet gone)
+                cache.loaded(stamp, batch, tail);
+            }
+            return tail;
+        }
         return logs.tail(id, BATCH_LOG_TAIL);
     }
 
@@ -173,16 +256,34 @@ public final class BatchManager implements AutoCloseable {
         return list(start, count, filter);
     }
 
+    /**
+     * Two queries for a page of cached batches (the page's ids and the total); two more (rows with their
+     * log tails, histories) for the batches not cached, all of them at once.
+     */
     private BatchPage list(int start, int count, BatchFilter filter) {
-        Optional<String> onlyOf = filter.visibleTo();
-        if (!filter.isPlain()) {
-            return new BatchPage(start, store.count(filter), store.list(filter, start, count));
+        List<Integer> ids = store.pageIds(filter, start, count);
+        int total = store.count(filter);
+        Map<Integer, Batch> found = new HashMap<>(ids.size() * 2);
+        List<Integer> missing = new ArrayList<>();
+        for (int id : ids) {
+            Batch cached = cache.get(id);
+            if (cached != null) {
+                found.put(id, cached);
+            } else {
+                missing.add(id);
+            }
         }
-        if (onlyOf.isPresent()) {
-            String user = onlyOf.get();
-            return new BatchPage(start, store.countOf(user), store.listOf(user, start, count));
+        if (!missing.isEmpty()) {
+            load(missing).forEach(b -> found.put(b.id(), b));
         }
-        return new BatchPage(start, store.count(), store.list(start, count));
+        List<Batch> page = new ArrayList<>(ids.size());
+        for (int id : ids) {
+            Batch b = found.get(id);
+            if (b != null) { // else deleted between the two reads
+                page.add(b);
+            }
+        }
+        return new BatchPage(start, total, page);
     }
 
     /**
@@ -242,22 +343,238 @@ public final class BatchManager implements AutoCloseable {
 
     /** Kills the batch's application if it still runs, then forgets the batch. */
     public void delete(int id, String byUser) {
-        lifecycle.delete(get(id), byUser);
+        Batch batch = get(id);
+        Runtime rt = runtimes.computeIfAbsent(id, k -> new Runtime());
+        LaunchedApp app;
+        synchronized (rt) {
+            rt.deleted = true;
+            app = rt.app;
+        }
+        if (!batch.state().isFinal()) {
+            transition(id, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
+        }
+        synchronized (rt) { // not between a concurrent change's save and its cache write
+            store.delete(id);
+            cache.deleted(id);
+        }
+        launches.ended(id);
+        if (app != null) {
+            app.kill(); // its log goes when its process is gone (onExit)
+        } else {
+            runtimes.remove(id);
+            logs.delete(id);
+        }
     }
 
-    /** Recovery: see {@link BatchLifecycle#reattach}. */
+    private void launch(int id) {
+        try {
+            Runtime rt = runtimes.get(id);
+            if (rt == null || rt.deleted) {
+                launches.ended(id);
+                return;
+            }
+            Batch batch = get(id);
+            if (batch.state().isFinal()) {
+                launches.ended(id);
+                return; // ended while queued (its deadline passed)
+            }
+            if (batch.state() == BatchState.NOT_STARTED) {
+                transition(id, BatchState.STARTING, "its turn to start");
+            }
+            LaunchedApp app;
+            try {
+                app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
+            } catch (LaunchException e) {
+                logs.append(id, Text.NOTICE + e.getMessage());
+                transition(id, BatchState.DEAD, e.getMessage());
+                recordLogTail(id);
+                return;
+            }
+            boolean killNow;
+            synchronized (rt) {
+                rt.app = app;
+                killNow = rt.deleted || current(id).map(b -> b.state().isFinal()).orElse(true);
+            }
+            follow(id, rt, app);
+            if (killNow) {
+                app.kill();
+            }
+        } catch (BatchNotFoundException e) {
+            launches.ended(id); // deleted while queued: nothing to launch
+        } catch (RuntimeException e) {
+            log.error("batch {}: launch failed", id, e);
+            transition(id, BatchState.DEAD, "launch failed: " + e);
+        }
+    }
+
+    /**
+     * Indexes the application's output until it ends, then ends the batch. On the way, saves how to
+     * find the application's process again after a restart, as soon as the launcher knows it.
+     */
+    private void follow(int id, Runtime rt, LaunchedApp app) {
+        tailer.follow(id, () -> {
+            if (!rt.launchSaved) {
+                app.launchInfo().ifPresent(info -> {
+                    store.saveLaunch(id, info);
+                    rt.launchSaved = true;
+                });
+            }
+            return app.hasEnded();
+        }, () -> ended(id, app.exit()));
+    }
+
+    /**
+     * Recovery: finds the application of a batch that an earlier server process launched, and follows
+     * it as if launched now. An application that ended meanwhile ends the batch at once, after the rest
+     * of its output is indexed.
+     *
+     * @return false when the launcher cannot find the application (the batch is left as it is)
+     */
     boolean reattach(Batch batch, RecordedLaunch recorded) {
-        return lifecycle.reattach(batch, recorded);
+        int id = recorded.batchId();
+        Runtime rt = new Runtime();
+        runtimes.put(id, rt);
+        cache.wrote(batch); // ours from now on: every change to it is made here
+        // It holds its place from now on; before the launcher looks, which may already report it running.
+        launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
+        Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(id));
+        if (found.isEmpty()) {
+            runtimes.remove(id);
+            launches.ended(id);
+            return false;
+        }
+        LaunchedApp app = found.get();
+        rt.app = app;
+        rt.launchSaved = recorded.process().isPresent();
+        if (app.hasEnded()) {
+            logs.advance(id, true);
+            ended(id, app.exit());
+        } else {
+            follow(id, rt, app);
+        }
+        return true;
     }
 
-    /** Recovery: see {@link BatchLifecycle#relaunch}. */
+    /**
+     * Recovery: queues the launch of a recorded batch that was never launched, whatever the limit on
+     * waiting batches (it was accepted once). Call it for such batches in id order, after
+     * {@link #reattach} for all launched ones, so that they count against the limits first.
+     *
+     * @return what it waits for; empty when it starts now
+     */
     Optional<String> relaunch(Batch batch) {
-        return lifecycle.relaunch(batch);
+        int id = batch.id();
+        runtimes.put(id, new Runtime());
+        cache.wrote(batch); // ours from now on: every change to it is made here
+        if (batch.state() == BatchState.STARTING) {
+            // Never launched: it waits like any other until its turn.
+            transition(id, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
+        }
+        return launches.enqueue(id, batch.owner());
     }
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
-        lifecycle.end(id, reason);
+        transition(id, BatchState.DEAD, reason);
+        Runtime rt = runtimes.get(id);
+        LaunchedApp app = rt == null ? null : rt.app;
+        if (app != null) {
+            app.kill();
+        }
+    }
+
+    /** Saves a change of a batch that is not a state change (app id, links). */
+    private void update(int id, java.util.function.UnaryOperator<Batch> change) {
+        Runtime rt = runtimes.get(id);
+        if (rt == null) {
+            return;
+        }
+        Batch next;
+        synchronized (rt) {
+            Batch current = current(id).orElse(null);
+            if (current == null) {
+                return;
+            }
+            next = change.apply(current);
+            if (!store.save(next)) {
+                return; // deleted meanwhile
+            }
+            cache.wrote(next);
+        }
+        notifyListeners(next);
+    }
+
+    /** The application ended and its output is indexed: the batch's final state. */
+    private void ended(int id, AppExit exit) {
+        Runtime rt = runtimes.get(id);
+        boolean deleted;
+        if (rt == null) {
+            deleted = true;
+        } else {
+            synchronized (rt) { // a delete from now on finds no application and removes the log itself
+                deleted = rt.deleted;
+                rt.app = null;
+            }
+        }
+        if (!deleted) {
+            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
+        }
+        BatchState state = switch (exit.outcome()) {
+            case SUCCEEDED -> BatchState.SUCCESS;
+            case FAILED -> BatchState.DEAD;
+            case KILLED -> BatchState.KILLED;
+        };
+        transition(id, state, exit.reason());
+        if (deleted) {
+            runtimes.remove(id);
+            logs.delete(id);
+        } else {
+            recordLogTail(id);
+        }
+    }
+
+    /** Records the final log tail of a batch whose application is gone, so reading it opens no file. */
+    private void recordLogTail(int id) {
+        List<String> tail = logs.tail(id, BATCH_LOG_TAIL);
+        store.saveLogTail(id, tail);
+        cache.wroteLogTail(id, tail);
+    }
+
+    /** Moves a batch to a new state unless it is gone or already final. */
+    private void transition(int id, BatchState state, String reason) {
+        Runtime rt = runtimes.get(id);
+        Object lock = rt == null ? this : rt;
+        Batch next;
+        synchronized (lock) {
+            Batch current = current(id).orElse(null);
+            if (current == null || current.state().isFinal() || current.state() == state) {
+                return;
+            }
+            next = current.withState(new StateChange(state, now(), reason));
+            if (!store.save(next)) {
+                return; // deleted meanwhile
+            }
+            cache.wrote(next);
+        }
+        log.info("batch {}: {} ({})", id, state.livyName(), reason);
+        notifyListeners(next);
+        if (state.isFinal()) {
+            launches.ended(id);
+        } else if (state == BatchState.RUNNING) {
+            launches.started(id);
+        }
+    }
+
+    /**
+     * Now, to the microsecond: what the store keeps (PostgreSQL's precision), so that a batch served from
+     * the cache and the same batch read back from the store look the same.
+     */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private void notifyListeners(Batch batch) {
+        feeds.changed(batch);
     }
 
     /**
@@ -266,7 +583,43 @@ public final class BatchManager implements AutoCloseable {
      */
     @Override
     public void close() {
-        lifecycle.close();
+        launchPool.shutdownNow();
         feedPool.shutdownNow();
+        try {
+            launchPool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What the manager knows of a batch beyond its stored state. */
+    private static final class Runtime {
+        volatile LaunchedApp app;
+        volatile boolean deleted;
+        volatile boolean launchSaved;
+    }
+
+    /** Events from one batch's application. */
+    private final class Events implements LaunchListener {
+        private final int id;
+
+        Events(int id) {
+            this.id = id;
+        }
+
+        @Override
+        public void onRunning(String reason) {
+            transition(id, BatchState.RUNNING, reason);
+        }
+
+        @Override
+        public void onAppId(String appId) {
+            update(id, b -> b.withAppId(appId));
+        }
+
+        @Override
+        public void onAppInfo(String sparkUiUrl, String driverLogUrl) {
+            update(id, b -> b.withAppInfo(sparkUiUrl, driverLogUrl));
+        }
     }
 }

@@ -8,6 +8,8 @@ import static io.sparkgate.server.config.ConfigKeys.JWT_ISSUER;
 import static io.sparkgate.server.config.ConfigKeys.JWT_JWKS_FILE;
 import static io.sparkgate.server.config.ConfigKeys.JWT_PUBLIC_KEY_FILE;
 import static io.sparkgate.server.config.ConfigKeys.JWT_USER_CLAIM;
+import static io.sparkgate.server.config.ConfigKeys.KERBEROS_KEYTAB;
+import static io.sparkgate.server.config.ConfigKeys.KERBEROS_PRINCIPAL;
 import static io.sparkgate.server.config.ConfigKeys.TLS_CERT_FILE;
 import static io.sparkgate.server.config.ConfigKeys.TLS_CLIENT_AUTH;
 import static io.sparkgate.server.config.ConfigKeys.TLS_CLIENT_CA_FILE;
@@ -36,10 +38,11 @@ import java.util.Set;
  * @param usersFile {@code user:bcrypt-hash} lines, mode {@code basic}
  * @param tokensFile {@code user:sha256-hex-of-token} lines, mode {@code bearer}
  * @param jwt signed JWTs accepted in mode {@code bearer}, when an issuer key is configured
+ * @param kerberos the service principal and keytab of mode {@code kerberos} (SPNEGO)
  * @param tls the port's certificate and client certificates; empty: plaintext
  */
 public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> tokensFile, Optional<Jwt> jwt,
-                           Optional<Tls> tls) {
+                           Optional<Kerberos> kerberos, Optional<Tls> tls) {
 
     /** How callers prove who they are. */
     public enum Mode {
@@ -50,7 +53,9 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         /** {@code Authorization: Bearer}: a static token or a signed JWT. */
         BEARER,
         /** The TLS client certificate; its subject's CN is the user. */
-        MTLS
+        MTLS,
+        /** {@code Authorization: Negotiate}: a Kerberos ticket through SPNEGO; the principal's short name is the user. */
+        KERBEROS
     }
 
     /** The mode each credential key belongs to. */
@@ -62,7 +67,9 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
             JWT_ISSUER.name(), Mode.BEARER,
             JWT_AUDIENCE.name(), Mode.BEARER,
             JWT_USER_CLAIM.name(), Mode.BEARER,
-            JWT_CLOCK_SKEW.name(), Mode.BEARER);
+            JWT_CLOCK_SKEW.name(), Mode.BEARER,
+            KERBEROS_PRINCIPAL.name(), Mode.KERBEROS,
+            KERBEROS_KEYTAB.name(), Mode.KERBEROS);
 
     private static String lower(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
@@ -94,6 +101,25 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     }
 
     /**
+     * SPNEGO's acceptor: the server's HTTP service principal and the keytab with its keys.
+     *
+     * @param principal {@code HTTP/<fully qualified host>@REALM}, the name clients ask their KDC for;
+     *                  {@code *}: any principal the keytab has keys for (a host with several names)
+     * @param keytab the keytab file
+     */
+    public record Kerberos(String principal, Path keytab) {
+        public Kerberos {
+            requireNonNull(principal, "principal");
+            requireNonNull(keytab, "keytab");
+        }
+
+        /** Whether tickets for any principal of the keytab are accepted ({@code principal = *}). */
+        public boolean anyPrincipal() {
+            return principal.equals("*");
+        }
+    }
+
+    /**
      * The port's TLS.
      *
      * @param certFile the server's certificate chain (PEM)
@@ -115,11 +141,13 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         requireNonNull(usersFile, "usersFile");
         requireNonNull(tokensFile, "tokensFile");
         requireNonNull(jwt, "jwt");
+        requireNonNull(kerberos, "kerberos");
         requireNonNull(tls, "tls");
     }
 
     public static AuthSettings defaults() {
-        return new AuthSettings(Mode.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        return new AuthSettings(Mode.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     /** The section from the config's {@code sparkgate.*} values; a bad value throws {@link ConfigLoader.ConfigException}. */
@@ -137,13 +165,14 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         Optional<Path> usersFile = Optional.empty();
         Optional<Path> tokensFile = Optional.empty();
         Optional<Jwt> jwt = Optional.empty();
+        Optional<Kerberos> kerberos = Optional.empty();
         switch (mode) {
             case NONE -> {
                 String host = HOST.get(values);
                 if (!isLoopback(host)) {
                     throw new ConfigException(AUTH_MODE + " = none (the default) serves everyone without credentials, "
                             + "so it listens on loopback only, but " + HOST + " = " + host
-                            + " is not a loopback address: set " + AUTH_MODE + " to basic, bearer or mtls, or "
+                            + " is not a loopback address: set " + AUTH_MODE + " to basic, bearer, mtls or kerberos, or "
                             + HOST + " to 127.0.0.1");
                 }
             }
@@ -162,9 +191,42 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
                             + TLS_CERT_FILE + ", " + TLS_KEY_FILE + " and " + TLS_CLIENT_CA_FILE);
                 }
             }
+            case KERBEROS -> {
+                String principal = values.get(KERBEROS_PRINCIPAL.name());
+                if (principal == null || principal.isBlank()) {
+                    throw new ConfigException(AUTH_MODE + " = kerberos needs " + KERBEROS_PRINCIPAL
+                            + " (the server's HTTP/<host>@REALM principal, or * for any in the keytab) and "
+                            + KERBEROS_KEYTAB);
+                }
+                principal = principal.strip();
+                if (!principal.equals("*") && !principal.contains("@")) {
+                    throw new ConfigException("bad value for " + KERBEROS_PRINCIPAL + ": '" + principal
+                            + "' has no realm; write HTTP/<host>@REALM");
+                }
+                if (principal.contains("_HOST")) {
+                    principal = principal.replace("_HOST", serverHostName(HOST.get(values)));
+                }
+                kerberos = Optional.of(new Kerberos(principal,
+                        readableFile(values, KERBEROS_KEYTAB.name(), "mode kerberos needs the service principal's keytab")));
+            }
             default -> throw new IllegalStateException(mode.name());
         }
-        return new AuthSettings(mode, usersFile, tokensFile, jwt, tls);
+        return new AuthSettings(mode, usersFile, tokensFile, jwt, kerberos, tls);
+    }
+
+    /**
+     * What Hadoop puts for {@code _HOST} in a principal: the bound host's fully qualified name, lower
+     * case; the machine's own name when the server binds every address.
+     */
+    private static String serverHostName(String host) {
+        try {
+            InetAddress address = InetAddress.getByName(host.strip());
+            InetAddress named = address.isAnyLocalAddress() ? InetAddress.getLocalHost() : address;
+            return named.getCanonicalHostName().toLowerCase(Locale.ROOT);
+        } catch (UnknownHostException e) {
+            throw new ConfigException("cannot resolve " + HOST + " = " + host + " for _HOST in "
+                    + KERBEROS_PRINCIPAL + ": " + e.getMessage());
+        }
     }
 
     private static Optional<Tls> tls(Map<String, String> values, Mode mode) {

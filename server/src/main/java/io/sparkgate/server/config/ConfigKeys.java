@@ -140,7 +140,8 @@ public final class ConfigKeys {
 
     // --- Authentication and TLS ---------------------------------------------------------------------
     public static final ConfigKey<String> AUTH_MODE = ConfigKey.of("sparkgate.auth.mode", Type.STRING,
-            "how callers prove who they are: `none`, `basic`, `bearer` or `mtls`").withDefault("none");
+            "how callers prove who they are: `none`, `basic`, `bearer`, `mtls` or `kerberos`").withDefault("none")
+            .withLivyName("livy.server.auth.type");
     public static final ConfigKey<String> USERS_FILE = ConfigKey.of("sparkgate.auth.basic.users-file",
             Type.STRING, "`user:<BCrypt hash>` lines, mode `basic`");
     public static final ConfigKey<String> TOKENS_FILE = ConfigKey.of("sparkgate.auth.bearer.tokens-file",
@@ -157,6 +158,11 @@ public final class ConfigKeys {
             Type.STRING, "the JWT claim that names the user").withDefault("sub");
     public static final ConfigKey<Duration> JWT_CLOCK_SKEW = ConfigKey.of("sparkgate.auth.jwt.clock-skew",
             Type.DURATION, "how far a JWT's `exp` / `nbf` may be off").withDefault("60s");
+    public static final ConfigKey<String> KERBEROS_PRINCIPAL = ConfigKey.of("sparkgate.auth.kerberos.principal",
+            Type.STRING, "the server's `HTTP/<host>@REALM` (`_HOST` = this host's FQDN; `*` = any principal of the keytab)")
+            .withLivyName("livy.server.auth.kerberos.principal");
+    public static final ConfigKey<String> KERBEROS_KEYTAB = ConfigKey.of("sparkgate.auth.kerberos.keytab", Type.STRING,
+            "the keytab of the server's principal, mode `kerberos`").withLivyName("livy.server.auth.kerberos.keytab");
     public static final ConfigKey<String> TLS_CERT_FILE = ConfigKey.of("sparkgate.tls.cert-file", Type.STRING,
             "the port's certificate chain (PEM); with the key file the port serves TLS only");
     public static final ConfigKey<String> TLS_KEY_FILE = ConfigKey.of("sparkgate.tls.key-file", Type.STRING,
@@ -184,6 +190,18 @@ public final class ConfigKeys {
             .withDefault("100").withOldName("sparkgate.launch.queue-size");
     public static final ConfigKey<Duration> RETRY_AFTER = ConfigKey.of("sparkgate.admission.retry-after",
             Type.DURATION, "`Retry-After` of a refused create").withDefault("5s");
+
+    // --- Replicas (servers sharing one PostgreSQL database) ------------------------------------------
+    public static final ConfigKey<String> REPLICA_ID = ConfigKey.of("sparkgate.replica.id", Type.STRING,
+            "this replica's name in the database, unique among the servers on it (PostgreSQL only, refused with "
+            + "H2; see [Running several servers](#running-several-servers))")
+            .withComputedDefault("host name + pid");
+    public static final ConfigKey<Duration> REPLICA_LEASE_TTL = ConfigKey.of("sparkgate.replica.lease-ttl",
+            Type.DURATION, "how long a lease lasts without renewal").withDefault("15s");
+    public static final ConfigKey<Duration> REPLICA_RENEW_INTERVAL = ConfigKey.of("sparkgate.replica.renew-interval",
+            Type.DURATION, "how often a replica renews its leases (at most half the TTL)").withDefault("5s");
+    public static final ConfigKey<Duration> REPLICA_SCAN_INTERVAL = ConfigKey.of("sparkgate.replica.scan-interval",
+            Type.DURATION, "how often a replica looks for batches nobody holds").withDefault("1s");
 
     /** Every key above, in the order declared. */
     public static final List<ConfigKey<?>> ALL = declared();

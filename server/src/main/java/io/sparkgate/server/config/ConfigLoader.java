@@ -170,7 +170,8 @@ public final class ConfigLoader {
                     AuthSettings.from(values),
                     AccessSettings.from(values),
                     SubmitSettings.from(values, installation),
-                    AdmissionSettings.from(values));
+                    AdmissionSettings.from(values),
+                    ReplicaSettings.from(values, ConfigKeys.STORE_URL.get(values).isEmpty()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
