@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A Sparkgate server in its own JVM, started the way an operator starts it ({@code Main server}), so
@@ -36,27 +37,37 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts a server on a free port with the test Spark home and waits until it answers. */
     static ServerProcess start(Path dataDir, Path workDir, String name) {
+        return start(dataDir, workDir, name, List.of(
+                ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
+                ConfigLoader.SPARK_MASTER + " = local[1]",
+                ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
+                SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
+                ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
+                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false"), Map.of());
+    }
+
+    /**
+     * Starts a server on a free port with exactly these config file lines and these environment
+     * variables on top of the test JVM's, and waits until it answers.
+     */
+    static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
+                               Map<String, String> env) {
         try {
             Files.createDirectories(workDir);
             Path conf = workDir.resolve(name + ".conf");
-            Files.writeString(conf, String.join("\n", List.of(
-                    ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
-                    ConfigLoader.SPARK_MASTER + " = local[1]",
-                    ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
-                    SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
-                    ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
-                    ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false")) + "\n");
+            Files.writeString(conf, String.join("\n", confLines) + "\n");
             int port = freePort();
             Path output = workDir.resolve(name + ".out");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+            ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                     "io.sparkgate.server.Main", "server", "--config", conf.toString(), "--port", Integer.toString(port),
                     "--data-dir", dataDir.toString())
                     .redirectErrorStream(true)
-                    .redirectOutput(output.toFile())
-                    .start();
+                    .redirectOutput(output.toFile());
+            builder.environment().putAll(env);
+            Process p = builder.start();
             ServerProcess server = new ServerProcess(p, port, output);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 if (!p.isAlive()) {
                     throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
                 }
@@ -76,6 +87,10 @@ final class ServerProcess implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    String baseUrl() {
+        return "http://127.0.0.1:" + port;
     }
 
     HttpResponse<String> call(String method, String path, String jsonBody) {
