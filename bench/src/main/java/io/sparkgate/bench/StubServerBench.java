@@ -202,7 +202,7 @@ final class StubServerBench {
 
     private void api(int stored) throws Exception {
         boolean quick = settings.quick();
-        int warm = quick ? 3 : 30; // at most; until throughput is stable
+        int warm = quick ? 3 : 20; // at most; until throughput is stable
         int secs = quick ? 3 : 10;
         int id = stored / 2;
         Path payloads = Files.createDirectories(settings.work().resolve("baseline-payloads"));
