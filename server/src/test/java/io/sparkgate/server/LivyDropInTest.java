@@ -111,6 +111,52 @@ class LivyDropInTest {
         assertThat(json(replay("GET", "/batches/etl-daily", null), 200).get("id").asInt()).isEqualTo(older);
     }
 
+    /** Load balancers and clients probe with HEAD; Livy answers it on every GET route. */
+    @Test
+    void headOnEveryGetRouteAnswersTheGetsStatusAndHeadersWithoutABody() throws Exception {
+        int id = create("probed");
+        awaitFinal(id, "success");
+        for (String path : List.of("/batches", "/batches?size=-1", "/batches/" + id, "/batches/" + id + "/state",
+                                   "/batches/" + id + "/log", "/batches/probed", "/batches/")) {
+            HttpResponse<String> get = replay("GET", path, null);
+            HttpResponse<String> head = replay("HEAD", path, null);
+            assertThat(head.statusCode()).as("HEAD " + path).isEqualTo(200).isEqualTo(get.statusCode());
+            assertThat(head.headers().firstValue("content-type")).as("HEAD " + path)
+                    .isEqualTo(get.headers().firstValue("content-type"));
+            assertThat(head.body()).as("HEAD " + path).isEmpty();
+        }
+        HttpResponse<String> unknown = replay("HEAD", "/batches/424242", null);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).isEmpty();
+    }
+
+    /** Scripts that build URLs by joining with '/' send a trailing slash; Livy ignores it. */
+    @Test
+    void aTrailingSlashOnAnyPathBehavesAsWithout() throws Exception {
+        HttpResponse<String> created = replay("POST", "/batches/", """
+                {"file": "%s", "className": "io.sparkgate.examples.NumberedLines", "args": ["2", "0"], "name": "slashed"}
+                """.formatted(EXAMPLES), "Content-Type", "application/json", "X-Requested-By", "airflow");
+        int id = json(created, 201).get("id").asInt();
+        assertThat(created.headers().firstValue("location")).contains("/batches/" + id);
+        awaitFinal(id, "success");
+
+        assertThat(json(replay("GET", "/batches/", null), 200).get("sessions").toString()).contains("\"id\":" + id);
+        assertThat(json(replay("GET", "/batches/?from=0&size=-1", null), 200).get("total").asInt()).isPositive();
+        assertThat(json(replay("GET", "/batches/" + id + "/", null), 200).get("name").asText()).isEqualTo("slashed");
+        assertThat(json(replay("GET", "/batches/" + id + "/state/", null), 200).get("state").asText()).isEqualTo("success");
+        assertThat(json(replay("GET", "/batches/" + id + "/log/?from=0&size=-1", null), 200).get("log").toString())
+                .contains("line 0");
+        assertThat(json(replay("GET", "/batches/slashed/", null), 200).get("id").asInt()).isEqualTo(id);
+        assertThat(json(replay("GET", "//batches", null), 200).has("sessions")).isTrue();
+        HttpResponse<String> unknown = replay("GET", "/batches/424242/", null);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).get("msg").asText()).isEqualTo("Session '424242' not found.");
+        // The rules hold on the other spelling too: CSRF protection wants its header.
+        assertThat(replay("DELETE", "/batches/" + id + "/", null).statusCode()).isEqualTo(400);
+        assertThat(json(replay("DELETE", "/batches/" + id + "/", null, "X-Requested-By", "airflow"), 200)
+                .get("msg").asText()).isEqualTo("deleted");
+    }
+
     @Test
     void appInfoHasLivysThreeKeys() throws Exception {
         HttpResponse<String> created = replay("POST", "/batches", """

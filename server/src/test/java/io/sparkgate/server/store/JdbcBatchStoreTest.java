@@ -20,6 +20,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -150,6 +151,26 @@ class JdbcBatchStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
+    void aNameFindsTheNewestBatchOfThatNameWithinTheCallersScope(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            List<StateChange> starting = List.of(new StateChange(BatchState.STARTING, T0, "submitted"));
+            BatchRequest etl = BatchRequest.of("/jobs/app.jar").withName("etl-daily");
+            int alicesFirst = store.insert(new Batch(-1, etl, "alice", "", "", "", starting, T0), "");
+            store.insert(new Batch(-1, BatchRequest.of("/jobs/app.jar").withName("etl-daily-2"), "alice", "", "", "",
+                    starting, T0), "");
+            int alicesSecond = store.insert(new Batch(-1, etl, "alice", "", "", "", starting, T0), "");
+            int bobs = store.insert(new Batch(-1, etl, "bob", "", "", "", starting, T0), "");
+
+            assertThat(store.findNewestNamed("etl-daily", Optional.empty())).map(Batch::id).contains(bobs);
+            assertThat(store.findNewestNamed("etl-daily", Optional.of("alice"))).map(Batch::id).contains(alicesSecond);
+            assertThat(store.findNewestNamed("etl", Optional.empty())).isEmpty();
+            assertThat(store.findNewestNamed("", Optional.empty())).isEmpty();
+            assertThat(alicesFirst).isLessThan(alicesSecond);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
     void pagesAreInAscendingIdOrderWithTheirOwnHistories(String kind, Supplier<String> database) {
         try (JdbcBatchStore store = open(database.get())) {
             List<Integer> ids = new ArrayList<>();
@@ -212,7 +233,7 @@ class JdbcBatchStoreTest {
              ResultSet rs = c.createStatement().executeQuery(
                      "SELECT \"version\", \"success\" FROM \"flyway_schema_history\" WHERE \"version\" IS NOT NULL "
                      + "ORDER BY \"installed_rank\"")) {
-            for (String version : List.of("1", "2", "4")) {
+            for (String version : List.of("1", "2", "4", "5")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo(version);
                 assertThat(rs.getBoolean(2)).isTrue();
