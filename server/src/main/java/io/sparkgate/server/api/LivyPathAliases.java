@@ -28,7 +28,7 @@ final class LivyPathAliases implements HttpService {
     /** Adds the alias routes. Exact routes of the canonical spellings win over these by Armeria's routing. */
     static void addTo(ServerBuilder sb) {
         LivyPathAliases aliases = new LivyPathAliases();
-        sb.route().regex("^/batches(/.*)?/$").build(aliases);
+        sb.route().path("regex:^/batches(/.*)?/$").build(aliases);
         sb.route().methods(HttpMethod.HEAD).path("/batches").build(aliases);
         sb.route().methods(HttpMethod.HEAD).pathPrefix("/batches/").build(aliases);
     }
