@@ -68,8 +68,16 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     private final YarnTracker tracker;
     private final ScheduledExecutorService logThread;
     private final Set<YarnApp> apps = ConcurrentHashMap.newKeySet();
+    /** The cluster's aggregated logs, when its configuration turns log aggregation on. */
+    private final Optional<AggregatedLogs> aggregatedLogs;
 
     YarnLauncher(SparkgateConfig config, ScheduledExecutorService scheduler, YarnTracker tracker) {
+        this(config, scheduler, tracker, Optional.empty());
+    }
+
+    private YarnLauncher(SparkgateConfig config, ScheduledExecutorService scheduler, YarnTracker tracker,
+                         Optional<AggregatedLogs> aggregatedLogs) {
+        this.aggregatedLogs = requireNonNull(aggregatedLogs, "aggregatedLogs");
         this.config = requireNonNull(config, "config");
         this.scheduler = requireNonNull(scheduler, "scheduler");
         this.tracker = requireNonNull(tracker, "tracker");
@@ -84,7 +92,8 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         YarnResourceManager rm = YarnResourceManager.connect(config.yarn());
         YarnTracker tracker = new YarnTracker(rm, config.yarn().pollInterval(), config.yarn().appLookupTimeout(),
                 Clock.systemUTC());
-        return new YarnLauncher(config, scheduler, tracker);
+        return new YarnLauncher(config, scheduler, tracker,
+                AggregatedLogs.of(YarnResourceManager.hadoopConfiguration(config.yarn())));
     }
 
     /** The one tracker of all YARN batches. */
@@ -136,8 +145,8 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
 
     /**
      * Re-attaches a batch whose application was submitted before a restart: follows it again by its tag
-     * (and its application id when stored), from YARN's current report on. The driver's log is fetched
-     * again from the start of its files.
+     * (and its application id when stored), from YARN's current report on. The driver's log continues after
+     * the lines the batch already has ({@link DriverLog#STATE_FILE}).
      *
      * @param tag the batch's tag, as {@link #storedTag} reads it from the batch directory
      */
@@ -166,7 +175,8 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
 
     private YarnApp follow(int batchId, String tag, Optional<String> appId, Path outputFile, LaunchListener listener,
                            Process submitter) {
-        YarnApp app = new YarnApp(batchId, tag, outputFile, listener, submitter, config.killGracePeriod(), scheduler);
+        YarnApp app = new YarnApp(batchId, tag, outputFile, listener, submitter, config.killGracePeriod(), scheduler,
+                aggregatedLogs);
         app.tracking = tracker.track(tag, appId, app);
         apps.add(app);
         return app;

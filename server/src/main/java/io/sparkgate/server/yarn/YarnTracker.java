@@ -274,7 +274,7 @@ public final class YarnTracker implements AutoCloseable {
             }
             AppReport next = new AppReport(appId, phase, report.getYarnApplicationState().name(),
                     report.getFinalApplicationStatus().name(), nullToEmpty(report.getTrackingUrl()),
-                    nullToEmpty(report.getDiagnostics()).trim(), Optional.ofNullable(am));
+                    nullToEmpty(report.getDiagnostics()).trim(), Optional.ofNullable(am), nullToEmpty(report.getUser()));
             if (!next.equals(last)) {
                 last = next;
                 notify(next);
