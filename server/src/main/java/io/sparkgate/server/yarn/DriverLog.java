@@ -208,7 +208,7 @@ final class DriverLog {
                             + (aggregated.isEmpty() ? "" : aggregatedFailure != null
                                     ? " nor from the aggregated logs (" + aggregatedFailure + ")"
                                     : " and is not among the aggregated logs")
-                            + "; see " + am.logUrl()));
+                            + "; see " + (am.logUrl().isEmpty() ? "yarn logs -applicationId " + appId : am.logUrl())));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -315,8 +315,11 @@ final class DriverLog {
     }
 
     /** The NodeManager's web address; the RM's container report gives it with its scheme, others without. */
-    private String nodeBaseUrl() {
+    private String nodeBaseUrl() throws IOException {
         String address = am.nodeHttpAddress();
+        if (address.isEmpty()) {
+            throw new IOException("the ResourceManager no longer knows the container's node");
+        }
         return address.startsWith("http://") || address.startsWith("https://") ? address : "http://" + address;
     }
 
