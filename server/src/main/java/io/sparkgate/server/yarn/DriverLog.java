@@ -252,8 +252,8 @@ final class DriverLog {
 
         /** New complete lines while the application runs; a failed read is retried next time. */
         void fetch(Consumer<byte[]> sink) {
-            if (done) {
-                return;
+            if (done || am.nodeHttpAddress().isEmpty()) {
+                return; // no NodeManager to ask (a container the RM forgot): only the last fetch reads it
             }
             try {
                 fetchFromNodeManager(sink);
