@@ -37,13 +37,31 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts a server on a free port with the test Spark home and waits until it answers. */
     static ServerProcess start(Path dataDir, Path workDir, String name) {
-        return start(dataDir, workDir, name, List.of(
+        return start(dataDir, workDir, name, testConf(), Map.of());
+    }
+
+    /** Starts a server that is expected to refuse to start; its exit code and output once it has exited. */
+    static Exit startExpectingRefusal(Path dataDir, Path workDir, String name) throws InterruptedException {
+        ServerProcess server = launch(dataDir, workDir, name, testConf(), Map.of());
+        if (!server.process.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)) {
+            server.crash();
+            throw new IllegalStateException("the server started instead of refusing:\n" + server.output());
+        }
+        return new Exit(server.process.exitValue(), server.output());
+    }
+
+    /** How a server process ended. */
+    record Exit(int code, String output) {}
+
+    /** The config file lines of a test server: the test Spark home, local mode, small drivers. */
+    static List<String> testConf() {
+        return List.of(
                 ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
                 ConfigLoader.SPARK_MASTER + " = local[1]",
                 ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
                 SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
                 ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false"), Map.of());
+                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false");
     }
 
     /**
@@ -52,6 +70,23 @@ final class ServerProcess implements AutoCloseable {
      */
     static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
                                Map<String, String> env) {
+        ServerProcess server = launch(dataDir, workDir, name, confLines, env);
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (!server.process.isAlive()) {
+                throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
+                        + server.output());
+            }
+            try {
+                return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+            } catch (UncheckedIOException e) {
+                return false;
+            }
+        });
+        return server;
+    }
+
+    private static ServerProcess launch(Path dataDir, Path workDir, String name, List<String> confLines,
+                                        Map<String, String> env) {
         try {
             Files.createDirectories(workDir);
             Path conf = workDir.resolve(name + ".conf");
@@ -65,19 +100,7 @@ final class ServerProcess implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(output.toFile());
             builder.environment().putAll(env);
-            Process p = builder.start();
-            ServerProcess server = new ServerProcess(p, port, output);
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
-                }
-                try {
-                    return server.call("GET", "/batches?size=0", null).statusCode() == 200;
-                } catch (UncheckedIOException e) {
-                    return false;
-                }
-            });
-            return server;
+            return new ServerProcess(builder.start(), port, output);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -168,7 +168,8 @@ public final class ConfigLoader {
                     AuthSettings.from(values),
                     AccessSettings.from(values),
                     SubmitSettings.from(values),
-                    AdmissionSettings.from(values));
+                    AdmissionSettings.from(values),
+                    ReplicaSettings.from(values, values.getOrDefault(STORE_URL, "").isEmpty()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -177,7 +178,7 @@ public final class ConfigLoader {
     /** Whether a key belongs to one of the sections that parse themselves (auth, access, submit, admission). */
     private static boolean inSection(String key) {
         return AuthSettings.accepts(key) || AccessSettings.accepts(key) || SubmitSettings.accepts(key)
-                || AdmissionSettings.accepts(key);
+                || AdmissionSettings.accepts(key) || ReplicaSettings.accepts(key);
     }
 
     /** Every plain key, for environment overrides. */
@@ -187,6 +188,7 @@ public final class ConfigLoader {
         all.addAll(AccessSettings.KEYS);
         all.addAll(SubmitSettings.KEYS);
         all.addAll(AdmissionSettings.KEYS);
+        all.addAll(ReplicaSettings.KEYS);
         return all;
     }
 

@@ -176,6 +176,37 @@ class JdbcBatchStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
+    void aPageIsReadWithTheLogTailsRecordedForItsBatches(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            int silent = store.insert(batch("silent", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            int chatty = store.insert(batch("chatty", BatchState.STARTING, BatchState.RUNNING, BatchState.DEAD), "");
+            int blank = store.insert(batch("blank line", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            int unrecorded = store.insert(batch("still running", BatchState.STARTING, BatchState.RUNNING), "");
+            int huge = store.insert(batch("huge lines", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            store.saveLogTail(silent, List.of());
+            store.saveLogTail(chatty, List.of("Exception in thread \"main\" é ✓", "\tat App.main(App.java:3)", ""));
+            store.saveLogTail(blank, List.of(""));
+            store.saveLogTail(huge, List.of("x".repeat(20_000)));
+
+            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 0, 100))
+                    .containsExactly(silent, chatty, blank, unrecorded, huge);
+            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 1, 2)).containsExactly(chatty, blank);
+            List<StoredBatch> page = store.getAll(List.of(huge, silent, 9999, chatty, blank, unrecorded));
+            assertThat(page).extracting(s -> s.batch().id()).containsExactly(silent, chatty, blank, unrecorded, huge);
+            assertThat(page).extracting(StoredBatch::logTail).containsExactly(
+                    java.util.Optional.of(List.of()),
+                    java.util.Optional.of(List.of("Exception in thread \"main\" é ✓", "\tat App.main(App.java:3)", "")),
+                    java.util.Optional.of(List.of("")),
+                    java.util.Optional.empty(),
+                    java.util.Optional.empty()); // too long to keep in the row: read from the log file instead
+            assertThat(page.get(1).batch().history()).extracting(StateChange::state)
+                    .containsExactly(BatchState.STARTING, BatchState.RUNNING, BatchState.DEAD);
+            assertThat(store.getAll(List.of())).isEmpty();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
     void aRequestIdNamesOneBatch(String kind, Supplier<String> database) {
         try (JdbcBatchStore store = open(database.get())) {
             int id = store.insert(batch("first", BatchState.STARTING), "req-1");
@@ -212,12 +243,35 @@ class JdbcBatchStoreTest {
              ResultSet rs = c.createStatement().executeQuery(
                      "SELECT \"version\", \"success\" FROM \"flyway_schema_history\" WHERE \"version\" IS NOT NULL "
                      + "ORDER BY \"installed_rank\"")) {
-            for (String version : List.of("1", "2", "4")) {
+            for (String version : migrationVersions()) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo(version);
                 assertThat(rs.getBoolean(2)).isTrue();
             }
             assertThat(rs.next()).isFalse();
         }
+    }
+
+    /**
+     * The versions of the migrations in the source tree, SQL and Java ones, in order: every one must have
+     * been applied.
+     */
+    private static List<String> migrationVersions() {
+        List<String> versions = new ArrayList<>();
+        for (Path dir : List.of(Path.of("src/main/resources/db/sparkgate"), Path.of("src/main/java/db/sparkgate"))) {
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> files = java.nio.file.Files.list(dir)) {
+                files.map(f -> f.getFileName().toString())
+                        .filter(name -> name.matches("V\\d+__.*\\.(sql|java)"))
+                        .map(name -> name.substring(1, name.indexOf("__")))
+                        .forEach(versions::add);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        versions.sort(java.util.Comparator.comparingInt(Integer::parseInt));
+        return versions;
     }
 }
