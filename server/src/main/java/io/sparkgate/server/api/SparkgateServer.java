@@ -149,6 +149,8 @@ public final class SparkgateServer implements AutoCloseable {
             sb.service(grpc, LivyCreatedStatus::new, auth.decorator());
         }
         new SseRoutes(manager, access).addTo(sb, auth.decorator());
+        new LogTextRoute(manager, access).addTo(sb, auth.decorator());
+        UiRoutes.addTo(sb, auth.uiDecorator());
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
                         .setFile(SubmitSettings.defaultLocalDir().resolve("target/sparkgate-examples.jar").toString())
