@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The {@code sparkgate} command. */
-@Command(name = "sparkgate", mixinStandardHelpOptions = true,
+@Command(name = "sparkgate", mixinStandardHelpOptions = true, versionProvider = BuildInfo.VersionProvider.class,
         description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.%n"
                 + "Client commands talk to a server (--server HOST:PORT, default $SPARKGATE_SERVER or localhost:8998).",
         subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class})
@@ -86,7 +86,7 @@ public final class Main implements Callable<Integer> {
             }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
+                server.drainAndClose();
                 stopped.countDown();
             }, "sparkgate-shutdown"));
             stopped.await();

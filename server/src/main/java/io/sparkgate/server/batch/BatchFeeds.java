@@ -61,6 +61,14 @@ final class BatchFeeds {
         }
     }
 
+    /**
+     * Ends every feed now with {@code cause} (the server is draining): each sink's {@code fail} is called
+     * from the feed's own run, never concurrently with its other calls.
+     */
+    void closeAll(RuntimeException cause) {
+        feeds.values().forEach(set -> set.forEach(feed -> feed.close(cause)));
+    }
+
     int followers(int batchId) {
         Set<Feed> set = feeds.get(batchId);
         return set == null ? 0 : set.size();
@@ -87,6 +95,7 @@ final class BatchFeeds {
     private abstract class Feed implements Subscription {
         private final AtomicInteger wip = new AtomicInteger();
         private final AtomicBoolean done = new AtomicBoolean();
+        private volatile RuntimeException closing;
         protected volatile Batch latest;
 
         Feed(Batch batch) {
@@ -111,10 +120,19 @@ final class BatchFeeds {
             }
         }
 
+        void close(RuntimeException cause) {
+            closing = cause;
+            wake();
+        }
+
         private void run() {
             int missed = 1;
             do {
-                if (!done.get()) {
+                RuntimeException closeCause = closing;
+                if (closeCause != null && !done.get()) {
+                    interrupted(closeCause);
+                    finish();
+                } else if (!done.get()) {
                     try {
                         drain();
                     } catch (RuntimeException e) {
@@ -134,6 +152,9 @@ final class BatchFeeds {
 
         /** Tells the sink the feed broke (a deleted batch's log vanishing mid-read ends as the batch did). */
         abstract void failed(RuntimeException e);
+
+        /** Tells the sink the feed was ended by the server, whatever the batch's state: the client resumes elsewhere. */
+        abstract void interrupted(RuntimeException cause);
 
         void finish() {
             if (done.compareAndSet(false, true)) {
@@ -189,6 +210,11 @@ final class BatchFeeds {
                 sink.fail(e);
             }
         }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
+        }
     }
 
     private final class StateWatcher extends Feed {
@@ -217,6 +243,11 @@ final class BatchFeeds {
         @Override
         void failed(RuntimeException e) {
             sink.fail(e);
+        }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
         }
     }
 }

@@ -66,9 +66,17 @@ public final class BatchManager implements AutoCloseable {
     private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
+    private final BatchMetrics metrics;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
+        this(store, logs, tailer, launcher, admission, clock, BatchMetrics.NONE);
+    }
+
+    /** @param metrics told of every state change, after it is saved */
+    public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
+                        AdmissionSettings admission, Clock clock, BatchMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics");
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
         this.tailer = requireNonNull(tailer, "tailer");
@@ -231,6 +239,14 @@ public final class BatchManager implements AutoCloseable {
         return feeds.watch(batch, sink);
     }
 
+    /**
+     * Ends every open log follow and state watch with {@code fail(cause)} (the server is draining), so
+     * that their clients resume on another server; the batches themselves go on.
+     */
+    public void endStreams(RuntimeException cause) {
+        feeds.closeAll(cause);
+    }
+
     /** Number of log followers and state watchers attached to a batch. */
     public int followers(int id) {
         return feeds.followers(id);
@@ -278,7 +294,9 @@ public final class BatchManager implements AutoCloseable {
                 app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
             } catch (LaunchException e) {
                 logs.append(id, "[sparkgate] " + e.getMessage());
-                transition(id, BatchState.DEAD, e.getMessage());
+                if (transition(id, BatchState.DEAD, e.getMessage()) != null) {
+                    metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
+                }
                 return;
             }
             boolean killNow;
@@ -294,7 +312,9 @@ public final class BatchManager implements AutoCloseable {
             launches.ended(id); // deleted while queued: nothing to launch
         } catch (RuntimeException e) {
             log.error("batch {}: launch failed", id, e);
-            transition(id, BatchState.DEAD, "launch failed: " + e);
+            if (transition(id, BatchState.DEAD, "launch failed: " + e) != null) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.INTERNAL);
+            }
         }
     }
 
@@ -364,7 +384,12 @@ public final class BatchManager implements AutoCloseable {
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
-        transition(id, BatchState.DEAD, reason);
+        BatchState from = transition(id, BatchState.DEAD, reason);
+        if (from == BatchState.NOT_STARTED) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.WAIT_TIMEOUT);
+        } else if (from == BatchState.STARTING) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.START_TIMEOUT);
+        }
         Runtime rt = runtimes.get(id);
         LaunchedApp app = rt == null ? null : rt.app;
         if (app != null) {
@@ -402,7 +427,9 @@ public final class BatchManager implements AutoCloseable {
             case FAILED -> BatchState.DEAD;
             case KILLED -> BatchState.KILLED;
         };
-        transition(id, state, exit.reason());
+        if (transition(id, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.FAILED_BEFORE_RUNNING);
+        }
         if (deleted) {
             runtimes.remove(id);
             logs.delete(id);
@@ -411,26 +438,34 @@ public final class BatchManager implements AutoCloseable {
         }
     }
 
-    /** Moves a batch to a new state unless it is gone or already final. */
-    private void transition(int id, BatchState state, String reason) {
+    /**
+     * Moves a batch to a new state unless it is gone or already final.
+     *
+     * @return the state it left; null when nothing changed
+     */
+    private BatchState transition(int id, BatchState state, String reason) {
         Runtime rt = runtimes.get(id);
         Object lock = rt == null ? this : rt;
         Batch next;
+        BatchState from;
         synchronized (lock) {
             Batch current = store.get(id).orElse(null);
             if (current == null || current.state().isFinal() || current.state() == state) {
-                return;
+                return null;
             }
+            from = current.state();
             next = current.withState(new StateChange(state, clock.instant(), reason));
             store.save(next);
         }
         log.info("batch {}: {} ({})", id, state.name().toLowerCase(Locale.ROOT), reason);
+        metrics.changed(next, from);
         notifyListeners(next);
         if (state.isFinal()) {
             launches.ended(id);
         } else if (state == BatchState.RUNNING) {
             launches.started(id);
         }
+        return from;
     }
 
     private void notifyListeners(Batch batch) {

@@ -161,7 +161,8 @@ public final class ConfigLoader {
                     AuthSettings.from(values),
                     AccessSettings.from(values),
                     SubmitSettings.from(values),
-                    AdmissionSettings.from(values));
+                    AdmissionSettings.from(values),
+                    OpsSettings.from(values));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -170,7 +171,7 @@ public final class ConfigLoader {
     /** Whether a key belongs to one of the sections that parse themselves (auth, access, submit, admission). */
     private static boolean inSection(String key) {
         return AuthSettings.accepts(key) || AccessSettings.accepts(key) || SubmitSettings.accepts(key)
-                || AdmissionSettings.accepts(key);
+                || AdmissionSettings.accepts(key) || OpsSettings.accepts(key);
     }
 
     /** Every plain key, for environment overrides. */
@@ -180,6 +181,7 @@ public final class ConfigLoader {
         all.addAll(AccessSettings.KEYS);
         all.addAll(SubmitSettings.KEYS);
         all.addAll(AdmissionSettings.KEYS);
+        all.addAll(OpsSettings.KEYS);
         return all;
     }
 
@@ -189,6 +191,7 @@ public final class ConfigLoader {
         all.putAll(AccessSettings.LIVY_ALIASES);
         all.putAll(SubmitSettings.LIVY_ALIASES);
         all.putAll(AdmissionSettings.LIVY_ALIASES);
+        all.putAll(OpsSettings.LIVY_ALIASES);
         return Map.copyOf(all);
     }
 

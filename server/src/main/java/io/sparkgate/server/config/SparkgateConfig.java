@@ -22,6 +22,7 @@ import java.util.Map;
  * @param access what an authenticated caller may do: impersonation, other users' batches
  * @param submit what a request may ask to run: paths, schemes, conf keys, sizes; CSRF
  * @param admission how many batches may start and run at once, globally and per user
+ * @param ops metrics access, drain on SIGTERM, access log
  */
 public record SparkgateConfig(
         String host,
@@ -36,7 +37,8 @@ public record SparkgateConfig(
         AuthSettings auth,
         AccessSettings access,
         SubmitSettings submit,
-        AdmissionSettings admission) {
+        AdmissionSettings admission,
+        OpsSettings ops) {
 
     public SparkgateConfig {
         requireNonNull(durability, "durability");
@@ -51,6 +53,7 @@ public record SparkgateConfig(
         requireNonNull(access, "access");
         requireNonNull(submit, "submit");
         requireNonNull(admission, "admission");
+        requireNonNull(ops, "ops");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }

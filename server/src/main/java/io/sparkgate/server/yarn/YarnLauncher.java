@@ -81,7 +81,13 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
 
     /** A launcher with its own tracker and YarnClient, configured from {@code config.yarn()}. */
     public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler) {
-        YarnResourceManager rm = YarnResourceManager.connect(config.yarn());
+        return start(config, scheduler, java.util.function.UnaryOperator.identity());
+    }
+
+    /** Like {@link #start(SparkgateConfig, ScheduledExecutorService)}, its RM calls through {@code wrap} (metrics). */
+    public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler,
+                                     java.util.function.UnaryOperator<ResourceManagerClient> wrap) {
+        ResourceManagerClient rm = wrap.apply(YarnResourceManager.connect(config.yarn()));
         YarnTracker tracker = new YarnTracker(rm, config.yarn().pollInterval(), config.yarn().appLookupTimeout(),
                 Clock.systemUTC());
         return new YarnLauncher(config, scheduler, tracker);
