@@ -29,6 +29,7 @@ import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.WatchBatchRequest;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -69,14 +70,30 @@ public final class SparkgateClient implements AutoCloseable {
         return builder(target).build();
     }
 
-    /** A builder for a client of the server at {@code target} ({@code host:port}). */
+    /**
+     * A builder for a client of the server at {@code target}: {@code host:port}, or several replicas
+     * of one Sparkgate as {@code host:port,host:port} (see {@link #builder(List)}).
+     *
+     * @throws IllegalArgumentException when a server is not {@code host:port}
+     */
     public static Builder builder(String target) {
-        return new Builder(requireNonNull(target, "target"));
+        return new Builder(ServerList.parse(requireNonNull(target, "target")));
+    }
+
+    /**
+     * A builder for a client of several replicas of one Sparkgate (servers sharing one database), each
+     * {@code host:port}. Calls go to the first server that accepts a connection; when it becomes
+     * unreachable, the retries of the rules below ({@link #submit}) go to the next one.
+     *
+     * @throws IllegalArgumentException when the list is empty or a server is not {@code host:port}
+     */
+    public static Builder builder(List<String> servers) {
+        return new Builder(ServerList.of(requireNonNull(servers, "servers")));
     }
 
     /** Options of a {@link SparkgateClient}: TLS, credentials, deadline. */
     public static final class Builder {
-        private final String target;
+        private final ServerList servers;
         private boolean tls;
         private Optional<Path> caCert = Optional.empty();
         private Optional<Path> clientCert = Optional.empty();
@@ -84,8 +101,8 @@ public final class SparkgateClient implements AutoCloseable {
         private final Metadata headers = new Metadata();
         private Duration deadline = Duration.ofSeconds(30);
 
-        private Builder(String target) {
-            this.target = target;
+        private Builder(ServerList servers) {
+            this.servers = servers;
         }
 
         /** Use TLS (with the JVM's trust store) instead of plaintext. */
@@ -148,7 +165,10 @@ public final class SparkgateClient implements AutoCloseable {
                 }
                 credentials = creds.build();
             }
-            return new SparkgateClient(Grpc.newChannelBuilder(target, credentials).build(), headers, deadline);
+            ManagedChannel channel = Grpc.newChannelBuilder(servers.channelTarget(), credentials)
+                    .defaultLoadBalancingPolicy("pick_first")
+                    .build();
+            return new SparkgateClient(channel, headers, deadline);
         }
     }
 
@@ -196,19 +216,26 @@ public final class SparkgateClient implements AutoCloseable {
         call(() -> unary().deleteBatch(DeleteBatchRequest.newBuilder().setId(id).build()));
     }
 
-    /** Follows a batch's log from line {@code from}: every line, live, until the batch ends. */
+    /**
+     * Follows a batch's log from line {@code from}: every line, live, until the batch ends. When the
+     * server becomes unavailable meanwhile (a restart, or a replica gone), the follow reconnects, to
+     * another replica if the client has several, and resumes after the last line it returned: no line
+     * is lost or repeated.
+     */
     public LogFollow followLog(int id, int from) {
-        Context.CancellableContext context = Context.current().withCancellation();
-        StreamBatchLogRequest request = StreamBatchLogRequest.newBuilder().setId(id).setFrom(from).build();
-        Iterator<io.sparkgate.api.v1.StreamBatchLogResponse> responses;
-        try {
-            responses = context.call(() -> stub.streamBatchLog(request));
-        } catch (StatusRuntimeException e) {
-            throw new SparkgateException(e);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        return new LogFollow(context, responses);
+        return new LogFollow(offset -> {
+            Context.CancellableContext context = Context.current().withCancellation();
+            StreamBatchLogRequest request = StreamBatchLogRequest.newBuilder().setId(id).setFrom(offset).build();
+            try {
+                return new LogFollow.Stream(context, context.call(() -> stub.streamBatchLog(request)));
+            } catch (StatusRuntimeException e) {
+                context.cancel(null);
+                throw e;
+            } catch (Exception e) {
+                context.cancel(null);
+                throw new IllegalStateException(e);
+            }
+        }, from, SparkgateClient::pause, READ_ATTEMPTS);
     }
 
     /** The batch's current state, then each change until a final one, as a blocking iterator. */
@@ -227,9 +254,11 @@ public final class SparkgateClient implements AutoCloseable {
         };
     }
 
-    /** A read, retried with backoff while the server is UNAVAILABLE (restarting, overloaded). */
+    /**
+     * A read, retried with backoff while the server is UNAVAILABLE (restarting, overloaded, or a
+     * replica gone: the channel then connects to the next one).
+     */
     private static <T> T read(Supplier<T> call) {
-        long waitMillis = 200;
         for (int attempt = 1; ; attempt++) {
             try {
                 return call.get();
@@ -238,13 +267,17 @@ public final class SparkgateClient implements AutoCloseable {
                     throw new SparkgateException(e);
                 }
             }
-            try {
-                Thread.sleep(waitMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SparkgateException(Status.CANCELLED.asRuntimeException());
-            }
-            waitMillis *= 2;
+            pause(attempt);
+        }
+    }
+
+    /** The wait before retry {@code attempt + 1}: 200 ms, doubling. */
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(200L << (attempt - 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SparkgateException(Status.CANCELLED.asRuntimeException());
         }
     }
 

@@ -11,6 +11,7 @@ import io.sparkgate.api.v1.Batch;
 import io.sparkgate.api.v1.BatchState;
 import io.sparkgate.client.SparkgateException;
 import io.sparkgate.client.ClientTls;
+import io.sparkgate.client.ServerList;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +36,10 @@ abstract class ClientCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "${env:SPARKGATE_SERVER:-localhost:8998}",
-            description = "Server to talk to (default: $SPARKGATE_SERVER or localhost:8998).")
+    @Option(names = "--server", paramLabel = "HOST:PORT[,HOST:PORT...]",
+            defaultValue = "${env:SPARKGATE_SERVER:-localhost:8998}",
+            description = "Server to talk to (default: $SPARKGATE_SERVER or localhost:8998); several replicas of "
+                    + "one server comma-separated, tried in order when one is unreachable.")
     String server;
 
     @Option(names = "--rest", description = "Speak Apache Livy's REST API instead of gRPC (works with any Livy server).")
@@ -118,6 +121,9 @@ abstract class ClientCommand implements Callable<Integer> {
             credentials = Optional.of(new Connection.Basic(user, password));
         } else if (token != null && !token.isEmpty()) {
             credentials = Optional.of(new Connection.Bearer(token.strip()));
+        }
+        if (!rest) {
+            ServerList.parse(server); // a bad list is a usage error here, not a failure to connect later
         }
         ClientTls files = new ClientTls(Optional.ofNullable(caCert), Optional.ofNullable(clientCert),
                 Optional.ofNullable(clientKey));

@@ -13,11 +13,15 @@ import io.sparkgate.api.v1.GetBatchLogResponse;
 import io.sparkgate.api.v1.ListBatchesResponse;
 import io.sparkgate.client.SparkgateException;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -32,16 +36,21 @@ final class RestBatchApi implements BatchApi {
     private static final Set<String> FINAL = Set.of("success", "dead", "killed", "error");
     private static final Duration POLL = Duration.ofSeconds(1);
 
-    private final String base;
+    /** The servers' base URLs, in the order they are tried; several when the server has replicas. */
+    private final List<String> bases;
     private final HttpClient http;
     private final java.util.Optional<String> authorization;
 
     RestBatchApi(Connection connection) {
-        String target = connection.target();
-        this.base = target.startsWith("http://") || target.startsWith("https://") ? target
-                : (connection.tls() ? "https://" : "http://") + target;
+        List<String> bases = new ArrayList<>();
+        for (String target : connection.target().split(",")) {
+            target = target.strip();
+            bases.add(target.startsWith("http://") || target.startsWith("https://") ? target
+                    : (connection.tls() ? "https://" : "http://") + target);
+        }
+        this.bases = List.copyOf(bases);
         HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
-        if (base.startsWith("https://")) {
+        if (bases.stream().anyMatch(base -> base.startsWith("https://"))) {
             http.sslContext(connection.tlsFiles().sslContext());
         }
         this.http = http.build();
@@ -122,23 +131,27 @@ final class RestBatchApi implements BatchApi {
     @Override
     public void close() {}
 
+    /**
+     * One call, to the first server that takes it. A server that refuses the connection never saw the
+     * request, so the next one is tried whatever the method; a connection that breaks after the request
+     * was sent moves on only for a GET (a POST might have created a batch already).
+     */
     private JsonNode call(String method, String path, String body) {
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
-        authorization.ifPresent(value -> req.header("Authorization", value));
-        if (body == null) {
-            req.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            req.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-        }
-        HttpResponse<String> res;
-        try {
-            res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new SparkgateException(Status.UNAVAILABLE.withDescription("cannot reach " + base + ": " + e)
-                    .withCause(e).asRuntimeException());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SparkgateException(Status.CANCELLED.asRuntimeException());
+        HttpResponse<String> res = null;
+        for (int i = 0; res == null; i++) {
+            String base = bases.get(i);
+            try {
+                res = http.send(request(base, method, path, body), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                boolean notSent = e instanceof ConnectException || e instanceof HttpConnectTimeoutException;
+                if (i == bases.size() - 1 || !(notSent || method.equals("GET"))) {
+                    throw new SparkgateException(Status.UNAVAILABLE.withDescription("cannot reach " + base + ": " + e)
+                            .withCause(e).asRuntimeException());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SparkgateException(Status.CANCELLED.asRuntimeException());
+            }
         }
         JsonNode json;
         try {
@@ -151,6 +164,17 @@ final class RestBatchApi implements BatchApi {
                     .asRuntimeException());
         }
         return json;
+    }
+
+    private HttpRequest request(String base, String method, String path, String body) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
+        authorization.ifPresent(value -> req.header("Authorization", value));
+        if (body == null) {
+            req.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            req.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        }
+        return req.build();
     }
 
     private static Status status(int http) {
