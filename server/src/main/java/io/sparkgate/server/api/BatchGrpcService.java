@@ -32,6 +32,10 @@ import io.sparkgate.api.v1.LogLine;
 import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.StreamBatchLogResponse;
 import io.sparkgate.api.v1.WatchBatchRequest;
+import io.sparkgate.api.v1.BatchUpdate;
+import io.sparkgate.api.v1.WatchBatchesRequest;
+import io.sparkgate.server.batch.BatchFilter;
+import io.sparkgate.server.batch.BatchSink;
 import io.grpc.Status;
 import io.sparkgate.server.batch.BatchRequest;
 import io.sparkgate.server.security.AccessPolicy;
@@ -92,7 +96,13 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void getBatch(GetBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
         Caller caller = caller();
         Batch batch = access.visible(caller, manager.get(request.getId()));
-        reply(responses, BatchMessages.toProto(batch, logTail(caller, batch)));
+        io.sparkgate.api.v1.Batch out = BatchMessages.toProto(batch, logTail(caller, batch));
+        io.sparkgate.api.v1.Batch.Builder extended = out.toBuilder().setMayDelete(access.canModify(caller, batch));
+        if (access.canRead(caller, batch)) {
+            extended.setRequest(BatchMessages.toProto(batch.request()));
+        }
+        out = extended.build();
+        reply(responses, out);
     }
 
     @Override
@@ -108,7 +118,8 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void listBatches(ListBatchesRequest request, StreamObserver<ListBatchesResponse> responses) {
         Caller caller = caller();
         BatchPage page = manager.list(optional(request.hasFrom(), request.getFrom()),
-                                      optional(request.hasSize(), request.getSize()), access.listScope(caller));
+                optional(request.hasSize(), request.getSize()),
+                BatchMessages.toFilter(request, access.listScope(caller)));
         ListBatchesResponse.Builder out = ListBatchesResponse.newBuilder()
                 .setFrom(page.from())
                 .setTotal(page.total());
@@ -189,6 +200,31 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
             }
         });
         call.setOnCancelHandler(sub::cancel);
+    }
+
+    @Override
+    public void watchBatches(WatchBatchesRequest request, StreamObserver<BatchUpdate> responses) {
+        ServerCallStreamObserver<BatchUpdate> call = (ServerCallStreamObserver<BatchUpdate>) responses;
+        Caller caller = caller();
+        clearRequestTimeout();
+        Subscription sub = manager.watchAll(BatchFilter.all(access.listScope(caller)), new BatchSink() {
+            @Override
+            public boolean isReady() {
+                return call.isReady() && !call.isCancelled();
+            }
+
+            @Override
+            public void batch(Batch batch) {
+                call.onNext(BatchUpdate.newBuilder().setBatch(BatchMessages.toProto(batch, List.of())).build());
+            }
+
+            @Override
+            public void fail(Throwable cause) {
+                call.onError(Status.UNAVAILABLE.withDescription("watch ended: " + cause.getMessage()).asException());
+            }
+        });
+        call.setOnCancelHandler(sub::cancel);
+        call.setOnReadyHandler(sub::wake);
     }
 
     /** The authenticated caller of this call, if they may use the server at all. */

@@ -4,11 +4,18 @@ import com.google.protobuf.Timestamp;
 import io.sparkgate.api.v1.AppInfo;
 import io.sparkgate.api.v1.CreateBatchRequest;
 import io.sparkgate.server.batch.Batch;
+import io.sparkgate.api.v1.ListBatchesRequest;
+import io.sparkgate.server.batch.BatchFilter;
 import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.batch.InvalidBatchRequestException;
 import io.sparkgate.server.batch.BatchState;
 import io.sparkgate.server.batch.StateChange;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 import java.util.OptionalInt;
 
 /** Translation between the wire messages and the domain, in one place. */
@@ -54,6 +61,45 @@ final class BatchMessages {
             out.addStateHistory(toProto(c));
         }
         return out.build();
+    }
+
+    /** The request as the batch page shows it (no request id: that is the client's key, not the batch's). */
+    static CreateBatchRequest toProto(BatchRequest r) {
+        CreateBatchRequest.Builder out = CreateBatchRequest.newBuilder()
+                .setFile(r.file()).setClassName(r.className()).setProxyUser(r.proxyUser()).setName(r.name())
+                .addAllArgs(r.args()).addAllJars(r.jars()).addAllPyFiles(r.pyFiles()).addAllFiles(r.files())
+                .addAllArchives(r.archives()).setDriverMemory(r.driverMemory()).setExecutorMemory(r.executorMemory())
+                .setQueue(r.queue()).putAllConf(r.conf());
+        r.driverCores().ifPresent(out::setDriverCores);
+        r.executorCores().ifPresent(out::setExecutorCores);
+        r.numExecutors().ifPresent(out::setNumExecutors);
+        return out.build();
+    }
+
+    /**
+     * The list a {@code ListBatches} call asks for, within the caller's scope. States by their REST names,
+     * one per value or comma-separated.
+     */
+    static BatchFilter toFilter(ListBatchesRequest r, Optional<String> visibleTo) {
+        Set<BatchState> states = EnumSet.noneOf(BatchState.class);
+        for (String value : r.getStateList()) {
+            for (String name : value.split(",", -1)) {
+                String trimmed = name.trim();
+                try {
+                    states.add(BatchState.valueOf(trimmed.toUpperCase(Locale.ROOT)));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidBatchRequestException("'state' must be one of not_started, starting, running, "
+                            + "success, dead, killed; got '" + LivyJsonMarshaller.abbreviate(trimmed) + "'");
+                }
+            }
+        }
+        boolean newestFirst = switch (r.getOrder()) {
+            case "", "asc" -> false;
+            case "desc" -> true;
+            default -> throw new InvalidBatchRequestException("'order' must be 'asc' or 'desc', got '"
+                    + LivyJsonMarshaller.abbreviate(r.getOrder()) + "'");
+        };
+        return new BatchFilter(visibleTo, states, r.getName(), r.getOwner(), newestFirst);
     }
 
     static io.sparkgate.api.v1.StateChange toProto(StateChange c) {

@@ -15,6 +15,8 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.batch.BatchFilter;
+import io.sparkgate.server.batch.BatchSink;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchState;
 import io.sparkgate.server.batch.InvalidBatchRequestException;
@@ -65,6 +67,27 @@ final class SseRoutes {
         HttpService events = (ctx, req) -> events(ctx);
         sb.service("/batches/{id}/log/stream", logStream.decorate(decorator));
         sb.service("/batches/{id}/events", events.decorate(decorator));
+        // Not under /batches/: Livy reads any /batches/{segment} as a batch id or name.
+        HttpService watchBatches = (ctx, req) -> watchBatches(ctx);
+        sb.service("/watch/batches", watchBatches.decorate(decorator));
+    }
+
+    /** Every change of every batch the caller may list: {@code event: batch}, data the Batch object's JSON. */
+    private HttpResponse watchBatches(ServiceRequestContext ctx) {
+        BatchFilter visible = BatchFilter.all(access.listScope(access.admit(Callers.of(ctx))));
+        HttpResponseWriter res = HttpResponse.streaming();
+        start(ctx, res);
+        // A comment first, so a client sees the stream open (and knows changes from now on reach it).
+        res.write(HttpData.ofUtf8(": watching\n\n"));
+        SseBatchSink sink = new SseBatchSink(res);
+        Subscription sub = manager.watchAll(visible, sink);
+        sink.subscription = sub;
+        res.whenComplete().handle((ok, err) -> {
+            sub.cancel();
+            return null;
+        });
+        sub.wake();
+        return res;
     }
 
     private HttpResponse logStream(ServiceRequestContext ctx, String lastEventId) {
@@ -192,6 +215,45 @@ final class SseRoutes {
             res.close();
         } else {
             res.close(cause);
+        }
+    }
+
+    /** Batches as SSE events, one in flight at a time (the feed keeps only the newest of each batch meanwhile). */
+    private static final class SseBatchSink implements BatchSink {
+        private final HttpResponseWriter res;
+        private final AtomicBoolean inFlight = new AtomicBoolean();
+        private volatile Subscription subscription;
+
+        SseBatchSink(HttpResponseWriter res) {
+            this.res = res;
+        }
+
+        @Override
+        public boolean isReady() {
+            return subscription != null && res.isOpen() && !inFlight.get();
+        }
+
+        @Override
+        public void batch(Batch batch) {
+            java.io.StringWriter json = new java.io.StringWriter();
+            try (com.fasterxml.jackson.core.JsonGenerator g = JSON.getFactory().createGenerator(json)) {
+                LivyJsonMarshaller.writeMessage(g, BatchMessages.toProto(batch, List.of()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            inFlight.set(true);
+            if (!res.tryWrite(HttpData.ofUtf8("event: batch\ndata: " + json + "\n\n"))) {
+                return;
+            }
+            res.whenConsumed().thenRun(() -> {
+                inFlight.set(false);
+                subscription.wake();
+            });
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            closeFailed(res, cause);
         }
     }
 

@@ -31,6 +31,8 @@ final class BatchFeeds {
     private final LogStore logs;
     private final Executor executor;
     private final Map<Integer, Set<Feed>> feeds = new ConcurrentHashMap<>();
+    /** Watchers of all batches, told of every change. */
+    private final Set<AllBatchesWatcher> watchers = ConcurrentHashMap.newKeySet();
 
     BatchFeeds(LogStore logs, Executor executor) {
         this.logs = requireNonNull(logs, "logs");
@@ -43,6 +45,12 @@ final class BatchFeeds {
 
     Subscription watch(Batch batch, StateSink sink) {
         return register(new StateWatcher(batch, sink));
+    }
+
+    Subscription watchAll(BatchFilter visible, BatchSink sink) {
+        AllBatchesWatcher watcher = new AllBatchesWatcher(visible, sink);
+        watchers.add(watcher);
+        return watcher;
     }
 
     /** New lines of a batch's log are indexed. */
@@ -59,6 +67,9 @@ final class BatchFeeds {
         if (set != null) {
             set.forEach(f -> f.changed(batch));
         }
+        for (AllBatchesWatcher w : watchers) {
+            w.changed(batch);
+        }
     }
 
     /**
@@ -67,6 +78,7 @@ final class BatchFeeds {
      */
     void closeAll(RuntimeException cause) {
         feeds.values().forEach(set -> set.forEach(feed -> feed.close(cause)));
+        watchers.forEach(watcher -> watcher.close(cause));
     }
 
     int followers(int batchId) {
@@ -92,26 +104,10 @@ final class BatchFeeds {
      * A feed runs on the shared executor, never on two threads at once: {@code wake} asks for a run,
      * and runs asked for while one is going are folded into one more pass.
      */
-    private abstract class Feed implements Subscription {
+    private abstract class Pass implements Subscription {
         private final AtomicInteger wip = new AtomicInteger();
         private final AtomicBoolean done = new AtomicBoolean();
         private volatile RuntimeException closing;
-        protected volatile Batch latest;
-
-        Feed(Batch batch) {
-            this.latest = batch;
-        }
-
-        int batchId() {
-            return latest.id();
-        }
-
-        void changed(Batch batch) {
-            if (batch.history().size() >= latest.history().size()) {
-                latest = batch;
-            }
-            wake();
-        }
 
         @Override
         public void wake() {
@@ -136,7 +132,7 @@ final class BatchFeeds {
                     try {
                         drain();
                     } catch (RuntimeException e) {
-                        log.debug("batch {}: feed failed", batchId(), e);
+                        log.debug("{}: feed failed", this, e);
                         if (!isDone()) {
                             failed(e);
                             finish();
@@ -158,9 +154,12 @@ final class BatchFeeds {
 
         void finish() {
             if (done.compareAndSet(false, true)) {
-                unregister(this);
+                detach();
             }
         }
+
+        /** Stops the feed's source from waking it. */
+        abstract void detach();
 
         boolean isDone() {
             return done.get();
@@ -169,6 +168,36 @@ final class BatchFeeds {
         @Override
         public void cancel() {
             finish();
+        }
+    }
+
+    /** A feed of one batch. */
+    private abstract class Feed extends Pass {
+        protected volatile Batch latest;
+
+        Feed(Batch batch) {
+            this.latest = batch;
+        }
+
+        int batchId() {
+            return latest.id();
+        }
+
+        void changed(Batch batch) {
+            if (batch.history().size() >= latest.history().size()) {
+                latest = batch;
+            }
+            wake();
+        }
+
+        @Override
+        void detach() {
+            unregister(this);
+        }
+
+        @Override
+        public String toString() {
+            return "batch " + batchId();
         }
     }
 
@@ -248,6 +277,72 @@ final class BatchFeeds {
         @Override
         void interrupted(RuntimeException cause) {
             sink.fail(cause);
+        }
+    }
+
+    /**
+     * A watcher of all batches. Holds at most one pending batch per batch id (the newest: a client that
+     * reads slowly skips intermediate versions of one batch, never a batch), so a stalled client costs
+     * at most one entry per batch that changed meanwhile.
+     */
+    private final class AllBatchesWatcher extends Pass {
+        private final BatchFilter visible;
+        private final BatchSink sink;
+        /** Guarded by itself; filled by the changing threads, emptied by the feed's run. */
+        private final Map<Integer, Batch> pending = new java.util.LinkedHashMap<>();
+
+        AllBatchesWatcher(BatchFilter visible, BatchSink sink) {
+            this.visible = requireNonNull(visible, "visible");
+            this.sink = requireNonNull(sink, "sink");
+        }
+
+        void changed(Batch batch) {
+            if (!visible.matches(batch)) {
+                return;
+            }
+            synchronized (pending) {
+                Batch before = pending.get(batch.id());
+                if (before == null || batch.history().size() >= before.history().size()) {
+                    pending.put(batch.id(), batch);
+                }
+            }
+            wake();
+        }
+
+        @Override
+        void drain() {
+            while (!isDone() && sink.isReady()) {
+                Batch next;
+                synchronized (pending) {
+                    var it = pending.values().iterator();
+                    if (!it.hasNext()) {
+                        return;
+                    }
+                    next = it.next();
+                    it.remove();
+                }
+                sink.batch(next);
+            }
+        }
+
+        @Override
+        void failed(RuntimeException e) {
+            sink.fail(e);
+        }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
+        }
+
+        @Override
+        void detach() {
+            watchers.remove(this);
+        }
+
+        @Override
+        public String toString() {
+            return "all-batches watcher";
         }
     }
 }

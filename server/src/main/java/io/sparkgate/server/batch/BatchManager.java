@@ -199,6 +199,32 @@ public final class BatchManager implements AutoCloseable {
         if (count < 0) {
             throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
         }
+        return list(start, count, BatchFilter.all(onlyOf));
+    }
+
+    /**
+     * A page of the batches {@code filter} holds, in its order, {@code total} counting them all.
+     *
+     * @param from index of the first batch; 0 when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     */
+    public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
+        int start = from.orElse(0);
+        int count = size.orElse(DEFAULT_PAGE_SIZE);
+        if (start < 0) {
+            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
+        }
+        if (count < 0) {
+            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
+        }
+        return list(start, count, filter);
+    }
+
+    private BatchPage list(int start, int count, BatchFilter filter) {
+        Optional<String> onlyOf = filter.visibleTo();
+        if (!filter.isPlain()) {
+            return new BatchPage(start, store.count(filter), store.list(filter, start, count));
+        }
         if (onlyOf.isPresent()) {
             String user = onlyOf.get();
             return new BatchPage(start, store.countOf(user), store.listOf(user, start, count));
@@ -240,11 +266,19 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /**
-     * Ends every open log follow and state watch with {@code fail(cause)} (the server is draining), so
+     * Ends every open log follow and watch with {@code fail(cause)} (the server is draining), so
      * that their clients resume on another server; the batches themselves go on.
      */
     public void endStreams(RuntimeException cause) {
         feeds.closeAll(cause);
+    }
+
+    /**
+     * Every later change of every batch {@code visible} holds (its state filters are not applied: a
+     * watcher sees a batch leave its filter too), as the batch after the change.
+     */
+    public Subscription watchAll(BatchFilter visible, BatchSink sink) {
+        return feeds.watchAll(visible, sink);
     }
 
     /** Number of log followers and state watchers attached to a batch. */

@@ -121,7 +121,8 @@ public final class AccessPolicy {
         return Optional.of(caller.user());
     }
 
-    private boolean canModify(Caller caller, Batch batch) {
+    /** Whether the caller may delete (kill) the batch. */
+    public boolean canModify(Caller caller, Batch batch) {
         if (caller.isAnonymous()) {
             return true;
         }

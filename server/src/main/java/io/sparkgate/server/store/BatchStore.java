@@ -1,6 +1,7 @@
 package io.sparkgate.server.store;
 
 import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.batch.BatchFilter;
 import io.sparkgate.server.launch.LaunchInfo;
 import java.time.Instant;
 import java.util.List;
@@ -38,6 +39,15 @@ public interface BatchStore extends AutoCloseable {
 
     /** Number of batches {@code user} owns or runs as. */
     int countOf(String user);
+
+    /**
+     * Up to {@code size} of the batches {@code filter} holds, in its order, skipping the first {@code from}
+     * (Sparkgate's list extensions; Livy's plain list is {@link #list(int, int)} / {@link #listOf}).
+     */
+    List<Batch> list(BatchFilter filter, int from, int size);
+
+    /** Number of batches {@code filter} holds. */
+    int count(BatchFilter filter);
 
     /** Batches not in a final state, in ascending id order. */
     List<Batch> listUnfinished();

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.batch.BatchFilter;
 import io.sparkgate.server.batch.BatchState;
 import io.sparkgate.server.batch.StateChange;
 import io.sparkgate.server.launch.LaunchInfo;
@@ -95,7 +96,7 @@ public final class JdbcBatchStore implements BatchStore {
     @Override
     public int insert(Batch batch, String requestId) {
         String sql = "INSERT INTO batches (request_id, request, owner, state, app_id, spark_ui_url, driver_log_url, "
-                     + "created_time, finished_time, proxy_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                     + "created_time, finished_time, proxy_user, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -111,6 +112,7 @@ public final class JdbcBatchStore implements BatchStore {
                     setTime(ps, 8, batch.createdTime());
                     setTime(ps, 9, batch.state().isFinal() ? batch.lastChange().time() : null);
                     ps.setString(10, batch.request().proxyUser());
+                    ps.setString(11, batch.request().name());
                     ps.executeUpdate();
                     try (ResultSet keys = ps.getGeneratedKeys()) {
                         keys.next();
@@ -255,6 +257,119 @@ public final class JdbcBatchStore implements BatchStore {
             ps.setString(1, user);
             ps.setString(2, user);
         }).get(0);
+    }
+
+    @Override
+    public List<Batch> list(BatchFilter filter, int from, int size) {
+        Where where = Where.of(filter);
+        List<Integer> page = ids("SELECT id FROM batches" + where.sql + " ORDER BY id"
+                + (filter.newestFirst() ? " DESC" : "") + " LIMIT ? OFFSET ?", ps -> {
+                    int next = where.bind(ps);
+                    ps.setInt(next, size);
+                    ps.setInt(next + 1, from);
+                });
+        if (page.isEmpty()) {
+            return List.of();
+        }
+        Map<Integer, Batch> byId = byIds(page);
+        List<Batch> out = new ArrayList<>(page.size());
+        for (int id : page) {
+            Batch b = byId.get(id);
+            if (b != null) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The batches with these ids (a filtered page, sparse in the id range), with their histories: two
+     * queries whatever the page's size.
+     */
+    private Map<Integer, Batch> byIds(List<Integer> ids) {
+        String in = " IN (" + String.join(", ", java.util.Collections.nCopies(ids.size(), "?")) + ")";
+        Binder binder = ps -> {
+            for (int i = 0; i < ids.size(); i++) {
+                ps.setInt(i + 1, ids.get(i));
+            }
+        };
+        try (Connection c = dataSource.getConnection()) {
+            Map<Integer, Row> rows = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM batches WHERE id" + in)) {
+                binder.bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.put(rs.getInt(1), new Row(rs.getInt(1), rs.getString(3), rs.getString(4),
+                                rs.getString(6), rs.getString(7), rs.getString(8), getTime(rs, 9), new ArrayList<>()));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT batch_id, state, entered_time, reason "
+                    + "FROM batch_state_changes WHERE batch_id" + in + " ORDER BY batch_id, seq")) {
+                binder.bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Row row = rows.get(rs.getInt(1));
+                        if (row != null) {
+                            row.history.add(new StateChange(BatchState.valueOf(rs.getString(2)), getTime(rs, 3),
+                                    rs.getString(4)));
+                        }
+                    }
+                }
+            }
+            Map<Integer, Batch> out = new java.util.HashMap<>();
+            for (Row r : rows.values()) {
+                if (!r.history.isEmpty()) { // deleted between the two reads
+                    out.put(r.id, new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
+                            r.driverLogUrl, r.history, r.createdTime));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failed("read batches", e);
+        }
+    }
+
+    @Override
+    public int count(BatchFilter filter) {
+        Where where = Where.of(filter);
+        return ids("SELECT COUNT(*) FROM batches" + where.sql, where::bind).get(0);
+    }
+
+    /** The SQL of a {@link BatchFilter}: the same rule as {@link BatchFilter#matches}. */
+    private record Where(String sql, List<String> values) {
+        static Where of(BatchFilter f) {
+            List<String> clauses = new ArrayList<>();
+            List<String> values = new ArrayList<>();
+            f.visibleTo().ifPresent(user -> {
+                clauses.add("(owner = ? OR proxy_user = ?)");
+                values.add(user);
+                values.add(user);
+            });
+            if (!f.states().isEmpty()) {
+                clauses.add("state IN (" + String.join(", ", java.util.Collections.nCopies(f.states().size(), "?"))
+                        + ")");
+                f.states().forEach(s -> values.add(s.name()));
+            }
+            if (!f.nameContains().isEmpty()) {
+                clauses.add("name LIKE ? ESCAPE '!'");
+                values.add("%" + f.nameContains().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+            }
+            if (!f.owner().isEmpty()) {
+                clauses.add("owner = ?");
+                values.add(f.owner());
+            }
+            return new Where(clauses.isEmpty() ? "" : " WHERE " + String.join(" AND ", clauses), values);
+        }
+
+        /** Binds the values from parameter 1 on; returns the next parameter's index. */
+        int bind(PreparedStatement ps) throws SQLException {
+            int i = 1;
+            for (String v : values) {
+                ps.setString(i++, v);
+            }
+            return i;
+        }
     }
 
     @Override
