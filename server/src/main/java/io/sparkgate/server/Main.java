@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "sparkgate", mixinStandardHelpOptions = true, versionProvider = BuildInfo.VersionProvider.class,
         description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.%n"
                 + "Client commands talk to a server (--server HOST:PORT, default $SPARKGATE_SERVER or localhost:8998).",
-        subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class})
+        subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class, CheckConfig.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -54,6 +54,16 @@ public final class Main implements Callable<Integer> {
         Path dataDir;
 
         SparkgateConfig load() {
+            return ConfigLoader.load(file(), config != null, System.getenv(), flags());
+        }
+
+        /** The config file: --config, else conf/sparkgate.conf (read when present). */
+        Path file() {
+            return config != null ? config : Path.of("conf", "sparkgate.conf");
+        }
+
+        /** The flags, as config keys. */
+        Map<String, String> flags() {
             Map<String, String> flags = new LinkedHashMap<>();
             if (port != null) {
                 flags.put(ConfigLoader.PORT, port.toString());
@@ -64,8 +74,7 @@ public final class Main implements Callable<Integer> {
             if (dataDir != null) {
                 flags.put(ConfigLoader.DATA_DIR, dataDir.toString());
             }
-            Path file = config != null ? config : Path.of("conf", "sparkgate.conf");
-            return ConfigLoader.load(file, config != null, System.getenv(), flags);
+            return flags;
         }
     }
 

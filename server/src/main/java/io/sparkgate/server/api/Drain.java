@@ -56,6 +56,11 @@ final class Drain implements DecoratingHttpServiceFunction {
         return delegate.serve(ctx, req);
     }
 
+    /** Calls being served now (probes and /metrics aside): what the drain waits for. */
+    int inFlight() {
+        return inFlight.get();
+    }
+
     /**
      * Drains: {@code readiness} false, {@code grace} of normal service, then refusal of new calls, the end
      * of every stream of {@code manager}, and a wait of at most {@code timeout} for the calls in flight.

@@ -216,6 +216,10 @@ public final class SparkgateServer implements AutoCloseable {
         sb.defaultServiceNaming(ctx -> ctx.config().route().patternString());
         sb.decorator(MetricCollectingService.newDecorator(GrpcMeterIdPrefixFunction.of("armeria.server")));
         sb.decorator(ops.drain());
+        io.micrometer.core.instrument.Gauge.builder("sparkgate.requests.in.flight", ops.drain(), Drain::inFlight)
+                .description("Calls being served now, probes and /metrics aside (what a drain waits for)")
+                .strongReference(true)
+                .register(ops.metrics().registry());
         // Liveness: the process serves. Readiness: recovered, store reachable, not draining.
         sb.service("/healthz", HealthCheckService.builder().build());
         sb.service("/readyz", HealthCheckService.builder().checkers(ops.readiness().checker()).build());

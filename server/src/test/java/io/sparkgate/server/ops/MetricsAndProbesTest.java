@@ -65,15 +65,15 @@ class MetricsAndProbesTest {
             // counted as rejected
         }
 
-        await().atMost(Duration.ofMinutes(2)).until(() -> client.state(killed.getId()) == BatchState.BATCH_STATE_RUNNING);
+        await().atMost(Duration.ofMinutes(5)).until(() -> client.state(killed.getId()) == BatchState.BATCH_STATE_RUNNING);
         try (LogFollow follow = client.followLog(killed.getId(), 0)) {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                     assertThat(scrape().valueOr0("sparkgate_log_followers{transport=\"grpc\"}")).isEqualTo(1));
             follow.hasNext(); // at least the first line arrived
         }
         client.kill(killed.getId());
-        await().atMost(Duration.ofMinutes(2)).until(() -> client.state(success.getId()) == BatchState.BATCH_STATE_SUCCESS);
-        await().atMost(Duration.ofMinutes(2)).until(() -> client.state(failure.getId()) == BatchState.BATCH_STATE_DEAD);
+        await().atMost(Duration.ofMinutes(5)).until(() -> client.state(success.getId()) == BatchState.BATCH_STATE_SUCCESS);
+        await().atMost(Duration.ofMinutes(5)).until(() -> client.state(failure.getId()) == BatchState.BATCH_STATE_DEAD);
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             Scrape m = scrape();
