@@ -58,11 +58,37 @@ public final class SparkgateClient implements AutoCloseable {
     private final BatchServiceGrpc.BatchServiceBlockingStub stub;
     private final Duration deadline;
 
-    private SparkgateClient(ManagedChannel channel, Metadata headers, Duration deadline) {
+    private SparkgateClient(ManagedChannel channel, Metadata headers, Optional<Negotiator> negotiator,
+                            Duration deadline) {
         this.channel = channel;
-        this.stub = BatchServiceGrpc.newBlockingStub(channel)
+        BatchServiceGrpc.BatchServiceBlockingStub base = BatchServiceGrpc.newBlockingStub(channel)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        this.stub = negotiator.map(n -> base.withCallCredentials(new NegotiateCredentials(n))).orElse(base);
         this.deadline = deadline;
+    }
+
+    /** A new SPNEGO token in each call's metadata: a server refuses one it has seen before. */
+    private static final class NegotiateCredentials extends io.grpc.CallCredentials {
+        private final Negotiator negotiator;
+
+        NegotiateCredentials(Negotiator negotiator) {
+            this.negotiator = negotiator;
+        }
+
+        @Override
+        public void applyRequestMetadata(RequestInfo info, java.util.concurrent.Executor executor,
+                                         MetadataApplier applier) {
+            // GSS may ask the KDC for a service ticket: off the caller's transport thread.
+            executor.execute(() -> {
+                try {
+                    Metadata headers = new Metadata();
+                    headers.put(AUTHORIZATION, negotiator.header(Negotiator.hostOf(info.getAuthority())));
+                    applier.apply(headers);
+                } catch (SparkgateException e) {
+                    applier.fail(e.status());
+                }
+            });
+        }
     }
 
     /** A client of the server at {@code target} ({@code host:port}), over plaintext HTTP/2, no credentials. */
@@ -100,6 +126,7 @@ public final class SparkgateClient implements AutoCloseable {
         private Optional<Path> clientKey = Optional.empty();
         private final Metadata headers = new Metadata();
         private Duration deadline = Duration.ofSeconds(30);
+        private Supplier<Negotiator> negotiator;
 
         private Builder(ServerList servers) {
             this.servers = servers;
@@ -143,6 +170,37 @@ public final class SparkgateClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Authenticate with Kerberos (SPNEGO, {@code authorization: Negotiate}) using the tickets of the
+         * user's ticket cache ({@code $KRB5CCNAME}, else the system's default): run {@code kinit} first.
+         * A server's principal is {@code HTTP/<its host>@REALM}.
+         */
+        public Builder negotiate() {
+            this.negotiator = () -> Negotiator.fromTicketCache(Optional.empty());
+            return this;
+        }
+
+        /** As {@link #negotiate()}, with the tickets of the cache file {@code ticketCache}. */
+        public Builder negotiate(Path ticketCache) {
+            requireNonNull(ticketCache, "ticketCache");
+            this.negotiator = () -> Negotiator.fromTicketCache(Optional.of(ticketCache));
+            return this;
+        }
+
+        /** As {@link #negotiate()}, with the tickets of {@code user}, logged in by the application (a keytab). */
+        public Builder negotiate(javax.security.auth.Subject user) {
+            requireNonNull(user, "user");
+            this.negotiator = () -> Negotiator.fromSubject(user);
+            return this;
+        }
+
+        /** As {@link #negotiate()}, with the tokens of {@code negotiator}. */
+        public Builder negotiate(Negotiator negotiator) {
+            requireNonNull(negotiator, "negotiator");
+            this.negotiator = () -> negotiator;
+            return this;
+        }
+
         /** Deadline of each unary call (default 30 s); streams have none. */
         public Builder deadline(Duration value) {
             this.deadline = requireNonNull(value, "deadline");
@@ -168,7 +226,7 @@ public final class SparkgateClient implements AutoCloseable {
             ManagedChannel channel = Grpc.newChannelBuilder(servers.channelTarget(), credentials)
                     .defaultLoadBalancingPolicy("pick_first")
                     .build();
-            return new SparkgateClient(channel, headers, deadline);
+            return new SparkgateClient(channel, headers, Optional.ofNullable(negotiator).map(Supplier::get), deadline);
         }
     }
 

@@ -4,6 +4,7 @@ import io.sparkgate.client.cli.ClientCommands;
 import io.sparkgate.server.api.SparkgateServer;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SparkgateConfig;
+import io.sparkgate.server.store.StoreInUseException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -89,7 +90,7 @@ public final class Main implements Callable<Integer> {
             SparkgateServer server;
             try {
                 server = SparkgateServer.start(options.load());
-            } catch (ConfigLoader.ConfigException e) {
+            } catch (ConfigLoader.ConfigException | StoreInUseException e) {
                 System.err.println("sparkgate: " + e.getMessage());
                 return 2;
             }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A Sparkgate server in its own JVM, started the way an operator starts it ({@code Main server}), so
@@ -36,37 +37,70 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts a server on a free port with the test Spark home and waits until it answers. */
     static ServerProcess start(Path dataDir, Path workDir, String name) {
+        return start(dataDir, workDir, name, testConf(), Map.of());
+    }
+
+    /** Starts a server that is expected to refuse to start; its exit code and output once it has exited. */
+    static Exit startExpectingRefusal(Path dataDir, Path workDir, String name) throws InterruptedException {
+        ServerProcess server = launch(dataDir, workDir, name, testConf(), Map.of());
+        if (!server.process.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)) {
+            server.crash();
+            throw new IllegalStateException("the server started instead of refusing:\n" + server.output());
+        }
+        return new Exit(server.process.exitValue(), server.output());
+    }
+
+    /** How a server process ended. */
+    record Exit(int code, String output) {}
+
+    /** The config file lines of a test server: the test Spark home, local mode, small drivers. */
+    static List<String> testConf() {
+        return List.of(
+                ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
+                ConfigLoader.SPARK_MASTER + " = local[1]",
+                ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
+                SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
+                ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
+                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false");
+    }
+
+    /**
+     * Starts a server on a free port with exactly these config file lines and these environment
+     * variables on top of the test JVM's, and waits until it answers.
+     */
+    static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
+                               Map<String, String> env) {
+        ServerProcess server = launch(dataDir, workDir, name, confLines, env);
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (!server.process.isAlive()) {
+                throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
+                        + server.output());
+            }
+            try {
+                return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+            } catch (UncheckedIOException e) {
+                return false;
+            }
+        });
+        return server;
+    }
+
+    private static ServerProcess launch(Path dataDir, Path workDir, String name, List<String> confLines,
+                                        Map<String, String> env) {
         try {
             Files.createDirectories(workDir);
             Path conf = workDir.resolve(name + ".conf");
-            Files.writeString(conf, String.join("\n", List.of(
-                    ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
-                    ConfigLoader.SPARK_MASTER + " = local[1]",
-                    ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
-                    SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
-                    ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
-                    ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false")) + "\n");
+            Files.writeString(conf, String.join("\n", confLines) + "\n");
             int port = freePort();
             Path output = workDir.resolve(name + ".out");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+            ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                     "io.sparkgate.server.Main", "server", "--config", conf.toString(), "--port", Integer.toString(port),
                     "--data-dir", dataDir.toString())
                     .redirectErrorStream(true)
-                    .redirectOutput(output.toFile())
-                    .start();
-            ServerProcess server = new ServerProcess(p, port, output);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException("server exited with " + p.exitValue() + ":\n" + server.output());
-                }
-                try {
-                    return server.call("GET", "/batches?size=0", null).statusCode() == 200;
-                } catch (UncheckedIOException e) {
-                    return false;
-                }
-            });
-            return server;
+                    .redirectOutput(output.toFile());
+            builder.environment().putAll(env);
+            return new ServerProcess(builder.start(), port, output);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -76,6 +110,10 @@ final class ServerProcess implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    String baseUrl() {
+        return "http://127.0.0.1:" + port;
     }
 
     HttpResponse<String> call(String method, String path, String jsonBody) {

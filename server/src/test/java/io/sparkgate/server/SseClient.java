@@ -28,6 +28,12 @@ final class SseClient {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     static Stream read(String url, Map<String, String> headers) throws Exception {
+        return read(url, headers, event -> { });
+    }
+
+    /** As {@link #read(String, Map)}, telling {@code onEvent} of each event as it arrives. */
+    static Stream read(String url, Map<String, String> headers, java.util.function.Consumer<Event> onEvent)
+            throws Exception {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(3));
         headers.forEach(req::header);
         HttpResponse<java.io.InputStream> res = HTTP.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -43,7 +49,9 @@ final class SseClient {
                 body.append(line).append('\n');
                 if (line.isEmpty()) {
                     if (data != null) {
-                        events.add(new Event(id, event, data.toString()));
+                        Event e = new Event(id, event, data.toString());
+                        events.add(e);
+                        onEvent.accept(e);
                     }
                     id = null;
                     event = "message";

@@ -74,6 +74,14 @@ abstract class ClientCommand implements Callable<Integer> {
             description = "Bearer token (static or JWT) sent with every call (default: $SPARKGATE_TOKEN).")
     String token;
 
+    @Option(names = "--negotiate", description = "Kerberos (SPNEGO), as curl --negotiate: the tickets of the "
+            + "ticket cache ($KRB5CCNAME or the default; run kinit first) for HTTP/<server host>.")
+    boolean negotiate;
+
+    @Option(names = "--ticket-cache", paramLabel = "FILE",
+            description = "Kerberos ticket cache for --negotiate (default: $KRB5CCNAME, else the system's).")
+    Path ticketCache;
+
     @Override
     public final Integer call() throws Exception {
         Connection connection;
@@ -82,6 +90,10 @@ abstract class ClientCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             err().println("sparkgate: " + e.getMessage());
             return ExitCodes.USAGE;
+        } catch (SparkgateException e) {
+            // No Kerberos ticket to authenticate with: the server would refuse us.
+            err().println("sparkgate: " + e.status().getDescription());
+            return ExitCodes.REJECTED;
         }
         try (BatchApi api = rest ? new RestBatchApi(connection) : new GrpcBatchApi(connection)) {
             return run(api);
@@ -105,7 +117,17 @@ abstract class ClientCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--client-cert and --client-key go together");
         }
         Optional<Connection.Credentials> credentials = Optional.empty();
-        if (user != null) {
+        if (ticketCache != null && !negotiate) {
+            throw new IllegalArgumentException("--ticket-cache goes with --negotiate");
+        }
+        if (negotiate) {
+            if (user != null || (token != null && !token.isEmpty()
+                    && spec.commandLine().getParseResult().hasMatchedOption("--token"))) {
+                throw new IllegalArgumentException("give one of --negotiate, --user and --token");
+            }
+            credentials = Optional.of(new Connection.Negotiate(io.sparkgate.client.Negotiator.fromTicketCache(
+                    Optional.ofNullable(ticketCache))));
+        } else if (user != null) {
             if (token != null && !token.isEmpty() && spec.commandLine().getParseResult().hasMatchedOption("--token")) {
                 throw new IllegalArgumentException("give --user or --token, not both");
             }

@@ -14,7 +14,7 @@ import java.util.Optional;
  * @param target {@code host:port} (or a URL for REST)
  * @param tls whether to use TLS
  * @param tlsFiles the CA to trust and the client certificate; JVM defaults when empty
- * @param authorization e.g. {@code Basic ...} or {@code Bearer ...}
+ * @param authorization e.g. {@code Basic ...}, {@code Bearer ...} or {@code Negotiate ...}
  */
 record Connection(String target, boolean tls, ClientTls tlsFiles, Optional<Credentials> authorization) {
 
@@ -28,6 +28,11 @@ record Connection(String target, boolean tls, ClientTls tlsFiles, Optional<Crede
     sealed interface Credentials {
         /** The {@code Authorization} header value. */
         String headerValue();
+
+        /** The {@code Authorization} header value for a request to {@code serverHost}. */
+        default String headerValue(String serverHost) {
+            return headerValue();
+        }
     }
 
     record Basic(String user, String password) implements Credentials {
@@ -39,6 +44,25 @@ record Connection(String target, boolean tls, ClientTls tlsFiles, Optional<Crede
         @Override
         public String toString() {
             return "Basic[" + user + "]";
+        }
+    }
+
+    /** Kerberos (SPNEGO): a new {@code Negotiate} token for each request, from the user's tickets. */
+    record Negotiate(io.sparkgate.client.Negotiator negotiator) implements Credentials {
+        /** Negotiate tokens are for one server: see {@link #headerValue(String)}. */
+        @Override
+        public String headerValue() {
+            throw new UnsupportedOperationException("a Negotiate token is made for one server");
+        }
+
+        @Override
+        public String headerValue(String serverHost) {
+            return negotiator.header(serverHost);
+        }
+
+        @Override
+        public String toString() {
+            return "Negotiate";
         }
     }
 

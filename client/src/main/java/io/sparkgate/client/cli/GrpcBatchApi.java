@@ -24,6 +24,8 @@ final class GrpcBatchApi implements BatchApi {
                 builder.basicAuth(basic.user(), basic.password());
             } else if (credentials instanceof Connection.Bearer bearer) {
                 builder.bearerToken(bearer.token());
+            } else if (credentials instanceof Connection.Negotiate negotiate) {
+                builder.negotiate(negotiate.negotiator());
             }
         });
         this.client = builder.build();

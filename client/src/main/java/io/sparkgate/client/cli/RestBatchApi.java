@@ -39,7 +39,7 @@ final class RestBatchApi implements BatchApi {
     /** The servers' base URLs, in the order they are tried; several when the server has replicas. */
     private final List<String> bases;
     private final HttpClient http;
-    private final java.util.Optional<String> authorization;
+    private final java.util.Optional<Connection.Credentials> authorization;
 
     RestBatchApi(Connection connection) {
         List<String> bases = new ArrayList<>();
@@ -54,7 +54,7 @@ final class RestBatchApi implements BatchApi {
             http.sslContext(connection.tlsFiles().sslContext());
         }
         this.http = http.build();
-        this.authorization = connection.authorization().map(Connection.Credentials::headerValue);
+        this.authorization = connection.authorization();
     }
 
     @Override
@@ -168,7 +168,9 @@ final class RestBatchApi implements BatchApi {
 
     private HttpRequest request(String base, String method, String path, String body) {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
-        authorization.ifPresent(value -> req.header("Authorization", value));
+        // Per request and per server: a Negotiate token is for one server and good for one request only.
+        authorization.ifPresent(credentials -> req.header("Authorization",
+                credentials.headerValue(URI.create(base).getHost())));
         if (body == null) {
             req.method(method, HttpRequest.BodyPublishers.noBody());
         } else {

@@ -22,10 +22,11 @@ import java.util.Set;
  * @param usersFile {@code user:bcrypt-hash} lines, mode {@code basic}
  * @param tokensFile {@code user:sha256-hex-of-token} lines, mode {@code bearer}
  * @param jwt signed JWTs accepted in mode {@code bearer}, when an issuer key is configured
+ * @param kerberos the service principal and keytab of mode {@code kerberos} (SPNEGO)
  * @param tls the port's certificate and client certificates; empty: plaintext
  */
 public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> tokensFile, Optional<Jwt> jwt,
-                           Optional<Tls> tls) {
+                           Optional<Kerberos> kerberos, Optional<Tls> tls) {
 
     public static final String MODE = "sparkgate.auth.mode";
     public static final String USERS_FILE = "sparkgate.auth.basic.users-file";
@@ -36,6 +37,8 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     public static final String JWT_AUDIENCE = "sparkgate.auth.jwt.audience";
     public static final String JWT_USER_CLAIM = "sparkgate.auth.jwt.user-claim";
     public static final String JWT_CLOCK_SKEW = "sparkgate.auth.jwt.clock-skew";
+    public static final String KERBEROS_PRINCIPAL = "sparkgate.auth.kerberos.principal";
+    public static final String KERBEROS_KEYTAB = "sparkgate.auth.kerberos.keytab";
     public static final String TLS_CERT_FILE = "sparkgate.tls.cert-file";
     public static final String TLS_KEY_FILE = "sparkgate.tls.key-file";
     public static final String TLS_CLIENT_CA_FILE = "sparkgate.tls.client-ca-file";
@@ -43,14 +46,18 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
 
     /** The keys of this section; {@link ConfigLoader} rejects other {@code sparkgate.*} keys. */
     static final Set<String> KEYS = Set.of(MODE, USERS_FILE, TOKENS_FILE, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE,
-            JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW, TLS_CERT_FILE, TLS_KEY_FILE,
+            JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, TLS_CERT_FILE, TLS_KEY_FILE,
             TLS_CLIENT_CA_FILE, TLS_CLIENT_AUTH);
 
     /**
-     * Livy keys that mean the same as one of {@link #KEYS}: none. Livy authenticates with Kerberos/SPNEGO
-     * ({@code livy.server.auth.type}) and serves TLS from a Java keystore; neither maps onto these keys.
+     * Livy keys that mean the same as one of {@link #KEYS}: its SPNEGO authentication
+     * ({@code livy.server.auth.type = kerberos} and its principal and keytab). Livy's TLS comes from a
+     * Java keystore, which maps onto no key here.
      */
-    static final Map<String, String> LIVY_ALIASES = Map.of();
+    static final Map<String, String> LIVY_ALIASES = Map.of(
+            "livy.server.auth.type", MODE,
+            "livy.server.auth.kerberos.principal", KERBEROS_PRINCIPAL,
+            "livy.server.auth.kerberos.keytab", KERBEROS_KEYTAB);
 
     /** How callers prove who they are. */
     public enum Mode {
@@ -61,7 +68,9 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         /** {@code Authorization: Bearer}: a static token or a signed JWT. */
         BEARER,
         /** The TLS client certificate; its subject's CN is the user. */
-        MTLS
+        MTLS,
+        /** {@code Authorization: Negotiate}: a Kerberos ticket through SPNEGO; the principal's short name is the user. */
+        KERBEROS
     }
 
     /** The mode each credential key belongs to. */
@@ -73,7 +82,9 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
             JWT_ISSUER, Mode.BEARER,
             JWT_AUDIENCE, Mode.BEARER,
             JWT_USER_CLAIM, Mode.BEARER,
-            JWT_CLOCK_SKEW, Mode.BEARER);
+            JWT_CLOCK_SKEW, Mode.BEARER,
+            KERBEROS_PRINCIPAL, Mode.KERBEROS,
+            KERBEROS_KEYTAB, Mode.KERBEROS);
 
     private static String lower(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
@@ -105,6 +116,25 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     }
 
     /**
+     * SPNEGO's acceptor: the server's HTTP service principal and the keytab with its keys.
+     *
+     * @param principal {@code HTTP/<fully qualified host>@REALM}, the name clients ask their KDC for;
+     *                  {@code *}: any principal the keytab has keys for (a host with several names)
+     * @param keytab the keytab file
+     */
+    public record Kerberos(String principal, Path keytab) {
+        public Kerberos {
+            requireNonNull(principal, "principal");
+            requireNonNull(keytab, "keytab");
+        }
+
+        /** Whether tickets for any principal of the keytab are accepted ({@code principal = *}). */
+        public boolean anyPrincipal() {
+            return principal.equals("*");
+        }
+    }
+
+    /**
      * The port's TLS.
      *
      * @param certFile the server's certificate chain (PEM)
@@ -126,6 +156,7 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         requireNonNull(usersFile, "usersFile");
         requireNonNull(tokensFile, "tokensFile");
         requireNonNull(jwt, "jwt");
+        requireNonNull(kerberos, "kerberos");
         requireNonNull(tls, "tls");
     }
 
@@ -135,7 +166,8 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     }
 
     public static AuthSettings defaults() {
-        return new AuthSettings(Mode.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        return new AuthSettings(Mode.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     /** The section from the config's {@code sparkgate.*} values; a bad value throws {@link ConfigLoader.ConfigException}. */
@@ -153,13 +185,14 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         Optional<Path> usersFile = Optional.empty();
         Optional<Path> tokensFile = Optional.empty();
         Optional<Jwt> jwt = Optional.empty();
+        Optional<Kerberos> kerberos = Optional.empty();
         switch (mode) {
             case NONE -> {
                 String host = values.getOrDefault(ConfigLoader.HOST, "127.0.0.1");
                 if (!isLoopback(host)) {
                     throw new ConfigException(MODE + " = none (the default) serves everyone without credentials, "
                             + "so it listens on loopback only, but " + ConfigLoader.HOST + " = " + host
-                            + " is not a loopback address: set " + MODE + " to basic, bearer or mtls, or "
+                            + " is not a loopback address: set " + MODE + " to basic, bearer, mtls or kerberos, or "
                             + ConfigLoader.HOST + " to 127.0.0.1");
                 }
             }
@@ -178,9 +211,43 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
                             + TLS_CERT_FILE + ", " + TLS_KEY_FILE + " and " + TLS_CLIENT_CA_FILE);
                 }
             }
+            case KERBEROS -> {
+                String principal = values.get(KERBEROS_PRINCIPAL);
+                if (principal == null || principal.isBlank()) {
+                    throw new ConfigException(MODE + " = kerberos needs " + KERBEROS_PRINCIPAL
+                            + " (the server's HTTP/<host>@REALM principal, or * for any in the keytab) and "
+                            + KERBEROS_KEYTAB);
+                }
+                principal = principal.strip();
+                if (!principal.equals("*") && !principal.contains("@")) {
+                    throw new ConfigException("bad value for " + KERBEROS_PRINCIPAL + ": '" + principal
+                            + "' has no realm; write HTTP/<host>@REALM");
+                }
+                if (principal.contains("_HOST")) {
+                    principal = principal.replace("_HOST", serverHostName(values.getOrDefault(ConfigLoader.HOST,
+                            "127.0.0.1")));
+                }
+                kerberos = Optional.of(new Kerberos(principal,
+                        readableFile(values, KERBEROS_KEYTAB, "mode kerberos needs the service principal's keytab")));
+            }
             default -> throw new IllegalStateException(mode.name());
         }
-        return new AuthSettings(mode, usersFile, tokensFile, jwt, tls);
+        return new AuthSettings(mode, usersFile, tokensFile, jwt, kerberos, tls);
+    }
+
+    /**
+     * What Hadoop puts for {@code _HOST} in a principal: the bound host's fully qualified name, lower
+     * case; the machine's own name when the server binds every address.
+     */
+    private static String serverHostName(String host) {
+        try {
+            InetAddress address = InetAddress.getByName(host.strip());
+            InetAddress named = address.isAnyLocalAddress() ? InetAddress.getLocalHost() : address;
+            return named.getCanonicalHostName().toLowerCase(Locale.ROOT);
+        } catch (UnknownHostException e) {
+            throw new ConfigException("cannot resolve " + ConfigLoader.HOST + " = " + host + " for _HOST in "
+                    + KERBEROS_PRINCIPAL + ": " + e.getMessage());
+        }
     }
 
     private static Optional<Tls> tls(Map<String, String> values, Mode mode) {

@@ -196,7 +196,8 @@ public final class ConfigLoader {
                     AccessSettings.from(values),
                     SubmitSettings.from(values),
                     AdmissionSettings.from(values),
-                    OpsSettings.from(values));
+                    OpsSettings.from(values),
+                    ReplicaSettings.from(values, values.getOrDefault(STORE_URL, "").isEmpty()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -205,7 +206,7 @@ public final class ConfigLoader {
     /** Whether a key belongs to one of the sections that parse themselves (auth, access, submit, admission). */
     private static boolean inSection(String key) {
         return AuthSettings.accepts(key) || AccessSettings.accepts(key) || SubmitSettings.accepts(key)
-                || AdmissionSettings.accepts(key) || OpsSettings.accepts(key);
+                || AdmissionSettings.accepts(key) || OpsSettings.accepts(key) || ReplicaSettings.accepts(key);
     }
 
     /** Every plain key, for environment overrides. */
@@ -216,6 +217,7 @@ public final class ConfigLoader {
         all.addAll(SubmitSettings.KEYS);
         all.addAll(AdmissionSettings.KEYS);
         all.addAll(OpsSettings.KEYS);
+        all.addAll(ReplicaSettings.KEYS);
         return all;
     }
 

@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * <p>The process writes its stdout and stderr straight into the batch's output file, so the log is on
  * disk as it is produced and the application does not depend on the server to drain a pipe. The
  * launcher handle reports the application id and Spark's view of the state; but a failing application
- * can report FINISHED a moment before its non-zero exit, so the end of a batch is decided by the exit
- * code that our {@code bin/spark-submit} writes into the batch directory ({@code exit-code}) after the
- * driver is gone, together with its own pid at start ({@code pid}). A Spark home without our script (a
- * user's own {@code SPARK_HOME}) falls back to the handle's final state.
+ * can report FINISHED a moment before its non-zero exit, and one that never starts a SparkContext ends
+ * LOST, so the end of a batch is decided by the exit code that {@link SubmitWrapper our wrapper} writes
+ * into the batch directory ({@code exit-code}) once the Spark home's own {@code spark-submit} is gone,
+ * together with its own pid at start ({@code pid}). Every batch starts through the wrapper, so the
+ * embedded Spark home and a user's own distribution behave the same.
  */
 public final class SparkSubmitLauncher implements Launcher {
 
@@ -40,15 +41,18 @@ public final class SparkSubmitLauncher implements Launcher {
 
     /** A handle's first final state can be followed by another (FINISHED, then FAILED on a bad exit). */
     private static final Duration SETTLE = Duration.ofSeconds(1);
-    /** Our script writes its exit code right before it exits; without it after this long, it was killed. */
+    /** The wrapper writes its exit code right before it exits; without it after this long, it was killed. */
     private static final Duration EXIT_CODE_WAIT = Duration.ofSeconds(5);
 
     private final SparkgateConfig config;
     private final ScheduledExecutorService scheduler;
+    private final SubmitWrapper wrapper;
 
+    /** Installs the wrapper in the data directory: a start fails here if it cannot be written. */
     public SparkSubmitLauncher(SparkgateConfig config, ScheduledExecutorService scheduler) {
         this.config = requireNonNull(config, "config");
         this.scheduler = requireNonNull(scheduler, "scheduler");
+        this.wrapper = SubmitWrapper.install(config.dataDir());
     }
 
     /** The Spark home's {@code bin/spark-submit}; a launch fails with a clear reason when it is missing. */
@@ -64,8 +68,7 @@ public final class SparkSubmitLauncher implements Launcher {
     public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
                               LaunchListener listener) {
         requireSparkSubmit(config);
-        Map<String, String> env = new HashMap<>();
-        env.put("SPARKGATE_BATCH_DIR", workDir.toString());
+        Map<String, String> env = new HashMap<>(SubmitWrapper.environment(workDir, config.sparkHome()));
         if (config.sparkMaster().startsWith("local")) {
             // The driver's UI and RPC listen on loopback only, like the server.
             env.put("SPARK_LOCAL_IP", "127.0.0.1");
@@ -75,7 +78,7 @@ public final class SparkSubmitLauncher implements Launcher {
             // Inside the try: SparkLauncher checks arguments itself, and a value it refuses ends the batch
             // with the reason rather than escaping as an unexpected error.
             SparkLauncher launcher = new SparkLauncher(env)
-                    .setSparkHome(config.sparkHome().toString())
+                    .setSparkHome(wrapper.home().toString())
                     .setMaster(config.sparkMaster())
                     .setAppResource(request.file())
                     .directory(workDir.toFile())
@@ -133,7 +136,7 @@ public final class SparkSubmitLauncher implements Launcher {
     }
 
     /**
-     * The process whose pid our script wrote, if it runs and started just before the file was written
+     * The process whose pid the wrapper wrote, if it runs and started just before the file was written
      * (a later process with a reused pid started after it). The start time the OS reports is derived
      * from the boot time in whole seconds, hence the slack.
      */
@@ -191,7 +194,7 @@ public final class SparkSubmitLauncher implements Launcher {
 
         @Override
         public boolean hasEnded() {
-            // Our script writes exit-code before it exits: once it is gone, the file is there or never will be.
+            // The wrapper writes exit-code before it exits: once it is gone, the file is there or never will be.
             return Files.exists(exitCodeFile) || process.map(p -> !p.isAlive()).orElse(true);
         }
 
@@ -274,9 +277,10 @@ public final class SparkSubmitLauncher implements Launcher {
                 int c = code.getAsInt();
                 return new AppExit(c == 0, code, "spark-submit exited with code " + c);
             }
-            SparkAppHandle.State state = handle.getState();
-            return new AppExit(state == SparkAppHandle.State.FINISHED, OptionalInt.empty(),
-                    "spark-submit ended in Spark state " + state + " without an exit code");
+            // The wrapper was killed before it could write one (SIGKILL): whatever the handle last said,
+            // nothing tells that the application succeeded.
+            return new AppExit(false, OptionalInt.empty(),
+                    "spark-submit ended without an exit code (Spark state " + handle.getState() + ")");
         }
 
         @Override
@@ -284,7 +288,7 @@ public final class SparkSubmitLauncher implements Launcher {
             Optional<ProcessHandle> wrapper = readPid().stream().boxed()
                     .map(ProcessHandle::of).flatMap(Optional::stream).findFirst();
             if (wrapper.isEmpty()) {
-                // A foreign spark-submit (or ours before it wrote its pid): the handle kills it.
+                // The wrapper before it wrote its pid: the handle kills it.
                 SparkAppHandle h = handle;
                 if (h != null) {
                     h.kill();

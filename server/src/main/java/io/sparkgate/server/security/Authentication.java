@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Who is calling, for every service on the port: one Armeria {@link AuthService} decorator (basic,
- * bearer or client certificate, per {@code sparkgate.auth.mode}) that puts the authenticated
+ * bearer, client certificate or Kerberos/SPNEGO, per {@code sparkgate.auth.mode}) that puts the authenticated
  * {@link Caller} on the request context ({@link Callers#CALLER}) before any service runs, or refuses the
  * request: REST, SSE and {@code /docs} get a 401 with Livy's {@code {"msg"}} and a
  * {@code WWW-Authenticate} challenge; gRPC and gRPC-Web get a trailers-only response with status
@@ -97,6 +97,18 @@ public final class Authentication {
                 challenge = null; // HTTP has no challenge scheme for client certificates
                 builder.add(new CheckingAuthorizer<HttpRequest>(null, false,
                         (ctx, req) -> CertificateCheck.check(ctx.sslSession())));
+            }
+            case KERBEROS -> {
+                SpnegoCheck spnego = SpnegoCheck.load(settings.kerberos().orElseThrow());
+                challenge = SpnegoCheck.challenge();
+                // The keytab may be re-read from disk: off the event loop.
+                builder.add(new CheckingAuthorizer<HttpRequest>(challenge, true, (ctx, req) -> {
+                    SpnegoCheck.Accepted accepted = spnego.check(req.headers().get(HttpHeaderNames.AUTHORIZATION));
+                    // Mutual authentication: the client may check that it talked to the real service.
+                    accepted.mutualAuthHeader().ifPresent(value -> ctx.addAdditionalResponseHeader(
+                            HttpHeaderNames.WWW_AUTHENTICATE, value));
+                    return accepted.caller();
+                }));
             }
             default -> throw new IllegalStateException(settings.mode().name());
         }

@@ -24,6 +24,17 @@ public interface BatchStore extends AutoCloseable {
     /** Replaces the stored state of an existing batch (state, history, app id and links); no-op if it is gone. */
     void save(Batch batch);
 
+    /**
+     * Like {@link #save(Batch)}, fenced by {@code lease}: written only while {@code lease} still holds
+     * the batch, and a final state releases it.
+     *
+     * @throws io.sparkgate.server.store.LeaseLostException when another claim was made since (or the
+     *         batch is gone); nothing is written
+     */
+    default void save(Batch batch, Lease lease) {
+        throw new UnsupportedOperationException("this store has no leases");
+    }
+
     Optional<Batch> get(int id);
 
     /** The batch created with the given idempotency key. */

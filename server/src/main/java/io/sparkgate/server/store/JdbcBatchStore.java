@@ -50,9 +50,11 @@ public final class JdbcBatchStore implements BatchStore {
             + "driver_log_url, created_time";
 
     private final HikariDataSource dataSource;
+    private final BatchLeases leases;
 
-    private JdbcBatchStore(HikariDataSource dataSource) {
+    private JdbcBatchStore(HikariDataSource dataSource, boolean postgres) {
         this.dataSource = dataSource;
+        this.leases = new BatchLeases(dataSource, postgres);
     }
 
     /**
@@ -77,7 +79,12 @@ public final class JdbcBatchStore implements BatchStore {
         hc.setMaximumPoolSize(url.startsWith("jdbc:h2:") ? 4 : 8);
         hc.setMinimumIdle(1);
         hc.setAutoCommit(true);
-        HikariDataSource ds = new HikariDataSource(hc);
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(hc);
+        } catch (RuntimeException e) {
+            throw inUse(url, e);
+        }
         try {
             Flyway.configure()
                     .dataSource(ds)
@@ -90,7 +97,25 @@ public final class JdbcBatchStore implements BatchStore {
             throw e;
         }
         log.info("batch store: {}", url.replaceAll(";.*", ""));
-        return new JdbcBatchStore(ds);
+        return new JdbcBatchStore(ds, url.startsWith("jdbc:postgresql:"));
+    }
+
+    /**
+     * An H2 file another server has open (H2 locks it) says so in words an operator can act on: two
+     * servers share batches only through PostgreSQL.
+     */
+    private static RuntimeException inUse(String url, RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1) {
+                return new StoreInUseException(url.replaceAll(";.*", ""), e);
+            }
+        }
+        return e;
+    }
+
+    /** Leases of live batches, for servers sharing this database. */
+    public BatchLeases leases() {
+        return leases;
     }
 
     @Override
@@ -138,8 +163,31 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public void save(Batch batch) {
+        write(batch, null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The row is updated only {@code WHERE lease_holder = ? AND lease_epoch = ?}; 0 rows means the
+     * lease is lost (or the batch gone) and the transaction writes no history either. A final state
+     * releases the lease in the same statement.
+     */
+    @Override
+    public void save(Batch batch, Lease lease) {
+        requireNonNull(lease, "lease");
+        if (lease.batchId() != batch.id()) {
+            throw new IllegalArgumentException("lease of batch " + lease.batchId() + " for batch " + batch.id());
+        }
+        write(batch, lease);
+    }
+
+    private void write(Batch batch, Lease lease) {
         String sql = "UPDATE batches SET state = ?, app_id = ?, spark_ui_url = ?, driver_log_url = ?, "
-                     + "finished_time = ? WHERE id = ?";
+                     + "finished_time = ?"
+                     + (lease == null ? " WHERE id = ?"
+                        : (batch.state().isFinal() ? ", lease_holder = NULL, lease_expires = NULL" : "")
+                          + " WHERE id = ? AND lease_holder = ? AND lease_epoch = ?");
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -151,6 +199,10 @@ public final class JdbcBatchStore implements BatchStore {
                     ps.setString(4, batch.driverLogUrl());
                     setTime(ps, 5, batch.state().isFinal() ? batch.lastChange().time() : null);
                     ps.setInt(6, batch.id());
+                    if (lease != null) {
+                        ps.setString(7, lease.holder());
+                        ps.setLong(8, lease.epoch());
+                    }
                     updated = ps.executeUpdate();
                 }
                 if (updated > 0) {
@@ -166,6 +218,9 @@ public final class JdbcBatchStore implements BatchStore {
                     insertHistory(c, batch.id(), batch.history(), stored);
                 }
                 c.commit();
+                if (updated == 0 && lease != null) {
+                    throw new LeaseLostException(lease);
+                }
             } catch (SQLException e) {
                 c.rollback();
                 throw e;

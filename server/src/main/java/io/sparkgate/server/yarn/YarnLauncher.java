@@ -111,7 +111,6 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         SparkSubmitLauncher.requireSparkSubmit(config);
         String tag = newTag(batchId);
         Map<String, String> env = new HashMap<>();
-        env.put("SPARKGATE_BATCH_DIR", workDir.toString());
         config.yarn().confDir().ifPresent(dir -> {
             env.put("HADOOP_CONF_DIR", dir.toString());
             env.put("YARN_CONF_DIR", dir.toString());

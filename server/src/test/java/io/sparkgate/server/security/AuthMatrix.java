@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.assertj.core.api.SoftAssertions;
 
 /**
@@ -58,8 +59,21 @@ final class AuthMatrix {
         }
     }
 
-    /** One row's client: where, over which connection, with which {@code Authorization} header (or none). */
-    record Caller(String baseUri, ClientFactory factory, String authorization) {}
+    /**
+     * One row's client: where, over which connection, with which {@code Authorization} header (or none).
+     * SPNEGO needs a fresh token per request (a server refuses a replayed one): {@code perRequest}, when
+     * given, makes each request's header instead.
+     */
+    record Caller(String baseUri, ClientFactory factory, String authorization, Supplier<String> perRequest) {
+        Caller(String baseUri, ClientFactory factory, String authorization) {
+            this(baseUri, factory, authorization, null);
+        }
+
+        /** A caller whose every request carries a new header from {@code perRequest}. */
+        static Caller perRequest(String baseUri, ClientFactory factory, Supplier<String> perRequest) {
+            return new Caller(baseUri, factory, null, perRequest);
+        }
+    }
 
     private AuthMatrix() {}
 
@@ -137,6 +151,14 @@ final class AuthMatrix {
         if (caller.authorization() != null) {
             builder.addHeader(HttpHeaderNames.AUTHORIZATION, caller.authorization());
         }
+        if (caller.perRequest() != null) {
+            builder.decorator((delegate, ctx, req) -> {
+                var fresh = req.withHeaders(req.headers().toBuilder()
+                        .set(HttpHeaderNames.AUTHORIZATION, caller.perRequest().get()));
+                ctx.updateRequest(fresh);
+                return delegate.execute(ctx, fresh);
+            });
+        }
         return builder.build();
     }
 
@@ -149,6 +171,14 @@ final class AuthMatrix {
                 .serializationFormat(format).responseTimeoutMillis(30_000);
         if (caller.authorization() != null) {
             builder.addHeader(HttpHeaderNames.AUTHORIZATION, caller.authorization());
+        }
+        if (caller.perRequest() != null) {
+            builder.decorator((delegate, ctx, req) -> {
+                var fresh = req.withHeaders(req.headers().toBuilder()
+                        .set(HttpHeaderNames.AUTHORIZATION, caller.perRequest().get()));
+                ctx.updateRequest(fresh);
+                return delegate.execute(ctx, fresh);
+            });
         }
         return builder;
     }

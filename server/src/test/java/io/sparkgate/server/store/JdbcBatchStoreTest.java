@@ -212,12 +212,35 @@ class JdbcBatchStoreTest {
              ResultSet rs = c.createStatement().executeQuery(
                      "SELECT \"version\", \"success\" FROM \"flyway_schema_history\" WHERE \"version\" IS NOT NULL "
                      + "ORDER BY \"installed_rank\"")) {
-            for (String version : List.of("1", "2", "4")) {
+            for (String version : migrationVersions()) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo(version);
                 assertThat(rs.getBoolean(2)).isTrue();
             }
             assertThat(rs.next()).isFalse();
         }
+    }
+
+    /**
+     * The versions of the migrations in the source tree, SQL and Java ones, in order: every one must have
+     * been applied.
+     */
+    private static List<String> migrationVersions() {
+        List<String> versions = new ArrayList<>();
+        for (Path dir : List.of(Path.of("src/main/resources/db/sparkgate"), Path.of("src/main/java/db/sparkgate"))) {
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> files = java.nio.file.Files.list(dir)) {
+                files.map(f -> f.getFileName().toString())
+                        .filter(name -> name.matches("V\\d+__.*\\.(sql|java)"))
+                        .map(name -> name.substring(1, name.indexOf("__")))
+                        .forEach(versions::add);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        versions.sort(java.util.Comparator.comparingInt(Integer::parseInt));
+        return versions;
     }
 }

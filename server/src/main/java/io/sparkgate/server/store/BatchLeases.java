@@ -1,0 +1,172 @@
+package io.sparkgate.server.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * Leases on live batches in the batch database, for several servers (replicas) sharing it: claim,
+ * renew, release, and the kill requests any replica may record for the holder to act on. Writes to a
+ * held batch's state go through {@link BatchStore#save(io.sparkgate.server.batch.Batch, Lease)}, fenced
+ * by the lease.
+ *
+ * <p>Every expiry is computed and compared by the database ({@code CURRENT_TIMESTAMP}), so replicas'
+ * clocks never matter; every claim increases the batch's epoch, so a replica that paused past its
+ * lease and wakes up finds its fenced writes refused even if it claims again later. On PostgreSQL a
+ * claim skips rows another replica is claiming at that moment ({@code FOR UPDATE SKIP LOCKED}, the
+ * queue-table idiom PostgreSQL documents), so scanning replicas spread the free batches between them
+ * instead of queueing on the same rows; each statement reports its rows with {@code RETURNING}. H2
+ * serves one server only (its file is locked by that server), so there a claim is the same guarded
+ * {@code UPDATE} without row skipping, and results are read with H2's {@code FINAL TABLE}.
+ *
+ * <p>Stateless apart from the pool: any thread may call any method.
+ */
+public final class BatchLeases {
+
+    /** Batch states a lease is held in; a final batch is held by no one. */
+    private static final String LIVE = "state IN ('NOT_STARTED', 'STARTING', 'RUNNING')";
+    /** Free to claim: held by no one, or its lease ran out by the database's clock. */
+    private static final String FREE = "(lease_holder IS NULL OR lease_expires < CURRENT_TIMESTAMP)";
+    private static final String EXPIRY = "CURRENT_TIMESTAMP + ? * INTERVAL '0.001' SECOND";
+    private static final String HELD_COLUMNS = "id, lease_epoch, state, kill_requested";
+
+    private final DataSource dataSource;
+    private final boolean postgres;
+
+    BatchLeases(DataSource dataSource, boolean postgres) {
+        this.dataSource = requireNonNull(dataSource, "dataSource");
+        this.postgres = postgres;
+    }
+
+    /**
+     * A batch as its holder sees it at a claim or renewal.
+     *
+     * @param lease the hold
+     * @param state the batch's stored state (a {@code BatchState} name)
+     * @param killRequested whether a DELETE asked for it to be killed
+     */
+    public record Held(Lease lease, String state, boolean killRequested) {}
+
+    /**
+     * Claims up to {@code max} live batches that nobody holds or whose lease has run out, lowest id
+     * first, for {@code holder} for {@code ttl}.
+     */
+    public List<Held> claimFree(String holder, int max, Duration ttl) {
+        if (max <= 0) {
+            return List.of();
+        }
+        String set = "UPDATE batches SET lease_holder = ?, lease_epoch = lease_epoch + 1, lease_expires = " + EXPIRY;
+        String sql = postgres
+                ? set + " WHERE id IN (SELECT id FROM batches WHERE " + LIVE + " AND " + FREE
+                  + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING " + HELD_COLUMNS
+                : "SELECT " + HELD_COLUMNS + " FROM FINAL TABLE (" + set + " WHERE id IN (SELECT id FROM batches WHERE "
+                  + LIVE + " AND " + FREE + " ORDER BY id LIMIT ?) AND " + LIVE + " AND " + FREE + ")";
+        return held(sql, holder, ps -> {
+            ps.setString(1, holder);
+            ps.setLong(2, ttl.toMillis());
+            ps.setInt(3, max);
+        });
+    }
+
+    /** Claims one live batch for {@code holder} if nobody holds it or its lease ran out. */
+    public Optional<Held> claim(int id, String holder, Duration ttl) {
+        String update = "UPDATE batches SET lease_holder = ?, lease_epoch = lease_epoch + 1, lease_expires = " + EXPIRY
+                        + " WHERE id = ? AND " + LIVE + " AND " + FREE;
+        return held(returning(update), holder, ps -> {
+            ps.setString(1, holder);
+            ps.setLong(2, ttl.toMillis());
+            ps.setInt(3, id);
+        }).stream().findFirst();
+    }
+
+    /**
+     * Renews every lease {@code holder} has, in one statement, for {@code ttl} from now (the database's
+     * now), and returns them: a batch the caller thinks it holds but that is not among them (or is under
+     * another epoch) was claimed by another replica meanwhile and must be let go. A lease that ran out
+     * but that nobody claimed yet is renewed too: nobody else can have written under it.
+     */
+    public List<Held> renew(String holder, Duration ttl) {
+        String update = "UPDATE batches SET lease_expires = " + EXPIRY + " WHERE lease_holder = ?";
+        return held(returning(update), holder, ps -> {
+            ps.setLong(1, ttl.toMillis());
+            ps.setString(2, holder);
+        });
+    }
+
+    /** Lets the batch go, if the lease still holds; another replica may claim it at once. */
+    public boolean release(Lease lease) {
+        return update("UPDATE batches SET lease_holder = NULL, lease_expires = NULL "
+                      + "WHERE id = ? AND lease_holder = ? AND lease_epoch = ?", ps -> {
+            ps.setInt(1, lease.batchId());
+            ps.setString(2, lease.holder());
+            ps.setLong(3, lease.epoch());
+        }) > 0;
+    }
+
+    /** Marks the batch to be killed by its holder; false when there is no such batch. */
+    public boolean requestKill(int id) {
+        return update("UPDATE batches SET kill_requested = TRUE WHERE id = ?", ps -> ps.setInt(1, id)) > 0;
+    }
+
+    /** The replica holding the batch now (by the database's clock), if any. */
+    public Optional<Lease> holder(int id) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT lease_holder, lease_epoch FROM batches "
+                     + "WHERE id = ? AND lease_holder IS NOT NULL AND lease_expires >= CURRENT_TIMESTAMP")) {
+            ps.setInt(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Lease(id, rs.getString(1), rs.getLong(2))) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failed("read the lease of batch " + id, e);
+        }
+    }
+
+    /** {@code update} reporting the rows it changed ({@link #HELD_COLUMNS}), in each database's syntax. */
+    private String returning(String update) {
+        return postgres ? update + " RETURNING " + HELD_COLUMNS
+                        : "SELECT " + HELD_COLUMNS + " FROM FINAL TABLE (" + update + ")";
+    }
+
+    private List<Held> held(String sql, String holder, Binder binder) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            List<Held> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Held(new Lease(rs.getInt(1), holder, rs.getLong(2)), rs.getString(3), rs.getBoolean(4)));
+                }
+            }
+            out.sort(java.util.Comparator.comparingInt(h -> h.lease().batchId()));
+            return out;
+        } catch (SQLException e) {
+            throw failed("claim or renew leases", e);
+        }
+    }
+
+    private int update(String sql, Binder binder) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failed("write leases", e);
+        }
+    }
+
+    private static IllegalStateException failed(String what, SQLException e) {
+        return new IllegalStateException("batch store: cannot " + what + ": " + e.getMessage(), e);
+    }
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+}
