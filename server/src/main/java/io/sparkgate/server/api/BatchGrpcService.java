@@ -58,6 +58,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     private final AccessPolicy access;
     private final BatchMetrics metrics;
     private final LogStreamMetrics streams;
+    private final FinalBatchMessages messages = new FinalBatchMessages();
 
     BatchGrpcService(BatchManager manager, SubmissionPolicy submissions, AccessPolicy access, BatchMetrics metrics,
                      LogStreamMetrics streams) {
@@ -89,20 +90,15 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 ctx.setAttr(LivyCreatedStatus.REPLAYED, true);
             }
         }
-        reply(responses, BatchMessages.toProto(batch, manager.logTail(batch.id())));
+        reply(responses, BatchMessages.toProto(batch, manager.logTail(batch)));
     }
 
     @Override
     public void getBatch(GetBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
         Caller caller = caller();
         Batch batch = access.visible(caller, manager.get(request.getId()));
-        io.sparkgate.api.v1.Batch out = BatchMessages.toProto(batch, logTail(caller, batch));
-        io.sparkgate.api.v1.Batch.Builder extended = out.toBuilder().setMayDelete(access.canModify(caller, batch));
-        if (access.canRead(caller, batch)) {
-            extended.setRequest(BatchMessages.toProto(batch.request()));
-        }
-        out = extended.build();
-        reply(responses, out);
+        reply(responses, messages.detailed(batch, logTail(caller, batch), access.canModify(caller, batch),
+                access.canRead(caller, batch)));
     }
 
     @Override
@@ -124,7 +120,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 .setFrom(page.from())
                 .setTotal(page.total());
         for (Batch b : page.batches()) {
-            out.addSessions(BatchMessages.toProto(b, logTail(caller, b)));
+            out.addSessions(messages.of(b, logTail(caller, b)));
         }
         reply(responses, out.build());
     }
@@ -234,7 +230,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     /** The log lines a Batch object carries for this caller: none when the log is not theirs to read. */
     private List<String> logTail(Caller caller, Batch batch) {
-        return access.canRead(caller, batch) ? manager.logTail(batch.id()) : List.of();
+        return access.canRead(caller, batch) ? manager.logTail(batch) : List.of();
     }
 
     /** Streams live as long as the batch: only the client's deadline limits them. */

@@ -16,8 +16,13 @@ import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.RequestIdTakenException;
+import io.sparkgate.server.store.StoredBatch;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -64,6 +69,7 @@ public final class BatchManager implements AutoCloseable {
     private final LaunchQueue launches;
     private final Duration retryAfter;
     private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
+    private final BatchCache cache = new BatchCache();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
     private final BatchMetrics metrics;
@@ -134,12 +140,17 @@ public final class BatchManager implements AutoCloseable {
         Batch batch;
         try {
             StateChange first = ticket.grant() == LaunchQueue.Grant.START
-                    ? new StateChange(BatchState.STARTING, clock.instant(), "submitted")
-                    : new StateChange(BatchState.NOT_STARTED, clock.instant(), "submitted; " + ticket.reason());
-            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), clock.instant());
+                    ? new StateChange(BatchState.STARTING, now(), "submitted")
+                    : new StateChange(BatchState.NOT_STARTED, now(), "submitted; " + ticket.reason());
+            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
             int id = store.insert(draft, requestId);
             batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
-            runtimes.putIfAbsent(id, new Runtime()); // a delete that came first keeps its mark
+            Runtime rt = runtimes.computeIfAbsent(id, k -> new Runtime()); // a delete that came first keeps its mark
+            synchronized (rt) {
+                if (!rt.deleted) {
+                    cache.wrote(batch);
+                }
+            }
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
             launches.release(ticket);
@@ -153,7 +164,7 @@ public final class BatchManager implements AutoCloseable {
         int id = batch.id();
         notifyListeners(batch);
         launches.submit(id, ticket);
-        if (store.get(id).map(b -> b.state().isFinal()).orElse(true)) {
+        if (current(id).map(b -> b.state().isFinal()).orElse(true)) {
             launches.ended(id); // deleted before it was submitted: its place must not stay taken
         }
         return new Created(batch, false);
@@ -168,11 +179,49 @@ public final class BatchManager implements AutoCloseable {
     }
 
     public Batch get(int id) {
-        return store.get(id).orElseThrow(() -> new BatchNotFoundException(id));
+        return current(id).orElseThrow(() -> new BatchNotFoundException(id));
     }
 
-    /** The last lines of a batch's log, as carried on the Batch object. */
-    public List<String> logTail(int id) {
+    /** The newest copy of a batch: from the cache, else from the store (and cached when final). */
+    private Optional<Batch> current(int id) {
+        Batch cached = cache.get(id);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        return load(List.of(id)).stream().findFirst();
+    }
+
+    /** Reads batches from the store, keeping the final ones (with their log tails) in the cache. */
+    private List<Batch> load(List<Integer> ids) {
+        long stamp = cache.stamp();
+        List<StoredBatch> stored = store.getAll(ids);
+        List<Batch> out = new ArrayList<>(stored.size());
+        for (StoredBatch s : stored) {
+            cache.loaded(stamp, s.batch(), s.logTail().orElse(null));
+            out.add(s.batch());
+        }
+        return out;
+    }
+
+    /**
+     * The last lines of a batch's log, as carried on the Batch object: for a final batch as recorded
+     * when its output was drained (no file opened), for a live one from its log.
+     */
+    public List<String> logTail(Batch batch) {
+        int id = batch.id();
+        if (batch.state().isFinal()) {
+            BatchCache.Final cached = cache.getFinal(id);
+            if (cached != null && cached.logTail() != null) {
+                return cached.logTail();
+            }
+            long stamp = cache.stamp();
+            List<String> tail = logs.tail(id, BATCH_LOG_TAIL);
+            Runtime rt = runtimes.get(id);
+            if (rt == null || rt.app == null) { // else its application still writes (killed, not yet gone)
+                cache.loaded(stamp, batch, tail);
+            }
+            return tail;
+        }
         return logs.tail(id, BATCH_LOG_TAIL);
     }
 
@@ -220,16 +269,34 @@ public final class BatchManager implements AutoCloseable {
         return list(start, count, filter);
     }
 
+    /**
+     * Two queries for a page of cached batches (the page's ids and the total); two more (rows with their
+     * log tails, histories) for the batches not cached, all of them at once.
+     */
     private BatchPage list(int start, int count, BatchFilter filter) {
-        Optional<String> onlyOf = filter.visibleTo();
-        if (!filter.isPlain()) {
-            return new BatchPage(start, store.count(filter), store.list(filter, start, count));
+        List<Integer> ids = store.pageIds(filter, start, count);
+        int total = store.count(filter);
+        Map<Integer, Batch> found = new HashMap<>(ids.size() * 2);
+        List<Integer> missing = new ArrayList<>();
+        for (int id : ids) {
+            Batch cached = cache.get(id);
+            if (cached != null) {
+                found.put(id, cached);
+            } else {
+                missing.add(id);
+            }
         }
-        if (onlyOf.isPresent()) {
-            String user = onlyOf.get();
-            return new BatchPage(start, store.countOf(user), store.listOf(user, start, count));
+        if (!missing.isEmpty()) {
+            load(missing).forEach(b -> found.put(b.id(), b));
         }
-        return new BatchPage(start, store.count(), store.list(start, count));
+        List<Batch> page = new ArrayList<>(ids.size());
+        for (int id : ids) {
+            Batch b = found.get(id);
+            if (b != null) { // else deleted between the two reads
+                page.add(b);
+            }
+        }
+        return new BatchPage(start, total, page);
     }
 
     /**
@@ -298,7 +365,10 @@ public final class BatchManager implements AutoCloseable {
         if (!batch.state().isFinal()) {
             transition(id, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
         }
-        store.delete(id);
+        synchronized (rt) { // not between a concurrent change's save and its cache write
+            store.delete(id);
+            cache.deleted(id);
+        }
         launches.ended(id);
         if (app != null) {
             app.kill(); // its log goes when its process is gone (onExit)
@@ -331,12 +401,13 @@ public final class BatchManager implements AutoCloseable {
                 if (transition(id, BatchState.DEAD, e.getMessage()) != null) {
                     metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
                 }
+                recordLogTail(id);
                 return;
             }
             boolean killNow;
             synchronized (rt) {
                 rt.app = app;
-                killNow = rt.deleted || store.get(id).map(b -> b.state().isFinal()).orElse(true);
+                killNow = rt.deleted || current(id).map(b -> b.state().isFinal()).orElse(true);
             }
             follow(id, rt, app);
             if (killNow) {
@@ -379,6 +450,7 @@ public final class BatchManager implements AutoCloseable {
         int id = recorded.batchId();
         Runtime rt = new Runtime();
         runtimes.put(id, rt);
+        cache.wrote(batch); // ours from now on: every change to it is made here
         // It holds its place from now on; before the launcher looks, which may already report it running.
         launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
         Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(id));
@@ -409,6 +481,7 @@ public final class BatchManager implements AutoCloseable {
     Optional<String> relaunch(Batch batch) {
         int id = batch.id();
         runtimes.put(id, new Runtime());
+        cache.wrote(batch); // ours from now on: every change to it is made here
         if (batch.state() == BatchState.STARTING) {
             // Never launched: it waits like any other until its turn.
             transition(id, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
@@ -439,12 +512,15 @@ public final class BatchManager implements AutoCloseable {
         }
         Batch next;
         synchronized (rt) {
-            Batch current = store.get(id).orElse(null);
+            Batch current = current(id).orElse(null);
             if (current == null) {
                 return;
             }
             next = change.apply(current);
-            store.save(next);
+            if (!store.save(next)) {
+                return; // deleted meanwhile
+            }
+            cache.wrote(next);
         }
         notifyListeners(next);
     }
@@ -452,7 +528,15 @@ public final class BatchManager implements AutoCloseable {
     /** The application ended and its output is indexed: the batch's final state. */
     private void ended(int id, AppExit exit) {
         Runtime rt = runtimes.get(id);
-        boolean deleted = rt == null || rt.deleted;
+        boolean deleted;
+        if (rt == null) {
+            deleted = true;
+        } else {
+            synchronized (rt) { // a delete from now on finds no application and removes the log itself
+                deleted = rt.deleted;
+                rt.app = null;
+            }
+        }
         if (!deleted) {
             exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
         }
@@ -468,8 +552,15 @@ public final class BatchManager implements AutoCloseable {
             runtimes.remove(id);
             logs.delete(id);
         } else {
-            rt.app = null;
+            recordLogTail(id);
         }
+    }
+
+    /** Records the final log tail of a batch whose application is gone, so reading it opens no file. */
+    private void recordLogTail(int id) {
+        List<String> tail = logs.tail(id, BATCH_LOG_TAIL);
+        store.saveLogTail(id, tail);
+        cache.wroteLogTail(id, tail);
     }
 
     /**
@@ -483,13 +574,16 @@ public final class BatchManager implements AutoCloseable {
         Batch next;
         BatchState from;
         synchronized (lock) {
-            Batch current = store.get(id).orElse(null);
+            Batch current = current(id).orElse(null);
             if (current == null || current.state().isFinal() || current.state() == state) {
                 return null;
             }
             from = current.state();
-            next = current.withState(new StateChange(state, clock.instant(), reason));
-            store.save(next);
+            next = current.withState(new StateChange(state, now(), reason));
+            if (!store.save(next)) {
+                return null; // deleted meanwhile
+            }
+            cache.wrote(next);
         }
         log.info("batch {}: {} ({})", id, state.name().toLowerCase(Locale.ROOT), reason);
         metrics.changed(next, from);
@@ -500,6 +594,14 @@ public final class BatchManager implements AutoCloseable {
             launches.started(id);
         }
         return from;
+    }
+
+    /**
+     * Now, to the microsecond: what the store keeps (PostgreSQL's precision), so that a batch served from
+     * the cache and the same batch read back from the store look the same.
+     */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
     private void notifyListeners(Batch batch) {

@@ -21,8 +21,12 @@ public interface BatchStore extends AutoCloseable {
      */
     int insert(Batch batch, String requestId);
 
-    /** Replaces the stored state of an existing batch (state, history, app id and links); no-op if it is gone. */
-    void save(Batch batch);
+    /**
+     * Replaces the stored state of an existing batch (state, history, app id and links).
+     *
+     * @return false when the batch is gone (nothing written)
+     */
+    boolean save(Batch batch);
 
     /**
      * Like {@link #save(Batch)}, fenced by {@code lease}: written only while {@code lease} still holds
@@ -36,6 +40,24 @@ public interface BatchStore extends AutoCloseable {
     }
 
     Optional<Batch> get(int id);
+
+    /**
+     * The batches with these ids that still exist, in ascending id order, each with its recorded log
+     * tail: one round trip for a whole page.
+     */
+    List<StoredBatch> getAll(List<Integer> ids);
+
+    /**
+     * Ids of one page of the batches {@code filter} holds, in its order: up to {@code size}, skipping the
+     * first {@code from}. With {@link #getAll}, a page in two round trips.
+     */
+    List<Integer> pageIds(BatchFilter filter, int from, int size);
+
+    /**
+     * Records the last lines of a batch's log (at most a few; the caller decides how many), read with the
+     * batch by {@link #getAll}; no-op if the batch is gone.
+     */
+    void saveLogTail(int id, List<String> lines);
 
     /** The batch created with the given idempotency key. */
     Optional<Batch> findByRequestId(String requestId);

@@ -20,9 +20,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.flywaydb.core.Flyway;
@@ -47,7 +47,11 @@ public final class JdbcBatchStore implements BatchStore {
     private static final String UNIQUE_VIOLATION = "23505";
 
     private static final String COLUMNS = "id, request_id, request, owner, state, app_id, spark_ui_url, "
-            + "driver_log_url, created_time";
+            + "driver_log_url, created_time, log_tail";
+
+    /** Longest log tail kept in a row ({@link #saveLogTail}), in characters. */
+    private static final int MAX_LOG_TAIL_CHARS = 16 * 1024;
+    private static final int MAX_IDS_PER_QUERY = 500;
 
     private final HikariDataSource dataSource;
     private final BatchLeases leases;
@@ -162,8 +166,8 @@ public final class JdbcBatchStore implements BatchStore {
     }
 
     @Override
-    public void save(Batch batch) {
-        write(batch, null);
+    public boolean save(Batch batch) {
+        return write(batch, null);
     }
 
     /**
@@ -182,7 +186,8 @@ public final class JdbcBatchStore implements BatchStore {
         write(batch, lease);
     }
 
-    private void write(Batch batch, Lease lease) {
+    /** Writes the batch's state; false when no row was updated (the batch is gone). */
+    private boolean write(Batch batch, Lease lease) {
         String sql = "UPDATE batches SET state = ?, app_id = ?, spark_ui_url = ?, driver_log_url = ?, "
                      + "finished_time = ?"
                      + (lease == null ? " WHERE id = ?"
@@ -221,6 +226,7 @@ public final class JdbcBatchStore implements BatchStore {
                 if (updated == 0 && lease != null) {
                     throw new LeaseLostException(lease);
                 }
+                return updated > 0;
             } catch (SQLException e) {
                 c.rollback();
                 throw e;
@@ -253,8 +259,7 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public Optional<Batch> get(int id) {
-        return query("SELECT " + COLUMNS + " FROM batches WHERE id = ?", id, id, ps -> ps.setInt(1, id))
-                .stream().findFirst();
+        return getAll(List.of(id)).stream().findFirst().map(StoredBatch::batch);
     }
 
     @Override
@@ -262,27 +267,13 @@ public final class JdbcBatchStore implements BatchStore {
         if (requestId.isEmpty()) {
             return Optional.empty();
         }
-        // The history is read by id range; an unknown id gives none, so look the id up first.
-        Optional<Integer> id = ids("SELECT id FROM batches WHERE request_id = ?", ps -> ps.setString(1, requestId))
-                .stream().findFirst();
-        return id.flatMap(this::get);
+        List<Integer> id = ids("SELECT id FROM batches WHERE request_id = ?", ps -> ps.setString(1, requestId));
+        return getAll(id).stream().findFirst().map(StoredBatch::batch);
     }
 
     @Override
     public List<Batch> list(int from, int size) {
-        List<Integer> page = ids("SELECT id FROM batches ORDER BY id LIMIT ? OFFSET ?", ps -> {
-            ps.setInt(1, size);
-            ps.setInt(2, from);
-        });
-        if (page.isEmpty()) {
-            return List.of();
-        }
-        int first = page.get(0);
-        int last = page.get(page.size() - 1);
-        return query("SELECT " + COLUMNS + " FROM batches WHERE id BETWEEN ? AND ? ORDER BY id", first, last, ps -> {
-            ps.setInt(1, first);
-            ps.setInt(2, last);
-        });
+        return list(BatchFilter.all(Optional.empty()), from, size);
     }
 
     @Override
@@ -292,18 +283,7 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> listOf(String user, int from, int size) {
-        List<Integer> page = ids("SELECT id FROM batches WHERE owner = ? OR proxy_user = ? ORDER BY id LIMIT ? OFFSET ?",
-                ps -> {
-                    ps.setString(1, user);
-                    ps.setString(2, user);
-                    ps.setInt(3, size);
-                    ps.setInt(4, from);
-                });
-        List<Batch> out = new ArrayList<>(page.size());
-        for (int id : page) {
-            get(id).ifPresent(out::add);
-        }
-        return out;
+        return list(BatchFilter.all(Optional.of(user)), from, size);
     }
 
     @Override
@@ -316,73 +296,21 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> list(BatchFilter filter, int from, int size) {
+        List<Integer> page = pageIds(filter, from, size);
+        Map<Integer, Batch> byId = new java.util.HashMap<>();
+        getAll(page).forEach(s -> byId.put(s.batch().id(), s.batch()));
+        return page.stream().map(byId::get).filter(java.util.Objects::nonNull).toList(); // in the filter's order
+    }
+
+    @Override
+    public List<Integer> pageIds(BatchFilter filter, int from, int size) {
         Where where = Where.of(filter);
-        List<Integer> page = ids("SELECT id FROM batches" + where.sql + " ORDER BY id"
-                + (filter.newestFirst() ? " DESC" : "") + " LIMIT ? OFFSET ?", ps -> {
+        return ids("SELECT id FROM batches" + where.sql + " ORDER BY id" + (filter.newestFirst() ? " DESC" : "")
+                + " LIMIT ? OFFSET ?", ps -> {
                     int next = where.bind(ps);
                     ps.setInt(next, size);
                     ps.setInt(next + 1, from);
                 });
-        if (page.isEmpty()) {
-            return List.of();
-        }
-        Map<Integer, Batch> byId = byIds(page);
-        List<Batch> out = new ArrayList<>(page.size());
-        for (int id : page) {
-            Batch b = byId.get(id);
-            if (b != null) {
-                out.add(b);
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The batches with these ids (a filtered page, sparse in the id range), with their histories: two
-     * queries whatever the page's size.
-     */
-    private Map<Integer, Batch> byIds(List<Integer> ids) {
-        String in = " IN (" + String.join(", ", java.util.Collections.nCopies(ids.size(), "?")) + ")";
-        Binder binder = ps -> {
-            for (int i = 0; i < ids.size(); i++) {
-                ps.setInt(i + 1, ids.get(i));
-            }
-        };
-        try (Connection c = dataSource.getConnection()) {
-            Map<Integer, Row> rows = new java.util.HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM batches WHERE id" + in)) {
-                binder.bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        rows.put(rs.getInt(1), new Row(rs.getInt(1), rs.getString(3), rs.getString(4),
-                                rs.getString(6), rs.getString(7), rs.getString(8), getTime(rs, 9), new ArrayList<>()));
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT batch_id, state, entered_time, reason "
-                    + "FROM batch_state_changes WHERE batch_id" + in + " ORDER BY batch_id, seq")) {
-                binder.bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Row row = rows.get(rs.getInt(1));
-                        if (row != null) {
-                            row.history.add(new StateChange(BatchState.valueOf(rs.getString(2)), getTime(rs, 3),
-                                    rs.getString(4)));
-                        }
-                    }
-                }
-            }
-            Map<Integer, Batch> out = new java.util.HashMap<>();
-            for (Row r : rows.values()) {
-                if (!r.history.isEmpty()) { // deleted between the two reads
-                    out.put(r.id, new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
-                            r.driverLogUrl, r.history, r.createdTime));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw failed("read batches", e);
-        }
     }
 
     @Override
@@ -429,12 +357,20 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> listUnfinished() {
-        List<Batch> out = new ArrayList<>();
-        for (int id : ids("SELECT id FROM batches WHERE state IN ('NOT_STARTED', 'STARTING', 'RUNNING') ORDER BY id",
-                ps -> { })) {
-            get(id).ifPresent(out::add);
-        }
-        return out;
+        return batches(getAll(ids("SELECT id FROM batches WHERE state IN ('NOT_STARTED', 'STARTING', 'RUNNING') "
+                + "ORDER BY id", ps -> { })));
+    }
+
+    @Override
+    public void saveLogTail(int id, List<String> lines) {
+        StringBuilder joined = new StringBuilder();
+        lines.forEach(line -> joined.append(line).append('\n'));
+        // A tail of a few huge lines is not worth a huge row: left unrecorded, it is read from the log file.
+        String value = joined.length() <= MAX_LOG_TAIL_CHARS ? joined.toString() : null;
+        update("UPDATE batches SET log_tail = ? WHERE id = ?", ps -> {
+            ps.setString(1, value);
+            ps.setInt(2, id);
+        });
     }
 
     @Override
@@ -508,46 +444,79 @@ public final class JdbcBatchStore implements BatchStore {
         dataSource.close();
     }
 
-    /** Batches with ids in [first, last] that {@code sql} selects (with {@link #COLUMNS}), with their histories. */
-    private List<Batch> query(String sql, int first, int last, Binder binder) {
+    @Override
+    public List<StoredBatch> getAll(List<Integer> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        List<StoredBatch> out = new ArrayList<>(ids.size());
         try (Connection c = dataSource.getConnection()) {
-            Map<Integer, Row> rows = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                binder.bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Row row = new Row(rs.getInt(1), rs.getString(3), rs.getString(4), rs.getString(6),
-                                rs.getString(7), rs.getString(8), getTime(rs, 9), new ArrayList<>());
-                        rows.put(row.id, row);
-                    }
-                }
+            // Pages are at most a few hundred; a longer list (the unfinished batches at start) goes in chunks.
+            for (int i = 0; i < ids.size(); i += MAX_IDS_PER_QUERY) {
+                load(c, ids.subList(i, Math.min(ids.size(), i + MAX_IDS_PER_QUERY)), out);
             }
-            if (rows.isEmpty()) {
-                return List.of();
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT batch_id, state, entered_time, reason "
-                    + "FROM batch_state_changes WHERE batch_id BETWEEN ? AND ? ORDER BY batch_id, seq")) {
-                ps.setInt(1, first);
-                ps.setInt(2, last);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Row row = rows.get(rs.getInt(1));
-                        if (row != null) {
-                            row.history.add(new StateChange(BatchState.valueOf(rs.getString(2)), getTime(rs, 3),
-                                    rs.getString(4)));
-                        }
-                    }
-                }
-            }
-            List<Batch> out = new ArrayList<>(rows.size());
-            for (Row r : rows.values()) {
-                out.add(new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
-                        r.driverLogUrl, r.history, r.createdTime));
-            }
-            return out;
         } catch (SQLException e) {
             throw failed("read batches", e);
         }
+        return out;
+    }
+
+    /**
+     * Rows and histories of {@code ids}, in two queries. The statement text depends only on how many ids
+     * there are, so a page of the usual size reuses the database's parsed statement.
+     */
+    private static void load(Connection c, List<Integer> ids, List<StoredBatch> out) throws SQLException {
+        String in = "?" + ",?".repeat(ids.size() - 1);
+        Map<Integer, Row> rows = new TreeMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM batches WHERE id IN (" + in + ")")) {
+            bindIds(ps, ids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Row row = new Row(rs.getInt(1), rs.getString(3), rs.getString(4), rs.getString(6),
+                            rs.getString(7), rs.getString(8), getTime(rs, 9), rs.getString(10), new ArrayList<>());
+                    rows.put(row.id, row);
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT batch_id, state, entered_time, reason "
+                + "FROM batch_state_changes WHERE batch_id IN (" + in + ") ORDER BY batch_id, seq")) {
+            bindIds(ps, ids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Row row = rows.get(rs.getInt(1));
+                    if (row != null) {
+                        row.history.add(new StateChange(BatchState.valueOf(rs.getString(2)), getTime(rs, 3),
+                                rs.getString(4)));
+                    }
+                }
+            }
+        }
+        for (Row r : rows.values()) {
+            if (r.history.isEmpty()) {
+                continue; // deleted between the two reads
+            }
+            Batch batch = new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
+                    r.driverLogUrl, r.history, r.createdTime);
+            out.add(new StoredBatch(batch, Optional.ofNullable(r.logTail).map(JdbcBatchStore::lines)));
+        }
+    }
+
+    /** Each line of a recorded tail ends with '\n'; '' is no line at all. */
+    private static List<String> lines(String tail) {
+        return tail.isEmpty() ? List.of() : List.of(tail.substring(0, tail.length() - 1).split("\n", -1));
+    }
+
+    private static void bindIds(PreparedStatement ps, List<Integer> ids) throws SQLException {
+        for (int i = 0; i < ids.size(); i++) {
+            ps.setInt(i + 1, ids.get(i));
+        }
+    }
+
+    private static List<Batch> batches(List<StoredBatch> stored) {
+        return stored.stream().map(StoredBatch::batch).toList();
     }
 
     private List<Integer> ids(String sql, Binder binder) {
@@ -597,5 +566,5 @@ public final class JdbcBatchStore implements BatchStore {
     }
 
     private record Row(int id, String request, String owner, String appId, String sparkUiUrl, String driverLogUrl,
-                       Instant createdTime, List<StateChange> history) {}
+                       Instant createdTime, String logTail, List<StateChange> history) {}
 }

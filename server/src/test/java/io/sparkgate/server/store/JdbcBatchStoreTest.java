@@ -176,6 +176,37 @@ class JdbcBatchStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
+    void aPageIsReadWithTheLogTailsRecordedForItsBatches(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            int silent = store.insert(batch("silent", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            int chatty = store.insert(batch("chatty", BatchState.STARTING, BatchState.RUNNING, BatchState.DEAD), "");
+            int blank = store.insert(batch("blank line", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            int unrecorded = store.insert(batch("still running", BatchState.STARTING, BatchState.RUNNING), "");
+            int huge = store.insert(batch("huge lines", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            store.saveLogTail(silent, List.of());
+            store.saveLogTail(chatty, List.of("Exception in thread \"main\" é ✓", "\tat App.main(App.java:3)", ""));
+            store.saveLogTail(blank, List.of(""));
+            store.saveLogTail(huge, List.of("x".repeat(20_000)));
+
+            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 0, 100))
+                    .containsExactly(silent, chatty, blank, unrecorded, huge);
+            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 1, 2)).containsExactly(chatty, blank);
+            List<StoredBatch> page = store.getAll(List.of(huge, silent, 9999, chatty, blank, unrecorded));
+            assertThat(page).extracting(s -> s.batch().id()).containsExactly(silent, chatty, blank, unrecorded, huge);
+            assertThat(page).extracting(StoredBatch::logTail).containsExactly(
+                    java.util.Optional.of(List.of()),
+                    java.util.Optional.of(List.of("Exception in thread \"main\" é ✓", "\tat App.main(App.java:3)", "")),
+                    java.util.Optional.of(List.of("")),
+                    java.util.Optional.empty(),
+                    java.util.Optional.empty()); // too long to keep in the row: read from the log file instead
+            assertThat(page.get(1).batch().history()).extracting(StateChange::state)
+                    .containsExactly(BatchState.STARTING, BatchState.RUNNING, BatchState.DEAD);
+            assertThat(store.getAll(List.of())).isEmpty();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
     void aRequestIdNamesOneBatch(String kind, Supplier<String> database) {
         try (JdbcBatchStore store = open(database.get())) {
             int id = store.insert(batch("first", BatchState.STARTING), "req-1");
