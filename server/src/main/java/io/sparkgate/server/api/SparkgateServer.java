@@ -234,9 +234,7 @@ public final class SparkgateServer implements AutoCloseable {
         }, ctx.blockingTaskExecutor()));
         sb.service("/metrics", config.ops().metricsAuthenticated() ? offloaded.decorate(auth.decorator()) : offloaded);
         if (config.ops().accessLog()) {
-            // To the logger sparkgate.access (logback.xml: an asynchronous appender to access.log).
-            sb.accessLogger("sparkgate.access");
-            sb.accessLogWriter(com.linecorp.armeria.server.logging.AccessLogWriter.combined(), true);
+            AccessLog.enable(sb);
         }
     }
 
