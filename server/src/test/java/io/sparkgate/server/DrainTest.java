@@ -104,6 +104,8 @@ class DrainTest {
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.fromPublisher(body, create.length)).build(),
                     HttpResponse.BodyHandlers.ofString());
+            // A SubmissionPublisher drops what it is given before the client subscribed.
+            await().atMost(Duration.ofSeconds(30)).until(() -> body.getNumberOfSubscribers() > 0);
             body.submit(ByteBuffer.wrap(create, 0, 10));
             await().atMost(Duration.ofSeconds(30)).until(() -> server.get("/metrics").body().lines()
                     // the two streams and the create
