@@ -59,6 +59,7 @@ final class Demo implements Callable<Integer> {
                 return 1;
             }
             int id = JSON.readTree(created.body()).get("id").asInt();
+            say("web UI: " + base + "/ui/ (this batch: " + base + "/ui/batch.html?id=" + id + ")");
             // Follow the log as it is written (Server-Sent Events), until the end event.
             say("GET " + base + "/batches/" + id + "/log/stream");
             HttpResponse<java.util.stream.Stream<String>> stream = http.send(

@@ -185,6 +185,8 @@ public final class SparkgateServer implements AutoCloseable {
             sb.service(grpc, LivyCreatedStatus::new, auth.decorator());
         }
         new SseRoutes(manager, access, streams).addTo(sb, auth.decorator());
+        new LogTextRoute(manager, access).addTo(sb, auth.decorator());
+        UiRoutes.addTo(sb, auth.uiDecorator());
         addOperations(sb, config, auth, ops);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()

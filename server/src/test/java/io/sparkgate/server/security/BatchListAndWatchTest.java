@@ -132,6 +132,22 @@ class BatchListAndWatchTest {
     }
 
     @Test
+    void theWholeLogDownloadsAsTextToThoseWhoMayReadIt() {
+        AggregatedHttpResponse text = rest("alice", HttpMethod.GET, "/batches/" + etlA + "/log/text", null);
+        assertThat(text.status().code()).isEqualTo(200);
+        assertThat(text.contentType().toString()).startsWith("text/plain");
+        assertThat(text.headers().get("content-disposition")).contains("batch-" + etlA + ".log");
+        List<String> lines = new ArrayList<>();
+        json(rest("alice", HttpMethod.GET, "/batches/" + etlA + "/log?from=0&size=-1", null)).get("log")
+                .forEach(l -> lines.add(l.asText()));
+        assertThat(lines).contains("line 0", "line 2");
+        assertThat(text.contentUtf8()).isEqualTo(String.join("\n", lines) + "\n");
+        // bob may not see alice's batch at all (others' batches are hidden here).
+        assertThat(rest("bob", HttpMethod.GET, "/batches/" + etlA + "/log/text", null).status().code()).isEqualTo(404);
+        assertThat(rest("carol", HttpMethod.GET, "/batches/" + etlA + "/log/text", null).status().code()).isEqualTo(200);
+    }
+
+    @Test
     void aWatcherSeesItsNewBatchThroughToSuccessAndNoOneElses() throws Exception {
         List<JsonNode> bobsEvents = new CopyOnWriteArrayList<>();
         HttpClient http = HttpClient.newHttpClient();
