@@ -136,6 +136,7 @@ async function load() {
   }
   renderRange();
   listed = true;
+  performance.mark('sparkgate:list-rendered'); // for the benchmark's first-render figure
   const pending = early;
   early = [];
   for (const b of pending) {

@@ -40,12 +40,14 @@ final class ServerProcess implements AutoCloseable {
         this.startupNanos = startupNanos;
     }
 
-    /** Starts the real server on 127.0.0.1 and waits until it answers REST; {@code config} may be null. */
+    /**
+     * Starts the real server on 127.0.0.1 as a user does, {@code ./sparkgate server} (its JVM defaults
+     * included, SPARKGATE_JAVA_OPTS unset; the script execs the JVM, so the process measured is the
+     * server's), and waits until it answers REST; {@code config} may be null.
+     */
     static ServerProcess startSparkgate(String name, Path repo, int port, Path dataDir, Path config, Path logFile)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Dsparkgate.home=" + repo,
-                "-Dsparkgate.embedded.spark-home=" + repo.resolve("spark-dist/target/spark-home"),
-                "-jar", repo.resolve("server/target/sparkgate-server.jar").toString(),
+        List<String> cmd = new ArrayList<>(List.of(repo.resolve("sparkgate").toString(),
                 "server", "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
         if (config != null) {
             cmd.add("--config");
@@ -54,11 +56,16 @@ final class ServerProcess implements AutoCloseable {
         return start(name, cmd, repo, port, logFile);
     }
 
-    /** Starts the bench module's baseline server in its own JVM (same JVM options as the real server: none). */
+    /**
+     * Starts the bench module's baseline server in its own JVM, with the JVM options {@code ./sparkgate}
+     * gives the real server (read from the script, so the two never drift apart).
+     */
     static ServerProcess startBaseline(Path repo, int port, Path payloadDir, Path logFile)
             throws IOException, InterruptedException {
-        List<String> cmd = List.of(javaBin(), "-cp", System.getProperty("java.class.path"),
-                BaselineServer.class.getName(), Integer.toString(port), payloadDir.toString());
+        List<String> cmd = new ArrayList<>(List.of(javaBin()));
+        cmd.addAll(defaultJavaOptions(repo));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                BaselineServer.class.getName(), Integer.toString(port), payloadDir.toString()));
         return start("baseline", cmd, repo, port, logFile);
     }
 
@@ -68,6 +75,7 @@ final class ServerProcess implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         Map<String, String> env = pb.environment();
         env.remove("SPARK_HOME");
+        env.put("JAVA_HOME", System.getProperty("java.home")); // the same JVM as the bench and the baseline
         env.keySet().removeIf(k -> k.startsWith("SPARKGATE_"));
         long t0 = System.nanoTime();
         Process p = pb.start();
@@ -124,6 +132,14 @@ final class ServerProcess implements AutoCloseable {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
+    /** Resident set size of the server process now, in bytes (VmRSS of /proc/PID/status). */
+    long residentBytes() throws IOException {
+        return Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status")).stream()
+                .filter(l -> l.startsWith("VmRSS:"))
+                .map(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024)
+                .findFirst().orElseThrow(() -> new IOException("no VmRSS for pid " + process.pid()));
+    }
+
     /** Live heap after a full GC, in bytes: the total of {@code jcmd PID GC.class_histogram}. */
     long liveHeapBytes() throws IOException, InterruptedException {
         Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
@@ -160,6 +176,15 @@ final class ServerProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The {@code DEFAULT_JAVA_OPTS="..."} line of {@code ./sparkgate}. */
+    static List<String> defaultJavaOptions(Path repo) throws IOException {
+        return Files.readAllLines(repo.resolve("sparkgate")).stream()
+                .filter(l -> l.startsWith("DEFAULT_JAVA_OPTS=\""))
+                .findFirst()
+                .map(l -> List.of(l.substring(l.indexOf('"') + 1, l.lastIndexOf('"')).trim().split("\\s+")))
+                .orElseThrow(() -> new IllegalStateException("no DEFAULT_JAVA_OPTS line in ./sparkgate"));
     }
 
     static int freePort() throws IOException {

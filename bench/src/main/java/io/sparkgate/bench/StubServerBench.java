@@ -43,6 +43,7 @@ final class StubServerBench {
     static final String API = "2. API throughput and latency";
     static final String BURST = "4. Burst: 200 concurrent creates";
     static final String SCALE = "5. Scale";
+    static final String MEMORY = "6. Memory";
     private static final int CONNECTIONS = 32;
     private static final int LAUNCH_THREADS = 2;
     private static final int LOG_LINES = 1000;
@@ -81,6 +82,9 @@ final class StubServerBench {
         try {
             stub = BatchServiceGrpc.newBlockingStub(channel);
             int stored = quick ? 300 : 1000;
+            if (phases.contains("api")) {
+                run(MEMORY, this::idleMemory);
+            }
             long t0 = System.nanoTime();
             populate(stored, TimeUnit.SECONDS.toNanos(quick ? 60 : 180));
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -179,9 +183,26 @@ final class StubServerBench {
         return total;
     }
 
+    /** Resident memory of the server, out of the box ({@code ./sparkgate server}), idle after 100 batches finished. */
+    private void idleMemory() throws Exception {
+        populate(100, TimeUnit.SECONDS.toNanos(60));
+        // A few list pages and polls first, as a dashboard would, then idle.
+        for (int i = 0; i < 50; i++) {
+            get(server.baseUrl() + "/batches?size=100");
+            get(server.baseUrl() + "/batches/" + i + "/state");
+        }
+        Thread.sleep(5000);
+        long rss = server.residentBytes();
+        report.row(MEMORY, new Report.Row("server RSS, idle after 100 finished batches (`./sparkgate server` defaults)",
+                String.format(Locale.ROOT, "%,.0f MB", rss / 1e6), "", "", "≤ 250 MB", rss <= 250_000_000L));
+        report.note(MEMORY, "RSS = VmRSS of the server process (/proc/PID/status) 5 s after the last request; JVM options are "
+                + "the defaults of `./sparkgate` (" + String.join(" ", ServerProcess.defaultJavaOptions(settings.repo()))
+                + "), overridable with SPARKGATE_JAVA_OPTS.");
+    }
+
     private void api(int stored) throws Exception {
         boolean quick = settings.quick();
-        int warm = quick ? 3 : 30; // at most; until throughput is stable
+        int warm = quick ? 3 : 20; // at most; until throughput is stable
         int secs = quick ? 3 : 10;
         int id = stored / 2;
         Path payloads = Files.createDirectories(settings.work().resolve("baseline-payloads"));

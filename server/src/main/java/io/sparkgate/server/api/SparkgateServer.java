@@ -53,6 +53,8 @@ import io.sparkgate.server.store.JdbcBatchStore;
 import io.sparkgate.server.yarn.YarnLauncher;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +71,12 @@ public final class SparkgateServer implements AutoCloseable {
 
     /** How often running applications' output is indexed: the floor of log-follow latency. */
     private static final Duration TAIL_INTERVAL = Duration.ofMillis(10);
+    /**
+     * Threads for the handlers' blocking work (store, log files). Armeria's default, 200, only adds
+     * threads waiting for one of the store's few connections, and each costs memory; most reads are
+     * answered from the batch layer's cache without blocking at all.
+     */
+    private static final int BLOCKING_THREADS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
     /** How often deadlines and retention are checked: the precision of both. */
     private static final Duration JANITOR_INTERVAL = Duration.ofSeconds(1);
 
@@ -105,16 +113,64 @@ public final class SparkgateServer implements AutoCloseable {
         requireNonNull(config, "config");
         // Credential and certificate files first: a bad one stops the start before anything is opened.
         Authentication auth = Authentication.from(config.auth());
-        ServerBuilder sb = Server.builder();
-        ServerTls.configure(sb, new InetSocketAddress(config.host(), config.port()), config.auth());
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-scheduler", true));
-        LogStore logs = new LogStore(config.dataDir().resolve("batches"));
-        LogTailer tailer = new LogTailer(logs, TAIL_INTERVAL);
+        // Opening the database (H2's file, Flyway's migrations) and loading the server's own machinery take
+        // about as long as each other, so they run side by side: start-up is the longer of the two, not both.
+        CompletableFuture<BatchStore> opening = new CompletableFuture<>();
+        Thread opener = new Thread(() -> {
+            try {
+                opening.complete(openStore(config));
+            } catch (Throwable t) {
+                opening.completeExceptionally(t);
+            }
+        }, "sparkgate-store-open");
+        opener.setDaemon(true);
+        opener.start();
+        // Prometheus registry and JVM meters: also while the store opens.
         ServerMetrics metrics = new ServerMetrics(BuildInfo.current());
-        BatchStore store = metrics.timed(openStore(config));
-        Launcher launcher = config.onYarn()
-                ? YarnLauncher.start(config, scheduler, metrics::timed)
-                : new SparkSubmitLauncher(config, scheduler);
+        BatchStore store;
+        ServerBuilder sb;
+        ScheduledExecutorService scheduler;
+        LogStore logs;
+        LogTailer tailer;
+        Launcher launcher;
+        try {
+            sb = Server.builder();
+            sb.blockingTaskExecutor(BLOCKING_THREADS);
+            ServerTls.configure(sb, new InetSocketAddress(config.host(), config.port()), config.auth());
+            scheduler = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-scheduler", true));
+            logs = new LogStore(config.dataDir().resolve("batches"));
+            tailer = new LogTailer(logs, TAIL_INTERVAL);
+            launcher = config.onYarn()
+                    ? YarnLauncher.start(config, scheduler, metrics::timed)
+                    : new SparkSubmitLauncher(config, scheduler);
+            // The gRPC service's and the docs' class initialisation (Armeria builds JSON marshallers for its
+            // error messages then) meanwhile, on this thread: configureServices below finds it done.
+            HttpJsonTranscodingOptions.builder();
+            DocService.builder();
+        } catch (RuntimeException | Error e) {
+            opening.thenAccept(BatchStore::close); // the store is nobody's: close it once it is open
+            metrics.close();
+            throw e;
+        }
+        try {
+            store = metrics.timed(opening.join());
+        } catch (CompletionException e) {
+            // Nothing of this start may outlive it.
+            if (launcher instanceof YarnLauncher yarn) {
+                yarn.close();
+            }
+            tailer.close();
+            scheduler.shutdownNow();
+            logs.close();
+            metrics.close();
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r; // as if opened here: callers catch the store's own exceptions
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
         BatchCounters counters = new BatchCounters(metrics.registry());
         new BatchGauges(store, metrics.registry(), Clock.systemUTC());
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.admission(),

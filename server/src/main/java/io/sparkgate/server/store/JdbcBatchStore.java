@@ -37,7 +37,10 @@ import org.slf4j.LoggerFactory;
  * <p>Connections come from a small HikariCP pool for both databases, rather than one shared
  * connection for H2: the API's blocking threads, the launch threads and the log tailer all read and
  * write batches, and a pool lets them do so concurrently (H2's MVStore has row-level locking) with
- * the same code that PostgreSQL needs.
+ * the same code that PostgreSQL needs. Concurrent inserts share one transaction ({@link GroupCommit}).
+ *
+ * <p>Longer than most classes here because it is the one place that speaks SQL: every query of the
+ * schema is in this file, next to the others it must agree with.
  */
 public final class JdbcBatchStore implements BatchStore {
 
@@ -55,6 +58,7 @@ public final class JdbcBatchStore implements BatchStore {
 
     private final HikariDataSource dataSource;
     private final BatchLeases leases;
+    private final GroupCommit<NewBatch, Integer> inserts = new GroupCommit<>(this::insertAll);
 
     private JdbcBatchStore(HikariDataSource dataSource, boolean postgres) {
         this.dataSource = dataSource;
@@ -124,31 +128,53 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public int insert(Batch batch, String requestId) {
-        String sql = "INSERT INTO batches (request_id, request, owner, state, app_id, spark_ui_url, driver_log_url, "
-                     + "created_time, finished_time, proxy_user, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        return inserts.write(new NewBatch(batch, requestId));
+    }
+
+    /**
+     * A group of concurrent inserts in one transaction and one commit. If any of them fails (a request id
+     * taken, say), the group is rolled back and each insert runs alone, so each caller gets its own outcome.
+     */
+    private void insertAll(List<GroupCommit.Write<NewBatch, Integer>> group) {
+        if (group.size() > 1) {
+            List<Integer> ids = new ArrayList<>(group.size());
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    for (GroupCommit.Write<NewBatch, Integer> w : group) {
+                        ids.add(insertRow(c, w.item.batch(), w.item.requestId()));
+                    }
+                    c.commit();
+                } catch (SQLException e) {
+                    c.rollback();
+                    ids.clear();
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                ids.clear();
+            }
+            if (!ids.isEmpty()) {
+                for (int i = 0; i < group.size(); i++) {
+                    group.get(i).succeed(ids.get(i));
+                }
+                return;
+            }
+        }
+        for (GroupCommit.Write<NewBatch, Integer> w : group) {
+            try {
+                w.succeed(insertAlone(w.item.batch(), w.item.requestId()));
+            } catch (RuntimeException e) {
+                w.fail(e);
+            }
+        }
+    }
+
+    private int insertAlone(Batch batch, String requestId) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                int id;
-                try (PreparedStatement ps = c.prepareStatement(sql, new String[] {"id"})) {
-                    ps.setString(1, requestId.isEmpty() ? null : requestId);
-                    ps.setString(2, BatchRequestJson.write(batch.request()));
-                    ps.setString(3, batch.owner());
-                    ps.setString(4, batch.state().name());
-                    ps.setString(5, batch.appId());
-                    ps.setString(6, batch.sparkUiUrl());
-                    ps.setString(7, batch.driverLogUrl());
-                    setTime(ps, 8, batch.createdTime());
-                    setTime(ps, 9, batch.state().isFinal() ? batch.lastChange().time() : null);
-                    ps.setString(10, batch.request().proxyUser());
-                    ps.setString(11, batch.request().name());
-                    ps.executeUpdate();
-                    try (ResultSet keys = ps.getGeneratedKeys()) {
-                        keys.next();
-                        id = keys.getInt(1);
-                    }
-                }
-                insertHistory(c, id, batch.history(), 0);
+                int id = insertRow(c, batch, requestId);
                 c.commit();
                 return id;
             } catch (SQLException e) {
@@ -164,6 +190,35 @@ public final class JdbcBatchStore implements BatchStore {
             throw failed("insert a batch", e);
         }
     }
+
+    /** Inserts the row and history of a new batch in the connection's transaction; returns its id. */
+    private static int insertRow(Connection c, Batch batch, String requestId) throws SQLException {
+        String sql = "INSERT INTO batches (request_id, request, owner, state, app_id, spark_ui_url, driver_log_url, "
+                     + "created_time, finished_time, proxy_user, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        int id;
+        try (PreparedStatement ps = c.prepareStatement(sql, new String[] {"id"})) {
+            ps.setString(1, requestId.isEmpty() ? null : requestId);
+            ps.setString(2, BatchRequestJson.write(batch.request()));
+            ps.setString(3, batch.owner());
+            ps.setString(4, batch.state().name());
+            ps.setString(5, batch.appId());
+            ps.setString(6, batch.sparkUiUrl());
+            ps.setString(7, batch.driverLogUrl());
+            setTime(ps, 8, batch.createdTime());
+            setTime(ps, 9, batch.state().isFinal() ? batch.lastChange().time() : null);
+            ps.setString(10, batch.request().proxyUser());
+            ps.setString(11, batch.request().name());
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                id = keys.getInt(1);
+            }
+        }
+        insertHistory(c, id, batch.history(), 0);
+        return id;
+    }
+
+    private record NewBatch(Batch batch, String requestId) {}
 
     @Override
     public boolean save(Batch batch) {

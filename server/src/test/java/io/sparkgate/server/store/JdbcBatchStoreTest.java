@@ -207,6 +207,50 @@ class JdbcBatchStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
+    void concurrentInsertsAllLandWithTheirOwnIdsAndOneRequestIdTakenFailsOnlyItsCaller(String kind,
+            Supplier<String> database) throws Exception {
+        try (JdbcBatchStore store = open(database.get())) {
+            int n = 40;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+            try {
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<Integer>> inserts = new ArrayList<>();
+                List<String> names = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    String requestId = i < 2 ? "the-same-key" : "key-" + i;
+                    String name = "b" + i;
+                    names.add(name);
+                    inserts.add(pool.submit(() -> {
+                        go.await();
+                        return store.insert(batch(name, BatchState.STARTING), requestId);
+                    }));
+                }
+                go.countDown();
+                List<Integer> ids = new ArrayList<>();
+                int taken = 0;
+                for (int i = 0; i < n; i++) {
+                    try {
+                        int id = inserts.get(i).get();
+                        ids.add(id);
+                        String name = names.get(i); // each caller got the id of its own batch, and it is stored
+                        assertThat(store.get(id)).hasValueSatisfying(b -> assertThat(b.request().name()).isEqualTo(name));
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        assertThat(e.getCause()).isInstanceOf(RequestIdTakenException.class);
+                        taken++;
+                    }
+                }
+                assertThat(taken).isEqualTo(1);
+                assertThat(ids).hasSize(n - 1).doesNotHaveDuplicates();
+                assertThat(store.count()).isEqualTo(n - 1);
+                assertThat(store.list(0, n)).extracting(b -> b.request().name()).doesNotHaveDuplicates().hasSize(n - 1);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
     void aRequestIdNamesOneBatch(String kind, Supplier<String> database) {
         try (JdbcBatchStore store = open(database.get())) {
             int id = store.insert(batch("first", BatchState.STARTING), "req-1");

@@ -25,7 +25,7 @@ final class HeadlessChromium {
 
     private HeadlessChromium() {}
 
-    static ChromeDriver start() {
+    static ChromeDriver start(String... extraArguments) {
         assertThat(CHROMIUM).as("Debian's chromium is needed for the web UI tests: apt-get install -y chromium "
                 + "chromium-driver (.ci/run installs them)").isExecutable();
         assertThat(CHROMEDRIVER).as("Debian's chromium-driver is needed for the web UI tests: apt-get install -y "
@@ -35,6 +35,7 @@ final class HeadlessChromium {
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--window-size=1400,900");
+        options.addArguments(extraArguments);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort()
