@@ -42,6 +42,10 @@ public final class ConfigLoader {
     public static final String YARN_CONF_DIR = "sparkgate.yarn.conf-dir";
     public static final String YARN_POLL_INTERVAL = "sparkgate.yarn.poll-interval";
     public static final String YARN_APP_LOOKUP_TIMEOUT = "sparkgate.yarn.app-lookup-timeout";
+    /** The server's Kerberos principal on a kerberized cluster (Livy: {@code livy.server.launch.kerberos.principal}). */
+    public static final String YARN_PRINCIPAL = "sparkgate.yarn.principal";
+    /** The keytab of {@link #YARN_PRINCIPAL} (Livy: {@code livy.server.launch.kerberos.keytab}). */
+    public static final String YARN_KEYTAB = "sparkgate.yarn.keytab";
     /** Prefix of Hadoop properties for YARN, e.g. {@code sparkgate.hadoop-conf.yarn.resourcemanager.address}. */
     public static final String HADOOP_CONF_PREFIX = "sparkgate.hadoop-conf.";
     /** Prefix of Spark properties applied to every batch, e.g. {@code sparkgate.spark-conf.spark.ui.enabled}. */
@@ -53,7 +57,7 @@ public final class ConfigLoader {
     private static final Set<String> KEYS = Set.of(HOST, PORT, DATA_DIR, SPARK_HOME, SPARK_MASTER,
             KILL_GRACE_PERIOD, STORE_URL, STORE_USER, STORE_PASSWORD,
             RETENTION, TIMEOUT_NOT_STARTED, TIMEOUT_STARTING, TIMEOUT_RUNNING, YARN_CONF_DIR, YARN_POLL_INTERVAL,
-            YARN_APP_LOOKUP_TIMEOUT);
+            YARN_APP_LOOKUP_TIMEOUT, YARN_PRINCIPAL, YARN_KEYTAB);
 
     /** Livy keys a Livy user's file may bring; they mean the same as their Sparkgate key. */
     private static final Map<String, String> LIVY_ALIASES = livyAliases(Map.of(
@@ -61,7 +65,9 @@ public final class ConfigLoader {
             "livy.server.port", PORT,
             "livy.spark.master", SPARK_MASTER,
             "livy.server.yarn.poll-interval", YARN_POLL_INTERVAL,
-            "livy.server.yarn.app-lookup-timeout", YARN_APP_LOOKUP_TIMEOUT));
+            "livy.server.yarn.app-lookup-timeout", YARN_APP_LOOKUP_TIMEOUT,
+            "livy.server.launch.kerberos.principal", YARN_PRINCIPAL,
+            "livy.server.launch.kerberos.keytab", YARN_KEYTAB));
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)?");
 
@@ -191,7 +197,8 @@ public final class ConfigLoader {
                             hadoopConf,
                             parseDuration(YARN_POLL_INTERVAL, values.getOrDefault(YARN_POLL_INTERVAL, "1s")),
                             parseDuration(YARN_APP_LOOKUP_TIMEOUT,
-                                    values.getOrDefault(YARN_APP_LOOKUP_TIMEOUT, "120s"))),
+                                    values.getOrDefault(YARN_APP_LOOKUP_TIMEOUT, "120s")),
+                            yarnLogin(values)),
                     AuthSettings.from(values),
                     AccessSettings.from(values),
                     SubmitSettings.from(values),
@@ -229,6 +236,24 @@ public final class ConfigLoader {
         all.putAll(AdmissionSettings.LIVY_ALIASES);
         all.putAll(OpsSettings.LIVY_ALIASES);
         return Map.copyOf(all);
+    }
+
+    /** The server's principal and keytab: both or neither; the keytab must be readable. */
+    private static Optional<YarnSettings.KerberosLogin> yarnLogin(Map<String, String> values) {
+        String principal = values.getOrDefault(YARN_PRINCIPAL, "").strip();
+        String keytab = values.getOrDefault(YARN_KEYTAB, "").strip();
+        if (principal.isEmpty() && keytab.isEmpty()) {
+            return Optional.empty();
+        }
+        if (principal.isEmpty() || keytab.isEmpty()) {
+            throw new ConfigException(YARN_PRINCIPAL + " and " + YARN_KEYTAB + " go together; "
+                    + (principal.isEmpty() ? YARN_PRINCIPAL : YARN_KEYTAB) + " is not set");
+        }
+        Path file = Path.of(keytab).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ConfigException("bad value for " + YARN_KEYTAB + ": " + file + " is not a readable file");
+        }
+        return Optional.of(new YarnSettings.KerberosLogin(principal, file));
     }
 
     private static DurabilityConfig durability(Map<String, String> values) {
