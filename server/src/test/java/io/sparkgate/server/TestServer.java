@@ -77,6 +77,13 @@ public final class TestServer implements BeforeAllCallback, AfterAllCallback, Au
                 ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled", "false"));
         // The example apps and their data are the local files tests may submit.
         values.put(SubmitSettings.LOCAL_DIRS, EXAMPLES_JAR.getParent().getParent() + "," + EXAMPLES_DATA);
+        // A test configured as a Livy user would (their livy.conf keys) gets those, not our defaults.
+        if (extra.containsKey("livy.file.local-dir-whitelist")) {
+            values.remove(SubmitSettings.LOCAL_DIRS);
+        }
+        if (extra.containsKey("livy.spark.master")) {
+            values.remove(ConfigLoader.SPARK_MASTER);
+        }
         values.putAll(extra);
         SparkgateConfig config = ConfigLoader.fromMap(values);
         server = SparkgateServer.start(config);

@@ -96,14 +96,15 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     @Override
     public void getBatch(GetBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
         Caller caller = caller();
-        Batch batch = access.visible(caller, manager.get(request.getId()));
+        Batch batch = access.visible(caller, named(caller, request.getIdOrName(), request.getId()));
         reply(responses, messages.detailed(batch, logTail(caller, batch), access.canModify(caller, batch),
                 access.canRead(caller, batch)));
     }
 
     @Override
     public void getBatchState(GetBatchStateRequest request, StreamObserver<GetBatchStateResponse> responses) {
-        Batch batch = access.visible(caller(), manager.get(request.getId()));
+        Caller caller = caller();
+        Batch batch = access.visible(caller, named(caller, request.getIdOrName(), request.getId()));
         reply(responses, GetBatchStateResponse.newBuilder()
                 .setId(batch.id())
                 .setState(BatchMessages.toProto(batch.state()))
@@ -127,11 +128,12 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void getBatchLog(GetBatchLogRequest request, StreamObserver<GetBatchLogResponse> responses) {
-        Batch batch = access.checkRead(caller(), manager.get(request.getId()));
+        Caller caller = caller();
+        Batch batch = access.checkRead(caller, named(caller, request.getIdOrName(), request.getId()));
         LogPage page = manager.log(batch, optional(request.hasFrom(), request.getFrom()),
                                    optional(request.hasSize(), request.getSize()));
         reply(responses, GetBatchLogResponse.newBuilder()
-                .setId(request.getId())
+                .setId(batch.id())
                 .setFrom(Math.toIntExact(page.from()))
                 .setTotal(Math.toIntExact(page.total()))
                 .setSize(page.lines().size())
@@ -142,8 +144,9 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     @Override
     public void deleteBatch(DeleteBatchRequest request, StreamObserver<DeleteBatchResponse> responses) {
         Caller caller = caller();
-        access.checkModify(caller, manager.get(request.getId()));
-        manager.delete(request.getId(), caller.user());
+        Batch batch = named(caller, request.getIdOrName(), request.getId());
+        access.checkModify(caller, batch);
+        manager.delete(batch.id(), caller.user());
         reply(responses, DeleteBatchResponse.newBuilder().setMsg("deleted").build());
     }
 
@@ -221,6 +224,14 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         });
         call.setOnCancelHandler(sub::cancel);
         call.setOnReadyHandler(sub::wake);
+    }
+
+    /**
+     * The batch a request names: by {@code id} (gRPC), or by the REST path segment, which is an id or,
+     * as on Livy, a name (the newest batch of that name among those the caller may list).
+     */
+    private Batch named(Caller caller, String idOrName, int id) {
+        return !idOrName.isEmpty() ? manager.get(idOrName, access.listScope(caller)) : manager.get(id);
     }
 
     /** The authenticated caller of this call, if they may use the server at all. */

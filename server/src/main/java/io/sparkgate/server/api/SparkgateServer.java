@@ -244,6 +244,7 @@ public final class SparkgateServer implements AutoCloseable {
         new LogTextRoute(manager, access).addTo(sb, auth.decorator());
         UiRoutes.addTo(sb, auth.uiDecorator());
         addOperations(sb, config, auth, ops);
+        LivyPathAliases.addTo(sb);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
                         .setFile(SubmitSettings.defaultLocalDir().resolve("target/sparkgate-examples.jar").toString())

@@ -169,6 +169,11 @@ final class SseRoutes {
         }
     }
 
+    /** The last event of both streams: {@code event: end}, {@code data: {"state": "<final>"}}. */
+    private static HttpData endEvent(BatchState finalState) {
+        return HttpData.ofUtf8("event: end\ndata: " + json(Map.of("state", finalState.name().toLowerCase(Locale.ROOT))) + "\n\n");
+    }
+
     private static String json(Object value) {
         try {
             return JSON.writeValueAsString(value);
@@ -177,9 +182,16 @@ final class SseRoutes {
         }
     }
 
-    /** State changes as SSE events: {@code {"state","time","reason"}} each; the stream closes after a final one. */
+    /**
+     * State changes as SSE events: {@code {"state","time","reason"}} each; after the final one an
+     * {@code end} event as {@code /log/stream} sends, then the stream closes. Without it a browser's
+     * EventSource cannot tell the end from a dropped connection and reconnects for ever; one that does
+     * reconnect gets the final state and {@code end} again at once.
+     */
     private static final class SseStateSink implements StateSink {
         private final HttpResponseWriter res;
+        /** The last state sent; only the feed's one thread at a time touches it. */
+        private BatchState last;
 
         SseStateSink(HttpResponseWriter res) {
             this.res = res;
@@ -191,11 +203,15 @@ final class SseRoutes {
             data.put("state", change.state().name().toLowerCase(Locale.ROOT));
             data.put("time", change.time().toString());
             data.put("reason", change.reason());
+            last = change.state();
             res.tryWrite(HttpData.ofUtf8("event: state\ndata: " + json(data) + "\n\n"));
         }
 
         @Override
         public void end() {
+            if (last != null) {
+                res.tryWrite(endEvent(last));
+            }
             res.close();
         }
 
@@ -296,8 +312,7 @@ final class SseRoutes {
 
         @Override
         public void end(BatchState finalState) {
-            res.tryWrite(HttpData.ofUtf8("event: end\ndata: "
-                    + json(Map.of("state", finalState.name().toLowerCase(Locale.ROOT))) + "\n\n"));
+            res.tryWrite(endEvent(finalState));
             res.close();
         }
 

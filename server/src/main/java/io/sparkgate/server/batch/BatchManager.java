@@ -120,6 +120,7 @@ public final class BatchManager implements AutoCloseable {
      */
     public Created create(BatchRequest request, String owner, String requestId) {
         validate(request);
+        launcher.check(request);
         if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
             throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
                     + " characters, got " + requestId.length());
@@ -139,9 +140,11 @@ public final class BatchManager implements AutoCloseable {
         }
         Batch batch;
         try {
+            String submitted = "submitted" + ignoredConf(request).stream()
+                    .map(k -> "; " + ignoredConfNotice(k)).collect(java.util.stream.Collectors.joining());
             StateChange first = ticket.grant() == LaunchQueue.Grant.START
-                    ? new StateChange(BatchState.STARTING, now(), "submitted")
-                    : new StateChange(BatchState.NOT_STARTED, now(), "submitted; " + ticket.reason());
+                    ? new StateChange(BatchState.STARTING, now(), submitted)
+                    : new StateChange(BatchState.NOT_STARTED, now(), submitted + "; " + ticket.reason());
             Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
             int id = store.insert(draft, requestId);
             batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
@@ -180,6 +183,23 @@ public final class BatchManager implements AutoCloseable {
 
     public Batch get(int id) {
         return current(id).orElseThrow(() -> new BatchNotFoundException(id));
+    }
+
+    /**
+     * The batch a REST path segment names, as Livy reads it: a number is an id, anything else a name,
+     * and a name means the newest batch of that name (names need not be unique here).
+     *
+     * @param visibleTo when present, only batches this user owns or runs as are looked up by name
+     * @throws BatchNotFoundException when there is no such batch
+     */
+    public Batch get(String idOrName, Optional<String> visibleTo) {
+        try {
+            return get(Integer.parseInt(idOrName));
+        } catch (NumberFormatException notANumber) {
+            // Its current copy, as by id (the cache may hold a newer one than the store row read here).
+            return store.findNewestNamed(idOrName, visibleTo).map(b -> get(b.id()))
+                    .orElseThrow(() -> new BatchNotFoundException(idOrName));
+        }
     }
 
     /** The newest copy of a batch: from the cache, else from the store (and cached when final). */
@@ -229,7 +249,7 @@ public final class BatchManager implements AutoCloseable {
      * A page of the batch list in ascending id order.
      *
      * @param from index of the first batch; 0 when empty
-     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative
      */
     public BatchPage list(OptionalInt from, OptionalInt size) {
         return list(from, size, Optional.empty());
@@ -241,12 +261,9 @@ public final class BatchManager implements AutoCloseable {
      */
     public BatchPage list(OptionalInt from, OptionalInt size, Optional<String> onlyOf) {
         int start = from.orElse(0);
-        int count = size.orElse(DEFAULT_PAGE_SIZE);
+        int count = listSize(size);
         if (start < 0) {
             throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
-        }
-        if (count < 0) {
-            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
         }
         return list(start, count, BatchFilter.all(onlyOf));
     }
@@ -255,18 +272,21 @@ public final class BatchManager implements AutoCloseable {
      * A page of the batches {@code filter} holds, in its order, {@code total} counting them all.
      *
      * @param from index of the first batch; 0 when empty
-     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative
      */
     public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
         int start = from.orElse(0);
-        int count = size.orElse(DEFAULT_PAGE_SIZE);
+        int count = listSize(size);
         if (start < 0) {
             throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
         }
-        if (count < 0) {
-            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
-        }
         return list(start, count, filter);
+    }
+
+    /** As on Livy (and on the log): a negative size means all batches. */
+    private static int listSize(OptionalInt size) {
+        int count = size.orElse(DEFAULT_PAGE_SIZE);
+        return count < 0 ? Integer.MAX_VALUE : count;
     }
 
     /**
@@ -395,7 +415,11 @@ public final class BatchManager implements AutoCloseable {
             }
             LaunchedApp app;
             try {
-                app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
+                for (String key : ignoredConf(batch.request())) {
+                    logs.append(id, "[sparkgate] " + ignoredConfNotice(key));
+                }
+                app = launcher.launch(id, launchable(batch.request()), logs.batchDir(id), logs.outputFile(id),
+                        new Events(id));
             } catch (LaunchException e) {
                 logs.append(id, "[sparkgate] " + e.getMessage());
                 if (transition(id, BatchState.DEAD, e.getMessage()) != null) {
@@ -619,12 +643,8 @@ public final class BatchManager implements AutoCloseable {
             if (e.getKey().isBlank()) {
                 throw new InvalidBatchRequestException("'conf' has an empty key");
             }
-            // spark-submit takes only Spark properties, as key=value: any other key would make the launch fail
-            // after the batch was accepted, and a key with '=' would silently set a different property.
-            if (!e.getKey().startsWith("spark.")) {
-                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey())
-                        + "' is not a Spark property: keys must start with 'spark.'");
-            }
+            // A key with '=' would silently set a different property. (Keys that are no Spark property
+            // are accepted and dropped at launch: see ignoredConf.)
             if (e.getKey().indexOf('=') >= 0) {
                 throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey()) + "' may not contain '='");
             }
@@ -636,6 +656,33 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /** A client's value as shown in an error message: never the whole of a huge one. */
+    /**
+     * The request's conf keys that are no Spark property (not {@code spark.*}), sorted. As on Livy they
+     * are accepted, and as spark-submit itself does with such keys they are ignored with a warning: they
+     * are dropped before the launch (SparkLauncher refuses them), said in the first state's reason and as
+     * the first lines of the batch's log. Real DAGs carry such keys (Hadoop keys written without
+     * {@code spark.hadoop.}, Livy's own {@code livy.rsc.*}).
+     */
+    static List<String> ignoredConf(BatchRequest request) {
+        return request.conf().keySet().stream().filter(k -> !k.startsWith("spark.")).sorted().toList();
+    }
+
+    /** The line of the batch log, and the words of the first reason, for one ignored key. */
+    static String ignoredConfNotice(String key) {
+        return "ignoring non-Spark config property: " + abbreviate(key);
+    }
+
+    /** The request as launched: without the keys {@link #ignoredConf} names. */
+    private static BatchRequest launchable(BatchRequest request) {
+        List<String> ignored = ignoredConf(request);
+        if (ignored.isEmpty()) {
+            return request;
+        }
+        Map<String, String> conf = new java.util.HashMap<>(request.conf());
+        conf.keySet().removeAll(ignored);
+        return request.withConf(conf);
+    }
+
     private static String abbreviate(String value) {
         return value.length() <= 100 ? value : value.substring(0, 100) + "...";
     }

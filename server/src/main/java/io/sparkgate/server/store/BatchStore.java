@@ -62,6 +62,12 @@ public interface BatchStore extends AutoCloseable {
     /** The batch created with the given idempotency key. */
     Optional<Batch> findByRequestId(String requestId);
 
+    /**
+     * The newest batch (highest id) of this name; with {@code visibleTo}, among the batches that user
+     * owns or runs as (proxy user) only.
+     */
+    Optional<Batch> findNewestNamed(String name, Optional<String> visibleTo);
+
     /** Up to {@code size} batches in ascending id order, skipping the first {@code from}. */
     List<Batch> list(int from, int size);
 

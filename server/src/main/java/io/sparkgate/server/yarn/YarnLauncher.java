@@ -121,6 +121,11 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     }
 
     @Override
+    public void check(BatchRequest request) {
+        io.sparkgate.server.launch.PySparkSupport.check(config.sparkHome(), request);
+    }
+
+    @Override
     public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
                               LaunchListener listener) {
         SparkSubmitLauncher.requireSparkSubmit(config);
