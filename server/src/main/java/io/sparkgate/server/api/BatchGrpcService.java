@@ -18,6 +18,8 @@ import io.sparkgate.api.v1.ListBatchesRequest;
 import io.sparkgate.api.v1.ListBatchesResponse;
 import io.sparkgate.server.batch.Batch;
 import io.sparkgate.server.batch.BatchManager;
+import io.sparkgate.server.batch.BatchMetrics;
+import io.sparkgate.server.metrics.LogStreamMetrics;
 import io.sparkgate.server.batch.BatchPage;
 import io.sparkgate.server.batch.Created;
 import io.sparkgate.server.logs.LogPage;
@@ -54,20 +56,32 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     private final BatchManager manager;
     private final SubmissionPolicy submissions;
     private final AccessPolicy access;
+    private final BatchMetrics metrics;
+    private final LogStreamMetrics streams;
     private final FinalBatchMessages messages = new FinalBatchMessages();
 
-    BatchGrpcService(BatchManager manager, SubmissionPolicy submissions, AccessPolicy access) {
+    BatchGrpcService(BatchManager manager, SubmissionPolicy submissions, AccessPolicy access, BatchMetrics metrics,
+                     LogStreamMetrics streams) {
         this.manager = requireNonNull(manager, "manager");
         this.submissions = requireNonNull(submissions, "submissions");
         this.access = requireNonNull(access, "access");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.streams = requireNonNull(streams, "streams");
     }
 
     @Override
     public void createBatch(CreateBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
-        Caller caller = caller();
-        BatchRequest checked = submissions.check(BatchMessages.toDomain(request), caller);
-        access.checkProxyUser(caller, checked.proxyUser());
-        Created created = manager.create(checked, caller.user(), request.getRequestId());
+        Created created;
+        try {
+            Caller caller = caller();
+            BatchRequest checked = submissions.check(BatchMessages.toDomain(request), caller);
+            access.checkProxyUser(caller, checked.proxyUser());
+            created = manager.create(checked, caller.user(), request.getRequestId());
+        } catch (RuntimeException e) {
+            metrics.submitted(BatchMetrics.Submission.REJECTED);
+            throw e;
+        }
+        metrics.submitted(created.replayed() ? BatchMetrics.Submission.DEDUPLICATED : BatchMetrics.Submission.ACCEPTED);
         Batch batch = created.batch();
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
@@ -142,9 +156,23 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 (ServerCallStreamObserver<StreamBatchLogResponse>) responses;
         Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
-        Subscription sub = manager.followLog(batch, optional(request.hasFrom(), request.getFrom()),
-                new GrpcLogSink(call));
-        call.setOnCancelHandler(sub::cancel);
+        LogStreamMetrics.Follower follower = streams.follower(LogStreamMetrics.Transport.GRPC);
+        Subscription sub;
+        try {
+            sub = manager.followLog(batch, optional(request.hasFrom(), request.getFrom()),
+                    new GrpcLogSink(call, follower));
+        } catch (RuntimeException e) {
+            follower.ended();
+            throw e;
+        }
+        ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+        if (ctx != null) {
+            ctx.log().whenComplete().thenRun(follower::ended);
+        }
+        call.setOnCancelHandler(() -> {
+            sub.cancel();
+            follower.ended();
+        });
         call.setOnReadyHandler(sub::wake);
     }
 
@@ -227,9 +255,11 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     /** Log lines as gRPC messages, with gRPC's flow control: nothing is sent while the client is not ready. */
     private static final class GrpcLogSink implements LogSink {
         private final ServerCallStreamObserver<StreamBatchLogResponse> call;
+        private final LogStreamMetrics.Follower follower;
 
-        GrpcLogSink(ServerCallStreamObserver<StreamBatchLogResponse> call) {
+        GrpcLogSink(ServerCallStreamObserver<StreamBatchLogResponse> call, LogStreamMetrics.Follower follower) {
             this.call = call;
+            this.follower = follower;
         }
 
         @Override
@@ -240,22 +270,29 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         @Override
         public void lines(long firstOffset, List<String> lines) {
             long offset = firstOffset;
+            long bytes = 0;
             for (String text : lines) {
-                call.onNext(StreamBatchLogResponse.newBuilder()
+                StreamBatchLogResponse message = StreamBatchLogResponse.newBuilder()
                         .setLine(LogLine.newBuilder().setOffset(Math.toIntExact(offset++)).setText(text))
-                        .build());
+                        .build();
+                call.onNext(message);
+                bytes += message.getSerializedSize(); // memoized by the serialization just done
             }
+            follower.sent(bytes);
         }
 
         @Override
         public void end(BatchState finalState) {
             call.onNext(StreamBatchLogResponse.newBuilder().setFinalState(BatchMessages.toProto(finalState)).build());
             call.onCompleted();
+            follower.ended();
         }
 
         @Override
         public void fail(Throwable cause) {
+            // UNAVAILABLE: the client may resume from its last offset, here or on another server.
             call.onError(Status.UNAVAILABLE.withDescription("log stream ended: " + cause.getMessage()).asException());
+            follower.ended();
         }
     }
 

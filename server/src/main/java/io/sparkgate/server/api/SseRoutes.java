@@ -24,6 +24,7 @@ import io.sparkgate.server.batch.LogSink;
 import io.sparkgate.server.batch.StateChange;
 import io.sparkgate.server.batch.StateSink;
 import io.sparkgate.server.batch.Subscription;
+import io.sparkgate.server.metrics.LogStreamMetrics;
 import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Callers;
 import java.util.LinkedHashMap;
@@ -52,10 +53,12 @@ final class SseRoutes {
 
     private final BatchManager manager;
     private final AccessPolicy access;
+    private final LogStreamMetrics streams;
 
-    SseRoutes(BatchManager manager, AccessPolicy access) {
+    SseRoutes(BatchManager manager, AccessPolicy access, LogStreamMetrics streams) {
         this.manager = requireNonNull(manager, "manager");
         this.access = requireNonNull(access, "access");
+        this.streams = requireNonNull(streams, "streams");
     }
 
     /** Adds the routes, each service wrapped in {@code decorator} (authentication). */
@@ -109,17 +112,20 @@ final class SseRoutes {
         Batch batch = access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
         start(ctx, res);
-        SseLogSink sink = new SseLogSink(res);
+        LogStreamMetrics.Follower follower = streams.follower(LogStreamMetrics.Transport.SSE);
+        SseLogSink sink = new SseLogSink(res, follower);
         Subscription sub;
         try {
             sub = manager.followLog(batch, from, sink);
         } catch (RuntimeException e) {
+            follower.ended();
             res.close(); // deleted a moment ago
             return res;
         }
         sink.subscription = sub;
         res.whenComplete().handle((ok, err) -> {
             sub.cancel();
+            follower.ended();
             return null;
         });
         sub.wake();
@@ -211,6 +217,19 @@ final class SseRoutes {
 
         @Override
         public void fail(Throwable cause) {
+            closeFailed(res, cause);
+        }
+    }
+
+    /**
+     * Ends a stream that cannot go on. When the server drains, a clean close without an {@code end} event:
+     * an EventSource reconnects (to another server, after {@code retry:}) with its Last-Event-ID.
+     */
+    private static void closeFailed(HttpResponseWriter res, Throwable cause) {
+        if (cause instanceof ServerDrainingException) {
+            res.tryWrite(HttpData.ofUtf8("retry: " + Drain.RETRY_AFTER.toMillis() + "\n\n"));
+            res.close();
+        } else {
             res.close(cause);
         }
     }
@@ -250,7 +269,7 @@ final class SseRoutes {
 
         @Override
         public void fail(Throwable cause) {
-            res.close(cause);
+            closeFailed(res, cause);
         }
     }
 
@@ -258,10 +277,12 @@ final class SseRoutes {
     private static final class SseLogSink implements LogSink {
         private final HttpResponseWriter res;
         private final AtomicBoolean inFlight = new AtomicBoolean();
+        private final LogStreamMetrics.Follower follower;
         private volatile Subscription subscription;
 
-        SseLogSink(HttpResponseWriter res) {
+        SseLogSink(HttpResponseWriter res, LogStreamMetrics.Follower follower) {
             this.res = res;
+            this.follower = follower;
         }
 
         @Override
@@ -278,7 +299,9 @@ final class SseRoutes {
                         .append(line.indexOf('\r') < 0 ? line : line.replace('\r', ' ')).append("\n\n");
             }
             inFlight.set(true);
-            if (!res.tryWrite(HttpData.ofUtf8(chunk.toString()))) {
+            HttpData data = HttpData.ofUtf8(chunk.toString());
+            follower.sent(data.length());
+            if (!res.tryWrite(data)) {
                 return; // the client is gone; whenComplete cancels the subscription
             }
             res.whenConsumed().thenRun(() -> {
@@ -295,7 +318,7 @@ final class SseRoutes {
 
         @Override
         public void fail(Throwable cause) {
-            res.close(cause);
+            closeFailed(res, cause);
         }
     }
 }

@@ -72,6 +72,15 @@ final class BatchFeeds {
         }
     }
 
+    /**
+     * Ends every feed now with {@code cause} (the server is draining): each sink's {@code fail} is called
+     * from the feed's own run, never concurrently with its other calls.
+     */
+    void closeAll(RuntimeException cause) {
+        feeds.values().forEach(set -> set.forEach(feed -> feed.close(cause)));
+        watchers.forEach(watcher -> watcher.close(cause));
+    }
+
     int followers(int batchId) {
         Set<Feed> set = feeds.get(batchId);
         return set == null ? 0 : set.size();
@@ -98,6 +107,7 @@ final class BatchFeeds {
     private abstract class Pass implements Subscription {
         private final AtomicInteger wip = new AtomicInteger();
         private final AtomicBoolean done = new AtomicBoolean();
+        private volatile RuntimeException closing;
 
         @Override
         public void wake() {
@@ -106,10 +116,19 @@ final class BatchFeeds {
             }
         }
 
+        void close(RuntimeException cause) {
+            closing = cause;
+            wake();
+        }
+
         private void run() {
             int missed = 1;
             do {
-                if (!done.get()) {
+                RuntimeException closeCause = closing;
+                if (closeCause != null && !done.get()) {
+                    interrupted(closeCause);
+                    finish();
+                } else if (!done.get()) {
                     try {
                         drain();
                     } catch (RuntimeException e) {
@@ -129,6 +148,9 @@ final class BatchFeeds {
 
         /** Tells the sink the feed broke (a deleted batch's log vanishing mid-read ends as the batch did). */
         abstract void failed(RuntimeException e);
+
+        /** Tells the sink the feed was ended by the server, whatever the batch's state: the client resumes elsewhere. */
+        abstract void interrupted(RuntimeException cause);
 
         void finish() {
             if (done.compareAndSet(false, true)) {
@@ -217,6 +239,11 @@ final class BatchFeeds {
                 sink.fail(e);
             }
         }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
+        }
     }
 
     private final class StateWatcher extends Feed {
@@ -245,6 +272,11 @@ final class BatchFeeds {
         @Override
         void failed(RuntimeException e) {
             sink.fail(e);
+        }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
         }
     }
 
@@ -296,6 +328,11 @@ final class BatchFeeds {
         @Override
         void failed(RuntimeException e) {
             sink.fail(e);
+        }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
         }
 
         @Override

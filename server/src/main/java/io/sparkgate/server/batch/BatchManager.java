@@ -72,9 +72,17 @@ public final class BatchManager implements AutoCloseable {
     private final BatchCache cache = new BatchCache();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
+    private final BatchMetrics metrics;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
+        this(store, logs, tailer, launcher, admission, clock, BatchMetrics.NONE);
+    }
+
+    /** @param metrics told of every state change, after it is saved */
+    public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
+                        AdmissionSettings admission, Clock clock, BatchMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics");
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
         this.tailer = requireNonNull(tailer, "tailer");
@@ -345,6 +353,14 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /**
+     * Ends every open log follow and watch with {@code fail(cause)} (the server is draining), so
+     * that their clients resume on another server; the batches themselves go on.
+     */
+    public void endStreams(RuntimeException cause) {
+        feeds.closeAll(cause);
+    }
+
+    /**
      * Every later change of every batch {@code visible} holds (its state filters are not applied: a
      * watcher sees a batch leave its filter too), as the batch after the change.
      */
@@ -406,7 +422,9 @@ public final class BatchManager implements AutoCloseable {
                         new Events(id));
             } catch (LaunchException e) {
                 logs.append(id, "[sparkgate] " + e.getMessage());
-                transition(id, BatchState.DEAD, e.getMessage());
+                if (transition(id, BatchState.DEAD, e.getMessage()) != null) {
+                    metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
+                }
                 recordLogTail(id);
                 return;
             }
@@ -423,7 +441,9 @@ public final class BatchManager implements AutoCloseable {
             launches.ended(id); // deleted while queued: nothing to launch
         } catch (RuntimeException e) {
             log.error("batch {}: launch failed", id, e);
-            transition(id, BatchState.DEAD, "launch failed: " + e);
+            if (transition(id, BatchState.DEAD, "launch failed: " + e) != null) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.INTERNAL);
+            }
         }
     }
 
@@ -495,7 +515,12 @@ public final class BatchManager implements AutoCloseable {
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
-        transition(id, BatchState.DEAD, reason);
+        BatchState from = transition(id, BatchState.DEAD, reason);
+        if (from == BatchState.NOT_STARTED) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.WAIT_TIMEOUT);
+        } else if (from == BatchState.STARTING) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.START_TIMEOUT);
+        }
         Runtime rt = runtimes.get(id);
         LaunchedApp app = rt == null ? null : rt.app;
         if (app != null) {
@@ -544,7 +569,9 @@ public final class BatchManager implements AutoCloseable {
             case FAILED -> BatchState.DEAD;
             case KILLED -> BatchState.KILLED;
         };
-        transition(id, state, exit.reason());
+        if (transition(id, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.FAILED_BEFORE_RUNNING);
+        }
         if (deleted) {
             runtimes.remove(id);
             logs.delete(id);
@@ -560,29 +587,37 @@ public final class BatchManager implements AutoCloseable {
         cache.wroteLogTail(id, tail);
     }
 
-    /** Moves a batch to a new state unless it is gone or already final. */
-    private void transition(int id, BatchState state, String reason) {
+    /**
+     * Moves a batch to a new state unless it is gone or already final.
+     *
+     * @return the state it left; null when nothing changed
+     */
+    private BatchState transition(int id, BatchState state, String reason) {
         Runtime rt = runtimes.get(id);
         Object lock = rt == null ? this : rt;
         Batch next;
+        BatchState from;
         synchronized (lock) {
             Batch current = current(id).orElse(null);
             if (current == null || current.state().isFinal() || current.state() == state) {
-                return;
+                return null;
             }
+            from = current.state();
             next = current.withState(new StateChange(state, now(), reason));
             if (!store.save(next)) {
-                return; // deleted meanwhile
+                return null; // deleted meanwhile
             }
             cache.wrote(next);
         }
         log.info("batch {}: {} ({})", id, state.name().toLowerCase(Locale.ROOT), reason);
+        metrics.changed(next, from);
         notifyListeners(next);
         if (state.isFinal()) {
             launches.ended(id);
         } else if (state == BatchState.RUNNING) {
             launches.started(id);
         }
+        return from;
     }
 
     /**

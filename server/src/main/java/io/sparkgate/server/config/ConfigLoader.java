@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -82,9 +83,35 @@ public final class ConfigLoader {
      */
     public static SparkgateConfig load(Path file, boolean fileRequired, Map<String, String> env,
                                        Map<String, String> flags) {
+        return explain(file, fileRequired, env, flags).config();
+    }
+
+    /** Where a configured value came from. */
+    public enum Source { FILE, ENVIRONMENT, FLAG }
+
+    /**
+     * One key as given: its value, where from, and the name it was given under (a Livy alias, an
+     * environment variable), when that differs from {@code key}.
+     */
+    public record Given(String key, String value, Source source, String givenAs) {}
+
+    /** A validated configuration and every key that was set, in precedence order resolved (the last one wins). */
+    public record Explanation(SparkgateConfig config, List<Given> given) {}
+
+    /**
+     * Like {@link #load}, and also says which keys were set where (for {@code sparkgate check-config});
+     * keys not listed have their defaults.
+     */
+    public static Explanation explain(Path file, boolean fileRequired, Map<String, String> env,
+                                      Map<String, String> flags) {
         Map<String, String> values = new LinkedHashMap<>();
+        Map<String, Given> given = new TreeMap<>();
         if (Files.isRegularFile(file)) {
-            values.putAll(readFile(file));
+            readFile(file).forEach((k, v) -> {
+                values.put(k, v);
+                String key = LIVY_ALIASES.getOrDefault(k, k);
+                given.put(key, new Given(key, v, Source.FILE, k.equals(key) ? file.toString() : file + ", as " + k));
+            });
         } else if (fileRequired) {
             throw new ConfigException("config file not found: " + file);
         }
@@ -92,10 +119,17 @@ public final class ConfigLoader {
             String value = env.get(envName(key));
             if (value != null) {
                 values.put(key, value);
+                given.put(key, new Given(key, value, Source.ENVIRONMENT, envName(key)));
             }
         }
         values.putAll(flags);
-        return build(values, env);
+        flags.forEach((k, v) -> given.put(k, new Given(k, v, Source.FLAG, "")));
+        return new Explanation(build(values, env), List.copyOf(given.values()));
+    }
+
+    /** Every plain key the server knows (not the {@code spark-conf.} / {@code hadoop-conf.} prefixes), sorted. */
+    public static Set<String> knownKeys() {
+        return java.util.Collections.unmodifiableSet(allKeys());
     }
 
     /** The config built from defaults and the given keys alone; for tests and embedding. */
@@ -169,6 +203,7 @@ public final class ConfigLoader {
                     AccessSettings.from(values),
                     SubmitSettings.from(values),
                     AdmissionSettings.from(values),
+                    OpsSettings.from(values),
                     ReplicaSettings.from(values, values.getOrDefault(STORE_URL, "").isEmpty()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
@@ -178,7 +213,7 @@ public final class ConfigLoader {
     /** Whether a key belongs to one of the sections that parse themselves (auth, access, submit, admission). */
     private static boolean inSection(String key) {
         return AuthSettings.accepts(key) || AccessSettings.accepts(key) || SubmitSettings.accepts(key)
-                || AdmissionSettings.accepts(key) || ReplicaSettings.accepts(key);
+                || AdmissionSettings.accepts(key) || OpsSettings.accepts(key) || ReplicaSettings.accepts(key);
     }
 
     /** Every plain key, for environment overrides. */
@@ -188,6 +223,7 @@ public final class ConfigLoader {
         all.addAll(AccessSettings.KEYS);
         all.addAll(SubmitSettings.KEYS);
         all.addAll(AdmissionSettings.KEYS);
+        all.addAll(OpsSettings.KEYS);
         all.addAll(ReplicaSettings.KEYS);
         return all;
     }
@@ -198,6 +234,7 @@ public final class ConfigLoader {
         all.putAll(AccessSettings.LIVY_ALIASES);
         all.putAll(SubmitSettings.LIVY_ALIASES);
         all.putAll(AdmissionSettings.LIVY_ALIASES);
+        all.putAll(OpsSettings.LIVY_ALIASES);
         return Map.copyOf(all);
     }
 

@@ -107,6 +107,9 @@ public interface BatchStore extends AutoCloseable {
     /** Forgets a batch; true when it existed. */
     boolean delete(int id);
 
+    /** Each state that has batches now, with their number and oldest creation time (for metrics: one query). */
+    List<StateSummary> summary();
+
     @Override
     default void close() {}
 }

@@ -447,6 +447,22 @@ public final class JdbcBatchStore implements BatchStore {
     }
 
     @Override
+    public List<StateSummary> summary() {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT state, COUNT(*), MIN(created_time) FROM batches GROUP BY state");
+             ResultSet rs = ps.executeQuery()) {
+            List<StateSummary> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new StateSummary(BatchState.valueOf(rs.getString(1)), rs.getLong(2), getTime(rs, 3)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failed("count batches", e);
+        }
+    }
+
+    @Override
     public List<Integer> finishedBefore(Instant time) {
         return ids("SELECT id FROM batches WHERE finished_time < ? ORDER BY id", ps -> setTime(ps, 1, time));
     }

@@ -93,9 +93,15 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
      * act as that login).
      */
     public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler) {
+        return start(config, scheduler, java.util.function.UnaryOperator.identity());
+    }
+
+    /** Like {@link #start(SparkgateConfig, ScheduledExecutorService)}, its RM calls through {@code wrap} (metrics). */
+    public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler,
+                                     java.util.function.UnaryOperator<ResourceManagerClient> wrap) {
         config.yarn().login().ifPresent(login -> KerberosLogin.start(login,
                 YarnResourceManager.hadoopConfiguration(config.yarn()), scheduler, KerberosLogin.CHECK_INTERVAL));
-        YarnResourceManager rm = YarnResourceManager.connect(config.yarn());
+        ResourceManagerClient rm = wrap.apply(YarnResourceManager.connect(config.yarn()));
         YarnTracker tracker = new YarnTracker(rm, config.yarn().pollInterval(), config.yarn().appLookupTimeout(),
                 Clock.systemUTC());
         return new YarnLauncher(config, scheduler, tracker,
