@@ -95,9 +95,11 @@ class DrainTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> grpcLines.get() > 0
                     && server.server().manager().followers(id) == 2);
 
-            // A create in flight when the drain begins: its body is still on its way.
+            // A create in flight when the drain begins: its body is still on its way. Its app opens no
+            // SparkContext: a SparkContext launched in the instant the server stops dies with exit code 1
+            // (seen with SparkPi, open in issue 14's note), which this test of the drain does not cover.
             byte[] create = ("{\"file\": \"" + TestServer.EXAMPLES_JAR + "\", \"className\": "
-                    + "\"io.sparkgate.examples.SparkPi\", \"args\": [\"1\"]}").getBytes(StandardCharsets.UTF_8);
+                    + "\"io.sparkgate.examples.NumberedLines\", \"args\": [\"5\"]}").getBytes(StandardCharsets.UTF_8);
             SubmissionPublisher<ByteBuffer> body = new SubmissionPublisher<>();
             CompletableFuture<HttpResponse<String>> inFlight = HTTP.sendAsync(
                     HttpRequest.newBuilder(URI.create(server.baseUrl() + "/batches"))
