@@ -146,8 +146,13 @@ final class BatchFeeds {
         /** Sends what can be sent now; calls {@link #finish()} after the last message. */
         abstract void drain();
 
-        /** Tells the sink the feed broke (a deleted batch's log vanishing mid-read ends as the batch did). */
-        abstract void failed(RuntimeException e);
+        /**
+         * Tells the sink the feed broke; by default as {@link #interrupted}. A log follower overrides it: a
+         * deleted batch's log vanishing mid-read ends as the batch did.
+         */
+        void failed(RuntimeException e) {
+            interrupted(e);
+        }
 
         /** Tells the sink the feed was ended by the server, whatever the batch's state: the client resumes elsewhere. */
         abstract void interrupted(RuntimeException cause);
@@ -270,11 +275,6 @@ final class BatchFeeds {
         }
 
         @Override
-        void failed(RuntimeException e) {
-            sink.fail(e);
-        }
-
-        @Override
         void interrupted(RuntimeException cause) {
             sink.fail(cause);
         }
@@ -323,11 +323,6 @@ final class BatchFeeds {
                 }
                 sink.batch(next);
             }
-        }
-
-        @Override
-        void failed(RuntimeException e) {
-            sink.fail(e);
         }
 
         @Override
