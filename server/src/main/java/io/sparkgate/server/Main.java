@@ -18,10 +18,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The {@code sparkgate} command. */
-@Command(name = "sparkgate", mixinStandardHelpOptions = true,
+@Command(name = "sparkgate", mixinStandardHelpOptions = true, versionProvider = BuildInfo.VersionProvider.class,
         description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.%n"
                 + "Client commands talk to a server (--server HOST:PORT, default $SPARKGATE_SERVER or localhost:8998).",
-        subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class})
+        subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class, CheckConfig.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -58,6 +58,16 @@ public final class Main implements Callable<Integer> {
         Path dataDir;
 
         SparkgateConfig load() {
+            return ConfigLoader.load(file(), config != null, System.getenv(), flags(), Installation.fromSystemProperties());
+        }
+
+        /** The config file: --config, else conf/sparkgate.conf (read when present). */
+        Path file() {
+            return config != null ? config : Path.of("conf", "sparkgate.conf");
+        }
+
+        /** The flags, as config keys. */
+        Map<String, String> flags() {
             Map<String, String> flags = new LinkedHashMap<>();
             if (port != null) {
                 flags.put(ConfigKeys.PORT.name(), port.toString());
@@ -68,8 +78,7 @@ public final class Main implements Callable<Integer> {
             if (dataDir != null) {
                 flags.put(ConfigKeys.DATA_DIR.name(), dataDir.toString());
             }
-            Path file = config != null ? config : Path.of("conf", "sparkgate.conf");
-            return ConfigLoader.load(file, config != null, System.getenv(), flags, Installation.fromSystemProperties());
+            return flags;
         }
     }
 
@@ -90,7 +99,7 @@ public final class Main implements Callable<Integer> {
             }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
+                server.drainAndClose();
                 stopped.countDown();
             }, "sparkgate-shutdown"));
             stopped.await();

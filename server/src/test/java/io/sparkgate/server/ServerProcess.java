@@ -73,17 +73,23 @@ final class ServerProcess implements AutoCloseable {
     static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
                                Map<String, String> env) {
         ServerProcess server = launch(dataDir, workDir, name, confLines, env);
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            if (!server.process.isAlive()) {
-                throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
-                        + server.output());
-            }
-            try {
-                return server.call("GET", "/batches?size=0", null).statusCode() == 200;
-            } catch (UncheckedIOException e) {
-                return false;
-            }
-        });
+        try {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                if (!server.process.isAlive()) {
+                    throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
+                            + server.output());
+                }
+                try {
+                    return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+                } catch (UncheckedIOException e) {
+                    return false;
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            // A server that never answered is no test's to close: it must not outlive the test.
+            server.process.destroyForcibly();
+            throw e;
+        }
         return server;
     }
 

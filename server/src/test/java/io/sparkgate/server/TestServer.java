@@ -79,6 +79,13 @@ public final class TestServer implements BeforeAllCallback, AfterAllCallback, Au
                 ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled", "false"));
         // The example apps and their data are the local files tests may submit.
         values.put(ConfigKeys.LOCAL_DIRS.name(), EXAMPLES_JAR.getParent().getParent() + "," + EXAMPLES_DATA);
+        // A test configured as a Livy user would (their livy.conf keys) gets those, not our defaults.
+        if (extra.containsKey("livy.file.local-dir-whitelist")) {
+            values.remove(ConfigKeys.LOCAL_DIRS.name());
+        }
+        if (extra.containsKey("livy.spark.master")) {
+            values.remove(ConfigKeys.SPARK_MASTER.name());
+        }
         values.putAll(extra);
         SparkgateConfig config = ConfigLoader.fromMap(values);
         server = SparkgateServer.start(config);

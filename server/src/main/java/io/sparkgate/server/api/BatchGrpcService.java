@@ -18,6 +18,8 @@ import io.sparkgate.api.v1.ListBatchesRequest;
 import io.sparkgate.api.v1.ListBatchesResponse;
 import io.sparkgate.server.values.Batch;
 import io.sparkgate.server.batch.BatchManager;
+import io.sparkgate.server.batch.BatchMetrics;
+import io.sparkgate.server.metrics.LogStreamMetrics;
 import io.sparkgate.server.batch.BatchPage;
 import io.sparkgate.server.batch.Created;
 import io.sparkgate.server.logs.LogPage;
@@ -53,20 +55,32 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     private final BatchManager manager;
     private final SubmissionPolicy submissions;
     private final AccessPolicy access;
+    private final BatchMetrics metrics;
+    private final LogStreamMetrics streams;
     private final FinalBatchMessages messages = new FinalBatchMessages();
 
-    BatchGrpcService(BatchManager manager, SubmissionPolicy submissions, AccessPolicy access) {
+    BatchGrpcService(BatchManager manager, SubmissionPolicy submissions, AccessPolicy access, BatchMetrics metrics,
+                     LogStreamMetrics streams) {
         this.manager = requireNonNull(manager, "manager");
         this.submissions = requireNonNull(submissions, "submissions");
         this.access = requireNonNull(access, "access");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.streams = requireNonNull(streams, "streams");
     }
 
     @Override
     public void createBatch(CreateBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
-        Caller caller = caller();
-        BatchRequest checked = submissions.check(BatchMessages.toDomain(request), caller);
-        access.checkProxyUser(caller, checked.proxyUser());
-        Created created = manager.create(checked, caller.user(), request.getRequestId());
+        Created created;
+        try {
+            Caller caller = caller();
+            BatchRequest checked = submissions.check(BatchMessages.toDomain(request), caller);
+            access.checkProxyUser(caller, checked.proxyUser());
+            created = manager.create(checked, caller.user(), request.getRequestId());
+        } catch (RuntimeException e) {
+            metrics.submitted(BatchMetrics.Submission.REJECTED);
+            throw e;
+        }
+        metrics.submitted(created.replayed() ? BatchMetrics.Submission.DEDUPLICATED : BatchMetrics.Submission.ACCEPTED);
         Batch batch = created.batch();
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
@@ -81,14 +95,15 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     @Override
     public void getBatch(GetBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
         Caller caller = caller();
-        Batch batch = access.visible(caller, manager.get(request.getId()));
+        Batch batch = access.visible(caller, named(caller, request.getIdOrName(), request.getId()));
         reply(responses, messages.detailed(batch, logTail(caller, batch), access.canModify(caller, batch),
                 access.canRead(caller, batch)));
     }
 
     @Override
     public void getBatchState(GetBatchStateRequest request, StreamObserver<GetBatchStateResponse> responses) {
-        Batch batch = access.visible(caller(), manager.get(request.getId()));
+        Caller caller = caller();
+        Batch batch = access.visible(caller, named(caller, request.getIdOrName(), request.getId()));
         reply(responses, GetBatchStateResponse.newBuilder()
                 .setId(batch.id())
                 .setState(BatchMessages.toProto(batch.state()))
@@ -112,11 +127,12 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void getBatchLog(GetBatchLogRequest request, StreamObserver<GetBatchLogResponse> responses) {
-        Batch batch = access.checkRead(caller(), manager.get(request.getId()));
+        Caller caller = caller();
+        Batch batch = access.checkRead(caller, named(caller, request.getIdOrName(), request.getId()));
         LogPage page = manager.log(batch, optional(request.hasFrom(), request.getFrom()),
                                    optional(request.hasSize(), request.getSize()));
         reply(responses, GetBatchLogResponse.newBuilder()
-                .setId(request.getId())
+                .setId(batch.id())
                 .setFrom(Math.toIntExact(page.from()))
                 .setTotal(Math.toIntExact(page.total()))
                 .setSize(page.lines().size())
@@ -127,8 +143,9 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     @Override
     public void deleteBatch(DeleteBatchRequest request, StreamObserver<DeleteBatchResponse> responses) {
         Caller caller = caller();
-        access.checkModify(caller, manager.get(request.getId()));
-        manager.delete(request.getId(), caller.user());
+        Batch batch = named(caller, request.getIdOrName(), request.getId());
+        access.checkModify(caller, batch);
+        manager.delete(batch.id(), caller.user());
         reply(responses, DeleteBatchResponse.newBuilder().setMsg("deleted").build());
     }
 
@@ -140,10 +157,23 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         BatchManager.nonNegative("from", from, 0);
         Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
+        LogStreamMetrics.Follower follower = streams.follower(LogStreamMetrics.Transport.GRPC);
+        ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+        if (ctx != null) {
+            ctx.log().whenComplete().thenRun(follower::ended);
+        }
         LateSubscription sub = new LateSubscription();
-        call.setOnCancelHandler(sub::cancel);
+        call.setOnCancelHandler(() -> {
+            sub.cancel();
+            follower.ended();
+        });
         call.setOnReadyHandler(sub::wake);
-        sub.set(manager.followLog(batch, from, new GrpcLogSink(call)));
+        try {
+            sub.set(manager.followLog(batch, from, new GrpcLogSink(call, follower)));
+        } catch (RuntimeException e) {
+            follower.ended();
+            throw e;
+        }
     }
 
     @Override
@@ -198,6 +228,14 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         }));
     }
 
+    /**
+     * The batch a request names: by {@code id} (gRPC), or by the REST path segment, which is an id or,
+     * as on Livy, a name (the newest batch of that name among those the caller may list).
+     */
+    private Batch named(Caller caller, String idOrName, int id) {
+        return !idOrName.isEmpty() ? manager.get(idOrName, access.listScope(caller)) : manager.get(id);
+    }
+
     /** The authenticated caller of this call, if they may use the server at all. */
     private Caller caller() {
         return access.admit(Callers.current());
@@ -219,9 +257,11 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     /** Log lines as gRPC messages, with gRPC's flow control: nothing is sent while the client is not ready. */
     private static final class GrpcLogSink implements LogSink {
         private final ServerCallStreamObserver<StreamBatchLogResponse> call;
+        private final LogStreamMetrics.Follower follower;
 
-        GrpcLogSink(ServerCallStreamObserver<StreamBatchLogResponse> call) {
+        GrpcLogSink(ServerCallStreamObserver<StreamBatchLogResponse> call, LogStreamMetrics.Follower follower) {
             this.call = call;
+            this.follower = follower;
         }
 
         @Override
@@ -232,22 +272,29 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         @Override
         public void lines(long firstOffset, List<String> lines) {
             long offset = firstOffset;
+            long bytes = 0;
             for (String text : lines) {
-                call.onNext(StreamBatchLogResponse.newBuilder()
+                StreamBatchLogResponse message = StreamBatchLogResponse.newBuilder()
                         .setLine(LogLine.newBuilder().setOffset(Math.toIntExact(offset++)).setText(text))
-                        .build());
+                        .build();
+                call.onNext(message);
+                bytes += message.getSerializedSize(); // memoized by the serialization just done
             }
+            follower.sent(bytes);
         }
 
         @Override
         public void end(BatchState finalState) {
             call.onNext(StreamBatchLogResponse.newBuilder().setFinalState(BatchMessages.toProto(finalState)).build());
             call.onCompleted();
+            follower.ended();
         }
 
         @Override
         public void fail(Throwable cause) {
+            // UNAVAILABLE: the client may resume from its last offset, here or on another server.
             call.onError(Status.UNAVAILABLE.withDescription("log stream ended: " + cause.getMessage()).asException());
+            follower.ended();
         }
     }
 

@@ -4,7 +4,21 @@ import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;
 
+import com.linecorp.armeria.common.grpc.GrpcMeterIdPrefixFunction;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.grpc.GrpcHealthCheckService;
+import com.linecorp.armeria.server.healthcheck.HealthCheckService;
+import com.linecorp.armeria.server.metric.MetricCollectingService;
+import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
+import io.sparkgate.server.BuildInfo;
+import io.sparkgate.server.metrics.BatchCounters;
+import io.sparkgate.server.metrics.BatchGauges;
+import io.sparkgate.server.metrics.LogStreamMetrics;
+import io.sparkgate.server.metrics.ServerMetrics;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
@@ -67,6 +81,10 @@ public final class SparkgateServer implements AutoCloseable {
 
     private final Server server;
     private final BatchManager manager;
+    private final ServerMetrics metrics;
+    private final Readiness readiness;
+    private final Drain drain;
+    private final SparkgateConfig config;
     private final LogTailer tailer;
     private final LogStore logs;
     private final BatchStore store;
@@ -74,8 +92,13 @@ public final class SparkgateServer implements AutoCloseable {
     private final Launcher launcher;
 
     private SparkgateServer(Server server, BatchManager manager, LogTailer tailer, LogStore logs,
-                            BatchStore store, ScheduledExecutorService scheduler, Launcher launcher) {
+                            BatchStore store, ScheduledExecutorService scheduler, Launcher launcher,
+                            ServerMetrics metrics, Readiness readiness, Drain drain, SparkgateConfig config) {
         this.server = server;
+        this.metrics = metrics;
+        this.readiness = readiness;
+        this.drain = drain;
+        this.config = config;
         this.manager = manager;
         this.tailer = tailer;
         this.logs = logs;
@@ -101,6 +124,8 @@ public final class SparkgateServer implements AutoCloseable {
         }, "sparkgate-store-open");
         opener.setDaemon(true);
         opener.start();
+        // Prometheus registry and JVM meters: also while the store opens.
+        ServerMetrics metrics = new ServerMetrics(BuildInfo.current());
         BatchStore store;
         ServerBuilder sb;
         ScheduledExecutorService scheduler;
@@ -115,7 +140,7 @@ public final class SparkgateServer implements AutoCloseable {
             logs = new LogStore(config.dataDir().resolve("batches"));
             tailer = new LogTailer(logs, TAIL_INTERVAL);
             launcher = config.onYarn()
-                    ? YarnLauncher.start(config, scheduler)
+                    ? YarnLauncher.start(config, scheduler, metrics::timed)
                     : new SparkSubmitLauncher(config, scheduler);
             // The gRPC service's and the docs' class initialisation (Armeria builds JSON marshallers for its
             // error messages then) meanwhile, on this thread: configureServices below finds it done.
@@ -123,10 +148,11 @@ public final class SparkgateServer implements AutoCloseable {
             DocService.builder();
         } catch (RuntimeException | Error e) {
             opening.thenAccept(BatchStore::close); // the store is nobody's: close it once it is open
+            metrics.close();
             throw e;
         }
         try {
-            store = opening.join();
+            store = metrics.timed(opening.join());
         } catch (CompletionException e) {
             // Nothing of this start may outlive it.
             if (launcher instanceof YarnLauncher yarn) {
@@ -135,6 +161,7 @@ public final class SparkgateServer implements AutoCloseable {
             tailer.close();
             scheduler.shutdownNow();
             logs.close();
+            metrics.close();
             if (e.getCause() instanceof RuntimeException r) {
                 throw r; // as if opened here: callers catch the store's own exceptions
             }
@@ -143,20 +170,26 @@ public final class SparkgateServer implements AutoCloseable {
             }
             throw e;
         }
+        BatchCounters counters = new BatchCounters(metrics.registry());
+        new BatchGauges(store, metrics.registry(), Clock.systemUTC());
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.admission(),
-                Clock.systemUTC());
+                Clock.systemUTC(), counters);
+        Readiness readiness = new Readiness(store);
         // Before serving: no client may see a batch that nobody tracks.
         new BatchRecovery(manager, store, logs, launcher).recover();
+        readiness.recoveryFinished();
         BatchJanitor janitor = new BatchJanitor(manager, store, config.deadlines(), Clock.systemUTC());
         scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-        configureServices(sb, manager, config, auth);
+        Drain drain = new Drain();
+        configureServices(sb, manager, config, auth, new Operations(metrics, counters, readiness, drain));
         Server server = sb.build();
         server.start().join();
         log.info("Sparkgate listening on {}://{}:{} (REST /batches, gRPC sparkgate.v1.BatchService, docs /docs); "
                  + "Spark home {}, master {}", config.auth().tls().isPresent() ? "https" : "http", config.host(),
                  server.activeLocalPort(), config.sparkHome(), config.sparkMaster());
         auth.logStart(config.host(), config.auth().tls().isPresent());
-        return new SparkgateServer(server, manager, tailer, logs, store, scheduler, launcher);
+        return new SparkgateServer(server, manager, tailer, logs, store, scheduler, launcher, metrics, readiness,
+                drain, config);
     }
 
     /** The configured database, or the embedded H2 file database in the data directory. */
@@ -172,12 +205,18 @@ public final class SparkgateServer implements AutoCloseable {
      * when auth is on): decorating the services, not path prefixes, leaves no route uncovered.
      */
     static void configureServices(ServerBuilder sb, BatchManager manager, SparkgateConfig config,
-                                  Authentication auth) {
+                                  Authentication auth, Operations ops) {
         AccessPolicy access = new AccessPolicy(config.access());
+        LogStreamMetrics streams = new LogStreamMetrics(ops.metrics().registry());
         GrpcService grpc = GrpcService.builder()
-                .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit()), access))
+                .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit()), access,
+                        ops.counters(), streams))
                 .addService(ProtoReflectionServiceV1.newInstance())
-                .enableHealthCheckService(true)
+                // The same readiness as /readyz, for the server ("") and for the batch service.
+                .addService(GrpcHealthCheckService.builder()
+                        .checkers(ops.readiness().checker())
+                        .serviceCheckers(BatchServiceGrpc.SERVICE_NAME, ops.readiness().checker())
+                        .build())
                 .supportedSerializationFormats(GrpcSerializationFormats.values())
                 .jsonMarshallerFactory(descriptor -> new LivyJsonMarshaller())
                 .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
@@ -200,9 +239,11 @@ public final class SparkgateServer implements AutoCloseable {
         } else {
             sb.service(grpc, LivyCreatedStatus::new, auth.decorator());
         }
-        new SseRoutes(manager, access).addTo(sb, auth.decorator());
+        new SseRoutes(manager, access, streams).addTo(sb, auth.decorator());
         new LogTextRoute(manager, access).addTo(sb, auth.decorator());
         UiRoutes.addTo(sb, auth.uiDecorator());
+        addOperations(sb, config, auth, ops);
+        LivyPathAliases.addTo(sb);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
                         .setFile(config.home().resolve("examples/target/sparkgate-examples.jar").toString())
@@ -219,6 +260,42 @@ public final class SparkgateServer implements AutoCloseable {
         sb.errorHandler(LivyErrors.serverErrorHandler());
     }
 
+    /** What the server's operation needs besides the batch API. */
+    record Operations(ServerMetrics metrics, BatchCounters counters, Readiness readiness, Drain drain) {}
+
+    /**
+     * Probes, {@code /metrics}, request metrics for every service, the drain's refusal, and the optional
+     * access log.
+     */
+    private static void addOperations(ServerBuilder sb, SparkgateConfig config, Authentication auth,
+                                      Operations ops) {
+        sb.meterRegistry(ops.metrics().registry());
+        // Request metrics of every service, with the route (or the gRPC method) as its name.
+        sb.defaultServiceNaming(ctx -> ctx.config().route().patternString());
+        sb.decorator(MetricCollectingService.newDecorator(GrpcMeterIdPrefixFunction.of("armeria.server")));
+        sb.decorator(ops.drain());
+        io.micrometer.core.instrument.Gauge.builder("sparkgate.requests.in.flight", ops.drain(), Drain::inFlight)
+                .description("Calls being served now, probes and /metrics aside (what a drain waits for)")
+                .strongReference(true)
+                .register(ops.metrics().registry());
+        // Liveness: the process serves. Readiness: recovered, store reachable, not draining.
+        sb.service("/healthz", HealthCheckService.builder().build());
+        sb.service("/readyz", HealthCheckService.builder().checkers(ops.readiness().checker()).build());
+        HttpService metrics = PrometheusExpositionService.of(ops.metrics().prometheusRegistry());
+        // Gauges read the batch store: scrape on a blocking thread, not the event loop.
+        HttpService offloaded = (ctx, req) -> HttpResponse.of(CompletableFuture.supplyAsync(() -> {
+            try {
+                return metrics.serve(ctx, req);
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, ctx.blockingTaskExecutor()));
+        sb.service("/metrics", config.ops().metricsAuthenticated() ? offloaded.decorate(auth.decorator()) : offloaded);
+        if (config.ops().accessLog()) {
+            AccessLog.enable(sb);
+        }
+    }
+
     private static int maxMessageSize(SparkgateConfig config) {
         return (int) Math.min(Integer.MAX_VALUE, config.maxRequestSize());
     }
@@ -231,9 +308,26 @@ public final class SparkgateServer implements AutoCloseable {
         return manager;
     }
 
+    /** Whether {@code /readyz} says ready. */
+    public boolean ready() {
+        return readiness.isReady();
+    }
+
+    /**
+     * Stops as an orchestrator expects on SIGTERM ({@link Drain}): not ready at once, refusing new calls
+     * after {@code sparkgate.drain.grace}, waiting at most {@code sparkgate.drain.timeout} for calls in
+     * flight; then {@link #close}. Running batches keep running.
+     */
+    public void drainAndClose() {
+        drain.run(readiness, manager, config.ops());
+        close();
+    }
+
     @Override
     public void close() {
+        readiness.draining();
         server.stop().join();
+        readiness.close();
         manager.close();
         if (launcher instanceof YarnLauncher yarn) {
             yarn.close(); // after the manager: its kills go out through the tracker
@@ -242,5 +336,6 @@ public final class SparkgateServer implements AutoCloseable {
         scheduler.shutdownNow();
         logs.close();
         store.close();
+        metrics.close();
     }
 }

@@ -26,11 +26,11 @@ import io.sparkgate.server.batch.LogSink;
 import io.sparkgate.server.values.StateChange;
 import io.sparkgate.server.batch.StateSink;
 import io.sparkgate.server.batch.Subscription;
+import io.sparkgate.server.metrics.LogStreamMetrics;
 import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Callers;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,10 +63,12 @@ final class SseRoutes {
 
     private final BatchManager manager;
     private final AccessPolicy access;
+    private final LogStreamMetrics streams;
 
-    SseRoutes(BatchManager manager, AccessPolicy access) {
+    SseRoutes(BatchManager manager, AccessPolicy access, LogStreamMetrics streams) {
         this.manager = requireNonNull(manager, "manager");
         this.access = requireNonNull(access, "access");
+        this.streams = requireNonNull(streams, "streams");
     }
 
     /** Adds the routes, each service wrapped in {@code decorator} (authentication). */
@@ -112,15 +114,21 @@ final class SseRoutes {
         Batch batch = access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
         start(ctx, res);
-        SseLogSink sink = new SseLogSink(res);
+        LogStreamMetrics.Follower follower = streams.follower(LogStreamMetrics.Transport.SSE);
+        SseLogSink sink = new SseLogSink(res, follower);
         Subscription sub;
         try {
             sub = manager.followLog(batch, from, sink);
         } catch (RuntimeException e) {
+            follower.ended();
             res.close(); // deleted a moment ago
             return res;
         }
         sink.attach(sub);
+        res.whenComplete().handle((ok, err) -> {
+            follower.ended();
+            return null;
+        });
         return res;
     }
 
@@ -160,6 +168,11 @@ final class SseRoutes {
         }
     }
 
+    /** The last event of both streams: {@code event: end}, {@code data: {"state": "<final>"}}. */
+    private static HttpData endEvent(BatchState finalState) {
+        return HttpData.ofUtf8("event: end\ndata: " + json(Map.of("state", finalState.livyName())) + "\n\n");
+    }
+
     private static String json(Object value) {
         try {
             return JSON.writeValueAsString(value);
@@ -168,9 +181,16 @@ final class SseRoutes {
         }
     }
 
-    /** State changes as SSE events: {@code {"state","time","reason"}} each; the stream closes after a final one. */
+    /**
+     * State changes as SSE events: {@code {"state","time","reason"}} each; after the final one an
+     * {@code end} event as {@code /log/stream} sends, then the stream closes. Without it a browser's
+     * EventSource cannot tell the end from a dropped connection and reconnects for ever; one that does
+     * reconnect gets the final state and {@code end} again at once.
+     */
     private static final class SseStateSink implements StateSink {
         private final HttpResponseWriter res;
+        /** The last state sent; only the feed's one thread at a time touches it. */
+        private BatchState last;
 
         SseStateSink(HttpResponseWriter res) {
             this.res = res;
@@ -182,16 +202,33 @@ final class SseRoutes {
             data.put("state", change.state().livyName());
             data.put("time", change.time().toString());
             data.put("reason", change.reason());
+            last = change.state();
             res.tryWrite(HttpData.ofUtf8("event: state\ndata: " + json(data) + "\n\n"));
         }
 
         @Override
         public void end() {
+            if (last != null) {
+                res.tryWrite(endEvent(last));
+            }
             res.close();
         }
 
         @Override
         public void fail(Throwable cause) {
+            closeFailed(res, cause);
+        }
+    }
+
+    /**
+     * Ends a stream that cannot go on. When the server drains, a clean close without an {@code end} event:
+     * an EventSource reconnects (to another server, after {@code retry:}) with its Last-Event-ID.
+     */
+    private static void closeFailed(HttpResponseWriter res, Throwable cause) {
+        if (cause instanceof ServerDrainingException) {
+            res.tryWrite(HttpData.ofUtf8("retry: " + Drain.RETRY_AFTER.toMillis() + "\n\n"));
+            res.close();
+        } else {
             res.close(cause);
         }
     }
@@ -224,19 +261,22 @@ final class SseRoutes {
             sub.wake();
         }
 
-        final void write(String chunk) {
+        /** Writes one chunk; returns its size in bytes. */
+        final int write(String chunk) {
             inFlight.set(true);
-            if (!res.tryWrite(HttpData.ofUtf8(chunk))) {
-                return; // the client is gone; whenComplete cancels the subscription
+            HttpData data = HttpData.ofUtf8(chunk);
+            if (!res.tryWrite(data)) {
+                return data.length(); // the client is gone; whenComplete cancels the subscription
             }
             res.whenConsumed().thenRun(() -> {
                 inFlight.set(false);
                 subscription.wake();
             });
+            return data.length();
         }
 
         public void fail(Throwable cause) {
-            res.close(cause);
+            closeFailed(res, cause);
         }
     }
 
@@ -260,8 +300,11 @@ final class SseRoutes {
 
     /** Log lines as SSE events, one chunk in flight at a time. */
     private static final class SseLogSink extends OneChunkInFlight implements LogSink {
-        SseLogSink(HttpResponseWriter res) {
+        private final LogStreamMetrics.Follower follower;
+
+        SseLogSink(HttpResponseWriter res, LogStreamMetrics.Follower follower) {
             super(res);
+            this.follower = follower;
         }
 
         @Override
@@ -272,13 +315,12 @@ final class SseRoutes {
                 chunk.append("id: ").append(offset++).append("\ndata: ")
                         .append(line.indexOf('\r') < 0 ? line : line.replace('\r', ' ')).append("\n\n");
             }
-            write(chunk.toString());
+            follower.sent(write(chunk.toString()));
         }
 
         @Override
         public void end(BatchState finalState) {
-            res.tryWrite(HttpData.ofUtf8("event: end\ndata: "
-                    + json(Map.of("state", finalState.livyName())) + "\n\n"));
+            res.tryWrite(endEvent(finalState));
             res.close();
         }
     }

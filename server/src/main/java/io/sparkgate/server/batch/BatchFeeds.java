@@ -80,6 +80,15 @@ final class BatchFeeds {
         }
     }
 
+    /**
+     * Ends every feed now with {@code cause} (the server is draining): each sink's {@code fail} is called
+     * from the feed's own run, never concurrently with its other calls.
+     */
+    void closeAll(RuntimeException cause) {
+        feeds.values().forEach(set -> set.forEach(feed -> feed.close(cause)));
+        watchers.forEach(watcher -> watcher.close(cause));
+    }
+
     int followers(int batchId) {
         Set<Feed> set = feeds.get(batchId);
         return set == null ? 0 : set.size();
@@ -106,6 +115,7 @@ final class BatchFeeds {
     private abstract class Pass implements Subscription {
         private final AtomicInteger wip = new AtomicInteger();
         private final AtomicBoolean done = new AtomicBoolean();
+        private volatile RuntimeException closing;
 
         @Override
         public void wake() {
@@ -114,10 +124,19 @@ final class BatchFeeds {
             }
         }
 
+        void close(RuntimeException cause) {
+            closing = cause;
+            wake();
+        }
+
         private void run() {
             int missed = 1;
             do {
-                if (!done.get()) {
+                RuntimeException closeCause = closing;
+                if (closeCause != null && !done.get()) {
+                    interrupted(closeCause);
+                    finish();
+                } else if (!done.get()) {
                     try {
                         drain();
                     } catch (RuntimeException e) {
@@ -135,8 +154,16 @@ final class BatchFeeds {
         /** Sends what can be sent now; calls {@link #finish()} after the last message. */
         abstract void drain();
 
-        /** Tells the sink the feed broke (a deleted batch's log vanishing mid-read ends as the batch did). */
-        abstract void failed(RuntimeException e);
+        /**
+         * Tells the sink the feed broke; by default as {@link #interrupted}. A log follower overrides it: a
+         * deleted batch's log vanishing mid-read ends as the batch did.
+         */
+        void failed(RuntimeException e) {
+            interrupted(e);
+        }
+
+        /** Tells the sink the feed was ended by the server, whatever the batch's state: the client resumes elsewhere. */
+        abstract void interrupted(RuntimeException cause);
 
         void finish() {
             if (done.compareAndSet(false, true)) {
@@ -225,6 +252,11 @@ final class BatchFeeds {
                 sink.fail(e);
             }
         }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
+        }
     }
 
     private final class StateWatcher extends Feed {
@@ -251,8 +283,8 @@ final class BatchFeeds {
         }
 
         @Override
-        void failed(RuntimeException e) {
-            sink.fail(e);
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
         }
     }
 
@@ -302,8 +334,8 @@ final class BatchFeeds {
         }
 
         @Override
-        void failed(RuntimeException e) {
-            sink.fail(e);
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
         }
 
         @Override

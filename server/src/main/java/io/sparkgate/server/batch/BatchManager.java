@@ -80,9 +80,17 @@ public final class BatchManager implements AutoCloseable {
     private final BatchCache cache = new BatchCache();
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
+    private final BatchMetrics metrics;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
+        this(store, logs, tailer, launcher, admission, clock, BatchMetrics.NONE);
+    }
+
+    /** @param metrics told of every state change, after it is saved */
+    public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
+                        AdmissionSettings admission, Clock clock, BatchMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics");
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
         this.tailer = requireNonNull(tailer, "tailer");
@@ -119,6 +127,7 @@ public final class BatchManager implements AutoCloseable {
      * @throws BatchConflictException when {@code requestId} was used for a different request
      */
     public Created create(BatchRequest request, String owner, String requestId) {
+        launcher.check(request);
         if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
             throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
                     + " characters, got " + requestId.length());
@@ -138,9 +147,11 @@ public final class BatchManager implements AutoCloseable {
         }
         Batch batch;
         try {
+            String submitted = "submitted" + ignoredConf(request).stream()
+                    .map(k -> "; " + ignoredConfNotice(k)).collect(java.util.stream.Collectors.joining());
             StateChange first = ticket.grant() == LaunchQueue.Grant.START
-                    ? new StateChange(BatchState.STARTING, now(), "submitted")
-                    : new StateChange(BatchState.NOT_STARTED, now(), "submitted; " + ticket.reason());
+                    ? new StateChange(BatchState.STARTING, now(), submitted)
+                    : new StateChange(BatchState.NOT_STARTED, now(), submitted + "; " + ticket.reason());
             Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
             int id = store.insert(draft, requestId);
             batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
@@ -179,6 +190,23 @@ public final class BatchManager implements AutoCloseable {
 
     public Batch get(int id) {
         return current(id).orElseThrow(() -> new BatchNotFoundException(id));
+    }
+
+    /**
+     * The batch a REST path segment names, as Livy reads it: a number is an id, anything else a name,
+     * and a name means the newest batch of that name (names need not be unique here).
+     *
+     * @param visibleTo when present, only batches this user owns or runs as are looked up by name
+     * @throws BatchNotFoundException when there is no such batch
+     */
+    public Batch get(String idOrName, Optional<String> visibleTo) {
+        try {
+            return get(Integer.parseInt(idOrName));
+        } catch (NumberFormatException notANumber) {
+            // Its current copy, as by id (the cache may hold a newer one than the store row read here).
+            return store.findNewestNamed(idOrName, visibleTo).map(b -> get(b.id()))
+                    .orElseThrow(() -> new BatchNotFoundException(idOrName));
+        }
     }
 
     /** The newest copy of a batch: from the cache, else from the store (and cached when final). */
@@ -228,7 +256,7 @@ public final class BatchManager implements AutoCloseable {
      * A page of the batch list in ascending id order.
      *
      * @param from index of the first batch; 0 when empty
-     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative
      */
     public BatchPage list(OptionalInt from, OptionalInt size) {
         return list(from, size, Optional.empty());
@@ -240,7 +268,7 @@ public final class BatchManager implements AutoCloseable {
      */
     public BatchPage list(OptionalInt from, OptionalInt size, Optional<String> onlyOf) {
         int start = nonNegative("from", from, 0);
-        int count = nonNegative("size", size, DEFAULT_PAGE_SIZE);
+        int count = listSize(size);
         return list(start, count, BatchFilter.all(onlyOf));
     }
 
@@ -248,12 +276,18 @@ public final class BatchManager implements AutoCloseable {
      * A page of the batches {@code filter} holds, in its order, {@code total} counting them all.
      *
      * @param from index of the first batch; 0 when empty
-     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative
      */
     public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
         int start = nonNegative("from", from, 0);
-        int count = nonNegative("size", size, DEFAULT_PAGE_SIZE);
+        int count = listSize(size);
         return list(start, count, filter);
+    }
+
+    /** As on Livy (and on the log): a negative size means all batches. */
+    private static int listSize(OptionalInt size) {
+        int count = size.orElse(DEFAULT_PAGE_SIZE);
+        return count < 0 ? Integer.MAX_VALUE : count;
     }
 
     /**
@@ -329,6 +363,14 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /**
+     * Ends every open log follow and watch with {@code fail(cause)} (the server is draining), so
+     * that their clients resume on another server; the batches themselves go on.
+     */
+    public void endStreams(RuntimeException cause) {
+        feeds.closeAll(cause);
+    }
+
+    /**
      * Every later change of every batch {@code visible} holds (its state filters are not applied: a
      * watcher sees a batch leave its filter too), as the batch after the change.
      */
@@ -383,10 +425,16 @@ public final class BatchManager implements AutoCloseable {
             }
             LaunchedApp app;
             try {
-                app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
+                for (String key : ignoredConf(batch.request())) {
+                    logs.append(id, Text.NOTICE + ignoredConfNotice(key));
+                }
+                app = launcher.launch(id, launchable(batch.request()), logs.batchDir(id), logs.outputFile(id),
+                        new Events(id));
             } catch (LaunchException e) {
                 logs.append(id, Text.NOTICE + e.getMessage());
-                transition(id, BatchState.DEAD, e.getMessage());
+                if (transition(id, BatchState.DEAD, e.getMessage()) != null) {
+                    metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
+                }
                 recordLogTail(id);
                 return;
             }
@@ -403,7 +451,9 @@ public final class BatchManager implements AutoCloseable {
             launches.ended(id); // deleted while queued: nothing to launch
         } catch (RuntimeException e) {
             log.error("batch {}: launch failed", id, e);
-            transition(id, BatchState.DEAD, "launch failed: " + e);
+            if (transition(id, BatchState.DEAD, "launch failed: " + e) != null) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.INTERNAL);
+            }
         }
     }
 
@@ -475,7 +525,12 @@ public final class BatchManager implements AutoCloseable {
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
-        transition(id, BatchState.DEAD, reason);
+        BatchState from = transition(id, BatchState.DEAD, reason);
+        if (from == BatchState.NOT_STARTED) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.WAIT_TIMEOUT);
+        } else if (from == BatchState.STARTING) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.START_TIMEOUT);
+        }
         Runtime rt = runtimes.get(id);
         LaunchedApp app = rt == null ? null : rt.app;
         if (app != null) {
@@ -524,7 +579,9 @@ public final class BatchManager implements AutoCloseable {
             case FAILED -> BatchState.DEAD;
             case KILLED -> BatchState.KILLED;
         };
-        transition(id, state, exit.reason());
+        if (transition(id, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.FAILED_BEFORE_RUNNING);
+        }
         if (deleted) {
             runtimes.remove(id);
             logs.delete(id);
@@ -540,29 +597,37 @@ public final class BatchManager implements AutoCloseable {
         cache.wroteLogTail(id, tail);
     }
 
-    /** Moves a batch to a new state unless it is gone or already final. */
-    private void transition(int id, BatchState state, String reason) {
+    /**
+     * Moves a batch to a new state unless it is gone or already final.
+     *
+     * @return the state it left; null when nothing changed
+     */
+    private BatchState transition(int id, BatchState state, String reason) {
         Runtime rt = runtimes.get(id);
         Object lock = rt == null ? this : rt;
         Batch next;
+        BatchState from;
         synchronized (lock) {
             Batch current = current(id).orElse(null);
             if (current == null || current.state().isFinal() || current.state() == state) {
-                return;
+                return null;
             }
+            from = current.state();
             next = current.withState(new StateChange(state, now(), reason));
             if (!store.save(next)) {
-                return; // deleted meanwhile
+                return null; // deleted meanwhile
             }
             cache.wrote(next);
         }
         log.info("batch {}: {} ({})", id, state.livyName(), reason);
+        metrics.changed(next, from);
         notifyListeners(next);
         if (state.isFinal()) {
             launches.ended(id);
         } else if (state == BatchState.RUNNING) {
             launches.started(id);
         }
+        return from;
     }
 
     /**
@@ -575,6 +640,33 @@ public final class BatchManager implements AutoCloseable {
 
     private void notifyListeners(Batch batch) {
         feeds.changed(batch);
+    }
+
+    /**
+     * The request's conf keys that are no Spark property (not {@code spark.*}), sorted. As on Livy they
+     * are accepted, and as spark-submit itself does with such keys they are ignored with a warning: they
+     * are dropped before the launch (SparkLauncher refuses them), said in the first state's reason and as
+     * the first lines of the batch's log. Real DAGs carry such keys (Hadoop keys written without
+     * {@code spark.hadoop.}, Livy's own {@code livy.rsc.*}).
+     */
+    static List<String> ignoredConf(BatchRequest request) {
+        return request.conf().keySet().stream().filter(k -> !k.startsWith("spark.")).sorted().toList();
+    }
+
+    /** The line of the batch log, and the words of the first reason, for one ignored key. */
+    static String ignoredConfNotice(String key) {
+        return "ignoring non-Spark config property: " + Text.shown(key);
+    }
+
+    /** The request as launched: without the keys {@link #ignoredConf} names. */
+    private static BatchRequest launchable(BatchRequest request) {
+        List<String> ignored = ignoredConf(request);
+        if (ignored.isEmpty()) {
+            return request;
+        }
+        Map<String, String> conf = new java.util.HashMap<>(request.conf());
+        conf.keySet().removeAll(ignored);
+        return request.withConf(conf);
     }
 
     /**

@@ -75,6 +75,12 @@ public final class ConfigKeys {
             "sparkgate.yarn.app-lookup-timeout", Type.DURATION,
             "longest wait for a batch's application to appear in YARN, then `dead` (a late one is killed)")
             .withDefault("120s").withLivyName("livy.server.yarn.app-lookup-timeout");
+    public static final ConfigKey<String> YARN_PRINCIPAL = ConfigKey.of("sparkgate.yarn.principal", Type.STRING,
+            "the server's own Kerberos principal on a kerberized cluster (`_HOST` allowed; see "
+            + "[Kerberized clusters](#kerberized-clusters))").withLivyName("livy.server.launch.kerberos.principal");
+    public static final ConfigKey<String> YARN_KEYTAB = ConfigKey.of("sparkgate.yarn.keytab", Type.STRING,
+            "the keytab of `sparkgate.yarn.principal`; both or neither")
+            .withLivyName("livy.server.launch.kerberos.keytab");
     public static final ConfigKey<Map<String, String>> HADOOP_CONF = ConfigKey.prefix("sparkgate.hadoop-conf.",
             "hadoop.key", "Hadoop property for the YarnClient and (as `spark.hadoop.*`) every batch");
 
@@ -202,6 +208,16 @@ public final class ConfigKeys {
             Type.DURATION, "how often a replica renews its leases (at most half the TTL)").withDefault("5s");
     public static final ConfigKey<Duration> REPLICA_SCAN_INTERVAL = ConfigKey.of("sparkgate.replica.scan-interval",
             Type.DURATION, "how often a replica looks for batches nobody holds").withDefault("1s");
+
+    // --- Operations ---------------------------------------------------------------------------------
+    public static final ConfigKey<Boolean> METRICS_AUTHENTICATE = ConfigKey.of("sparkgate.metrics.authenticate",
+            Type.BOOLEAN, "whether `/metrics` needs the API's credentials (probes never do)").withDefault("false");
+    public static final ConfigKey<Duration> DRAIN_GRACE = ConfigKey.of("sparkgate.drain.grace", Type.DURATION,
+            "on SIGTERM: not ready, still serving, for this long (see [Operations](#operations))").withDefault("5s");
+    public static final ConfigKey<Duration> DRAIN_TIMEOUT = ConfigKey.of("sparkgate.drain.timeout", Type.DURATION,
+            "then: longest wait for calls in flight before exiting").withDefault("30s");
+    public static final ConfigKey<Boolean> ACCESS_LOG = ConfigKey.of("sparkgate.access-log.enabled", Type.BOOLEAN,
+            "one line per request to `<log dir>/access.log`, asynchronously").withDefault("false");
 
     /** Every key above, in the order declared. */
     public static final List<ConfigKey<?>> ALL = declared();

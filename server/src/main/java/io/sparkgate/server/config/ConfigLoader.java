@@ -7,13 +7,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -43,9 +46,35 @@ public final class ConfigLoader {
      */
     public static SparkgateConfig load(Path file, boolean fileRequired, Map<String, String> env,
                                        Map<String, String> flags, Installation installation) {
+        return explain(file, fileRequired, env, flags, installation).config();
+    }
+
+    /** Where a configured value came from. */
+    public enum Source { FILE, ENVIRONMENT, FLAG }
+
+    /**
+     * One key as given: its value, where from, and the name it was given under (a Livy alias, an
+     * environment variable), when that differs from {@code key}.
+     */
+    public record Given(String key, String value, Source source, String givenAs) {}
+
+    /** A validated configuration and every key that was set, in precedence order resolved (the last one wins). */
+    public record Explanation(SparkgateConfig config, List<Given> given) {}
+
+    /**
+     * Like {@link #load}, and also says which keys were set where (for {@code sparkgate check-config});
+     * keys not listed have their defaults.
+     */
+    public static Explanation explain(Path file, boolean fileRequired, Map<String, String> env,
+                                      Map<String, String> flags, Installation installation) {
         Map<String, String> values = new LinkedHashMap<>();
+        Map<String, Given> given = new TreeMap<>();
         if (Files.isRegularFile(file)) {
-            values.putAll(readFile(file));
+            readFile(file).forEach((k, v) -> {
+                values.put(k, v);
+                String key = sparkgateName(k);
+                given.put(key, new Given(key, v, Source.FILE, k.equals(key) ? file.toString() : file + ", as " + k));
+            });
         } else if (fileRequired) {
             throw new ConfigException("config file not found: " + file);
         }
@@ -54,17 +83,26 @@ public final class ConfigLoader {
                 String value = env.get(envName(name));
                 if (value != null) {
                     values.put(name, value);
+                    given.put(name, new Given(name, value, Source.ENVIRONMENT, envName(name)));
                 }
             }
         }
         values.putAll(flags);
-        return build(values, env, installation);
+        flags.forEach((k, v) -> given.put(k, new Given(k, v, Source.FLAG, "")));
+        return new Explanation(build(values, env, installation), List.copyOf(given.values()));
     }
 
     /** {@link #load(Path, boolean, Map, Map, Installation)} for a server not installed anywhere in particular. */
     public static SparkgateConfig load(Path file, boolean fileRequired, Map<String, String> env,
                                        Map<String, String> flags) {
         return load(file, fileRequired, env, flags, Installation.workingDirectory());
+    }
+
+    /** Every plain key the server knows (not the {@code spark-conf.} / {@code hadoop-conf.} prefixes), sorted. */
+    public static Set<String> knownKeys() {
+        Set<String> names = new TreeSet<>();
+        ConfigKeys.ALL.stream().filter(k -> !k.isPrefix()).forEach(k -> names.add(k.name()));
+        return Collections.unmodifiableSet(names);
     }
 
     /** The config built from defaults and the given keys alone; for tests and embedding. */
@@ -82,6 +120,15 @@ public final class ConfigLoader {
         Map<String, String> values = new TreeMap<>();
         props.stringPropertyNames().forEach(k -> values.put(k, props.getProperty(k).trim()));
         return values;
+    }
+
+    /** The Sparkgate name of a key given under its Livy name or old name; any other name as it is. */
+    private static String sparkgateName(String given) {
+        return ConfigKeys.ALL.stream()
+                .filter(k -> k.livyName().filter(given::equals).isPresent() || k.oldName().filter(given::equals).isPresent())
+                .map(ConfigKey::name)
+                .findFirst()
+                .orElse(given);
     }
 
     /** The environment variable of a key: {@code sparkgate.data-dir} → {@code SPARKGATE_DATA_DIR}. */
@@ -166,15 +213,36 @@ public final class ConfigLoader {
                             yarnConfDir,
                             ConfigKeys.HADOOP_CONF.entries(values),
                             ConfigKeys.YARN_POLL_INTERVAL.get(values),
-                            ConfigKeys.YARN_APP_LOOKUP_TIMEOUT.get(values)),
+                            ConfigKeys.YARN_APP_LOOKUP_TIMEOUT.get(values),
+                            yarnLogin(values)),
                     AuthSettings.from(values),
                     AccessSettings.from(values),
                     SubmitSettings.from(values, installation),
                     AdmissionSettings.from(values),
+                    OpsSettings.from(values),
                     ReplicaSettings.from(values, ConfigKeys.STORE_URL.get(values).isEmpty()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    /** The server's principal and keytab: both or neither; the keytab must be readable. */
+    private static Optional<YarnSettings.KerberosLogin> yarnLogin(Map<String, String> values) {
+        String principal = ConfigKeys.YARN_PRINCIPAL.find(values).orElse("");
+        String keytab = ConfigKeys.YARN_KEYTAB.find(values).orElse("");
+        if (principal.isEmpty() && keytab.isEmpty()) {
+            return Optional.empty();
+        }
+        if (principal.isEmpty() || keytab.isEmpty()) {
+            throw new ConfigException(ConfigKeys.YARN_PRINCIPAL + " and " + ConfigKeys.YARN_KEYTAB + " go together; "
+                    + (principal.isEmpty() ? ConfigKeys.YARN_PRINCIPAL : ConfigKeys.YARN_KEYTAB) + " is not set");
+        }
+        Path file = Path.of(keytab).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ConfigException("bad value for " + ConfigKeys.YARN_KEYTAB + ": " + file
+                    + " is not a readable file");
+        }
+        return Optional.of(new YarnSettings.KerberosLogin(principal, file));
     }
 
     /** {@code true/yes/on} or {@code false/no/off}, as Livy's and Spark's files write them. */

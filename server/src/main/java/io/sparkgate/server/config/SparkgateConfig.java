@@ -26,6 +26,7 @@ import java.util.Map;
  * @param access what an authenticated caller may do: impersonation, other users' batches
  * @param submit what a request may ask to run: paths, schemes, conf keys, sizes
  * @param admission how many batches may start and run at once, globally and per user
+ * @param ops metrics access, drain on SIGTERM, access log
  * @param replicas how this server shares batches with others on one PostgreSQL database (leases)
  */
 public record SparkgateConfig(
@@ -46,6 +47,7 @@ public record SparkgateConfig(
         AccessSettings access,
         SubmitSettings submit,
         AdmissionSettings admission,
+        OpsSettings ops,
         ReplicaSettings replicas) {
 
     public SparkgateConfig {
@@ -63,6 +65,7 @@ public record SparkgateConfig(
         requireNonNull(access, "access");
         requireNonNull(submit, "submit");
         requireNonNull(admission, "admission");
+        requireNonNull(ops, "ops");
         requireNonNull(replicas, "replicas");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);

@@ -9,6 +9,15 @@ import java.util.Optional;
 public interface Launcher {
 
     /**
+     * Refuses, before anything is recorded, a request this launcher's Spark home cannot run at all
+     * (e.g. a Python batch on a Spark home without Python).
+     *
+     * @throws io.sparkgate.server.batch.InvalidBatchRequestException naming what to change
+     */
+    default void check(BatchRequest request) {
+    }
+
+    /**
      * Starts one application.
      *
      * @param batchId the batch the application belongs to

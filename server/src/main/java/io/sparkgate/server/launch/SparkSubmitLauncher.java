@@ -73,6 +73,11 @@ public final class SparkSubmitLauncher implements Launcher {
     }
 
     @Override
+    public void check(BatchRequest request) {
+        PySparkSupport.check(config.sparkHome(), request);
+    }
+
+    @Override
     public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
                               LaunchListener listener) {
         requireSparkSubmit(config);

@@ -37,7 +37,8 @@ public final class SubmitWrapper {
      * server keep their own copy.
      */
     public static SubmitWrapper install(Path dataDir) {
-        Path home = requireNonNull(dataDir, "dataDir").resolve("launcher");
+        // Absolute: spark-submit runs it from the batch directory, where a relative data dir would not resolve.
+        Path home = requireNonNull(dataDir, "dataDir").toAbsolutePath().resolve("launcher");
         Path bin = home.resolve("bin");
         try (InputStream script = SubmitWrapper.class.getResourceAsStream(RESOURCE)) {
             if (script == null) {

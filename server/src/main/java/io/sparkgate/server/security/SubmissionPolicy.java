@@ -137,11 +137,8 @@ public final class SubmissionPolicy {
             if (!CONF_KEY.matcher(key).matches()) {
                 throw invalid("'conf' key " + quote(key) + " is not a Spark property name (letters, digits, '.', '_', '-')");
             }
-            // spark-submit takes only Spark properties: any other key would fail the launch after the batch
-            // was accepted.
-            if (!key.startsWith("spark.")) {
-                throw invalid("'conf' key " + quote(key) + " is not a Spark property: keys must start with 'spark.'");
-            }
+            // Keys that are no Spark property are accepted, as Livy does, and dropped at launch with a
+            // notice (BatchManager.ignoredConf).
             text("conf key '" + key + "'", e.getValue(), max, true);
         }
         if (!r.name().isEmpty()) {

@@ -62,6 +62,12 @@ public interface BatchStore extends AutoCloseable {
     /** The batch created with the given idempotency key. */
     Optional<Batch> findByRequestId(String requestId);
 
+    /**
+     * The newest batch (highest id) of this name; with {@code visibleTo}, among the batches that user
+     * owns or runs as (proxy user) only.
+     */
+    Optional<Batch> findNewestNamed(String name, Optional<String> visibleTo);
+
     /** Up to {@code size} batches in ascending id order, skipping the first {@code from}. */
     List<Batch> list(int from, int size);
 
@@ -100,6 +106,9 @@ public interface BatchStore extends AutoCloseable {
 
     /** Forgets a batch; true when it existed. */
     boolean delete(int id);
+
+    /** Each state that has batches now, with their number and oldest creation time (for metrics: one query). */
+    List<StateSummary> summary();
 
     @Override
     default void close() {}

@@ -327,6 +327,24 @@ public final class JdbcBatchStore implements BatchStore {
     }
 
     @Override
+    public Optional<Batch> findNewestNamed(String name, Optional<String> visibleTo) {
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        // V5's index on (name, id) answers this from the index alone.
+        Optional<Integer> id = ids("SELECT id FROM batches WHERE name = ?"
+                + (visibleTo.isPresent() ? " AND (owner = ? OR proxy_user = ?)" : "")
+                + " ORDER BY id DESC LIMIT 1", ps -> {
+                    ps.setString(1, name);
+                    if (visibleTo.isPresent()) {
+                        ps.setString(2, visibleTo.get());
+                        ps.setString(3, visibleTo.get());
+                    }
+                }).stream().findFirst();
+        return id.flatMap(this::get);
+    }
+
+    @Override
     public List<Batch> list(int from, int size) {
         return list(BatchFilter.all(Optional.empty()), from, size);
     }
@@ -426,6 +444,22 @@ public final class JdbcBatchStore implements BatchStore {
             ps.setString(1, value);
             ps.setInt(2, id);
         });
+    }
+
+    @Override
+    public List<StateSummary> summary() {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT state, COUNT(*), MIN(created_time) FROM batches GROUP BY state");
+             ResultSet rs = ps.executeQuery()) {
+            List<StateSummary> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new StateSummary(BatchState.valueOf(rs.getString(1)), rs.getLong(2), getTime(rs, 3)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failed("count batches", e);
+        }
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
@@ -34,6 +35,11 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
 
     /** The last driver lines may still be written when YARN says FINISHED: fetch the rest a bit later. */
     private static final Duration SETTLE = Duration.ofSeconds(2);
+    /**
+     * How long after the end a driver file the NodeManager no longer has is waited for in the aggregated
+     * logs (NodeManagers upload when the application ends; a busy one takes a while).
+     */
+    private static final Duration AGGREGATION_WAIT = Duration.ofMinutes(2);
     private static final int REASON_MAX = 500;
 
     final int batchId;
@@ -43,6 +49,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     private final Process submitter;
     private final Duration killGrace;
     private final ScheduledExecutorService scheduler;
+    private final Optional<AggregatedLogs> aggregatedLogs;
     volatile YarnTracker.Tracking tracking;
 
     // Written by the tracker thread.
@@ -62,7 +69,8 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     private volatile boolean ended;
 
     YarnApp(int batchId, String tag, Path outputFile, LaunchListener listener, Process submitter,
-            Duration killGrace, ScheduledExecutorService scheduler) {
+            Duration killGrace, ScheduledExecutorService scheduler, Optional<AggregatedLogs> aggregatedLogs) {
+        this.aggregatedLogs = requireNonNull(aggregatedLogs, "aggregatedLogs");
         this.batchId = batchId;
         this.tag = requireNonNull(tag, "tag");
         this.outputFile = requireNonNull(outputFile, "outputFile");
@@ -182,10 +190,13 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
                 if (driverLog != null) {
                     driverLog.finish(this::appendBytes);
                 }
-                driverLog = new DriverLog(am);
-                append(notice("the driver's output (" + r.appId() + ", container " + am.containerId()
-                        + ") follows; its lines start with " + DriverLog.STDOUT_PREFIX.trim() + " or "
-                        + DriverLog.STDERR_PREFIX.trim()));
+                driverLog = new DriverLog(am, r.appId(), r.user(), aggregatedLogs,
+                        outputFile.resolveSibling(DriverLog.STATE_FILE));
+                if (!driverLog.resumed()) {
+                    append(notice("the driver's output (" + r.appId() + ", container " + am.containerId()
+                            + ") follows; its lines start with " + DriverLog.STDOUT_PREFIX.trim() + " or "
+                            + DriverLog.STDERR_PREFIX.trim()));
+                }
             }
             driverLog.fetch(this::appendBytes);
         }
@@ -193,7 +204,10 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
             return false;
         }
         if (driverLog != null) {
-            driverLog.finish(this::appendBytes);
+            boolean giveUp = notFound != null || System.nanoTime() - finalSeenAtNanos > AGGREGATION_WAIT.toNanos();
+            if (!driverLog.finish(this::appendBytes, giveUp)) {
+                return false; // waiting for the aggregated logs
+            }
         }
         if (r != null && r.phase().isFinal()) {
             append(notice("YARN: " + r.appId() + " " + r.yarnState() + " with final status " + r.finalStatus()));

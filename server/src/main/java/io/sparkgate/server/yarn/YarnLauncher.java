@@ -24,6 +24,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -67,8 +68,16 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     private final YarnTracker tracker;
     private final ScheduledExecutorService logThread;
     private final Set<YarnApp> apps = ConcurrentHashMap.newKeySet();
+    /** The cluster's aggregated logs, when its configuration turns log aggregation on. */
+    private final Optional<AggregatedLogs> aggregatedLogs;
 
     YarnLauncher(SparkgateConfig config, ScheduledExecutorService scheduler, YarnTracker tracker) {
+        this(config, scheduler, tracker, Optional.empty());
+    }
+
+    private YarnLauncher(SparkgateConfig config, ScheduledExecutorService scheduler, YarnTracker tracker,
+                         Optional<AggregatedLogs> aggregatedLogs) {
+        this.aggregatedLogs = requireNonNull(aggregatedLogs, "aggregatedLogs");
         this.config = requireNonNull(config, "config");
         this.scheduler = requireNonNull(scheduler, "scheduler");
         this.tracker = requireNonNull(tracker, "tracker");
@@ -78,12 +87,25 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         logThread.scheduleWithFixedDelay(this::stepAll, millis, millis, TimeUnit.MILLISECONDS);
     }
 
-    /** A launcher with its own tracker and YarnClient, configured from {@code config.yarn()}. */
+    /**
+     * A launcher with its own tracker and YarnClient, configured from {@code config.yarn()}; on a
+     * kerberized cluster, logged in from the server's keytab first (the YarnClient and the log readers
+     * act as that login).
+     */
     public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler) {
-        YarnResourceManager rm = YarnResourceManager.connect(config.yarn());
+        return start(config, scheduler, java.util.function.UnaryOperator.identity());
+    }
+
+    /** Like {@link #start(SparkgateConfig, ScheduledExecutorService)}, its RM calls through {@code wrap} (metrics). */
+    public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler,
+                                     java.util.function.UnaryOperator<ResourceManagerClient> wrap) {
+        config.yarn().login().ifPresent(login -> KerberosLogin.start(login,
+                YarnResourceManager.hadoopConfiguration(config.yarn()), scheduler, KerberosLogin.CHECK_INTERVAL));
+        ResourceManagerClient rm = wrap.apply(YarnResourceManager.connect(config.yarn()));
         YarnTracker tracker = new YarnTracker(rm, config.yarn().pollInterval(), config.yarn().appLookupTimeout(),
                 Clock.systemUTC());
-        return new YarnLauncher(config, scheduler, tracker);
+        return new YarnLauncher(config, scheduler, tracker,
+                AggregatedLogs.of(YarnResourceManager.hadoopConfiguration(config.yarn())));
     }
 
     /** A tag no other batch has: {@code sparkgate-batch-<id>-<random>}, lowercase as YARN keeps tags. */
@@ -91,6 +113,11 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         byte[] random = new byte[4];
         RANDOM.nextBytes(random);
         return (Text.TAG_PREFIX + "batch-" + batchId + "-" + HexFormat.of().formatHex(random)).toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public void check(BatchRequest request) {
+        io.sparkgate.server.launch.PySparkSupport.check(config.sparkHome(), request);
     }
 
     @Override
@@ -103,8 +130,12 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
             env.put("HADOOP_CONF_DIR", dir.toString());
             env.put("YARN_CONF_DIR", dir.toString());
         });
-        SparkLauncher launcher = SparkSubmitCommand.of(config.sparkHome(), "yarn", yarnRequest(request, tag), serverConf(request),
-                workDir, outputFile, env).setDeployMode("cluster");
+        // Before the command copies the environment: a proxy user's submission gets a ticket cache.
+        Map<String, String> kerberosArgs = config.yarn().login()
+                .map(login -> kerberos(login, request, workDir, env)).orElse(Map.of());
+        SparkLauncher launcher = SparkSubmitCommand.of(config.sparkHome(), "yarn", yarnRequest(request, tag),
+                serverConf(request), workDir, outputFile, env).setDeployMode("cluster");
+        kerberosArgs.forEach(launcher::addSparkArg);
         Process submitter;
         try {
             Files.createDirectories(workDir);
@@ -119,8 +150,8 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
 
     /**
      * Re-attaches a batch whose application was submitted before a restart: follows it again by its tag
-     * (and its application id when stored), from YARN's current report on. The driver's log is fetched
-     * again from the start of its files.
+     * (and its application id when stored), from YARN's current report on. The driver's log continues after
+     * the lines the batch already has ({@link DriverLog#STATE_FILE}).
      *
      * @param tag the batch's tag, as {@link #storedTag} reads it from the batch directory
      */
@@ -149,10 +180,57 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
 
     private YarnApp follow(int batchId, String tag, Optional<String> appId, Path outputFile, LaunchListener listener,
                            Process submitter) {
-        YarnApp app = new YarnApp(batchId, tag, outputFile, listener, submitter, config.killGracePeriod(), scheduler);
+        YarnApp app = new YarnApp(batchId, tag, outputFile, listener, submitter, config.killGracePeriod(), scheduler,
+                aggregatedLogs);
         app.tracking = tracker.track(tag, appId, app);
         apps.add(app);
         return app;
+    }
+
+    /**
+     * How {@code spark-submit} authenticates on a kerberized cluster, so it can obtain the delegation
+     * tokens the application needs. Without a proxy user: {@code --principal} / {@code --keytab} (Spark
+     * logs in itself and, for a long application, renews the tokens from the keytab). With one, Spark
+     * takes the submitter's tickets from a ticket cache (it refuses {@code --principal} with
+     * {@code --proxy-user}): the server fills one in the batch directory with {@code kinit}, as Livy does.
+     *
+     * @return the spark-submit options to add; {@code env} gets what the process needs
+     */
+    static Map<String, String> kerberos(io.sparkgate.server.config.YarnSettings.KerberosLogin login,
+                                        BatchRequest request, Path workDir, Map<String, String> env) {
+        String krb5Conf = System.getProperty("java.security.krb5.conf");
+        if (krb5Conf != null) {
+            // The same realm and KDCs as the server, whose JVM was pointed at its krb5.conf.
+            env.put("SPARK_SUBMIT_OPTS", "-Djava.security.krb5.conf=" + krb5Conf);
+        }
+        if (request.proxyUser().isEmpty()) {
+            Map<String, String> args = new java.util.LinkedHashMap<>();
+            args.put("--principal", login.principal());
+            args.put("--keytab", login.keytab().toString());
+            return args;
+        }
+        Path cache = workDir.resolve("krb5cc");
+        List<String> kinit = List.of("kinit", "-kt", login.keytab().toString(), "-c", "FILE:" + cache, login.principal());
+        try {
+            Files.createDirectories(workDir);
+            ProcessBuilder pb = new ProcessBuilder(kinit).redirectErrorStream(true);
+            if (krb5Conf != null) {
+                pb.environment().put("KRB5_CONFIG", krb5Conf);
+            }
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new LaunchException("kinit for the proxy user's submission failed: " + out, null);
+            }
+        } catch (IOException e) {
+            throw new LaunchException("a batch with a proxy user on a kerberized cluster needs kinit (MIT Kerberos "
+                    + "client tools) to give spark-submit the server's tickets: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while running kinit", e);
+        }
+        env.put("KRB5CCNAME", "FILE:" + cache);
+        return Map.of();
     }
 
     /** The request as submitted: our tag added to its own, and spark-submit returning after the submit. */

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.yarn.api.records.ApplicationAttemptId;
+import org.apache.hadoop.yarn.api.records.ContainerId;
 import org.apache.hadoop.yarn.api.records.ApplicationId;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
 import org.apache.hadoop.yarn.api.records.ContainerReport;
@@ -258,11 +259,11 @@ public final class YarnTracker implements AutoCloseable {
             if (attempt != null && !attempt.equals(amAttempt) && phase != AppPhase.STARTING) {
                 // Once per attempt, not per poll: the AM container is where the driver's log is.
                 amAttempt = attempt;
-                am = lookUpAmContainer(attempt).orElse(am);
+                am = lookUpAmContainer(attempt, phase.isFinal()).orElse(am);
             }
             AppReport next = new AppReport(appId, phase, report.getYarnApplicationState().name(),
                     report.getFinalApplicationStatus().name(), nullToEmpty(report.getTrackingUrl()),
-                    nullToEmpty(report.getDiagnostics()).trim(), Optional.ofNullable(am));
+                    nullToEmpty(report.getDiagnostics()).trim(), Optional.ofNullable(am), nullToEmpty(report.getUser()));
             if (!next.equals(last)) {
                 last = next;
                 notify(next);
@@ -272,12 +273,20 @@ public final class YarnTracker implements AutoCloseable {
             }
         }
 
-        private Optional<AmContainer> lookUpAmContainer(ApplicationAttemptId attempt) {
+        private Optional<AmContainer> lookUpAmContainer(ApplicationAttemptId attempt, boolean appEnded) {
             try {
                 Optional<ContainerReport> c = rm.amContainer(attempt);
                 return c.map(r -> new AmContainer(r.getContainerId().toString(), nullToEmpty(r.getNodeHttpAddress()),
                         nullToEmpty(r.getLogUrl())));
             } catch (Exception e) {
+                if (appEnded) {
+                    // The ResourceManager forgets a finished application's containers (a batch re-attached
+                    // after its end asks too late). The AM's container is its attempt's first, and its
+                    // output is in the aggregated logs, if anywhere: no NodeManager address is needed.
+                    log.info("{}: no AM container report ({}); the driver's log is looked for in the aggregated logs",
+                            appId, e.toString());
+                    return Optional.of(new AmContainer(ContainerId.newContainerId(attempt, 1).toString(), "", ""));
+                }
                 log.info("{}: no AM container report ({}); the driver's log will not be followed", appId, e.toString());
                 return Optional.empty();
             }

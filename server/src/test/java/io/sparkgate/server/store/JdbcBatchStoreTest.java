@@ -20,6 +20,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -145,6 +146,26 @@ class JdbcBatchStoreTest {
             assertThat(store.listOf("carol", 0, 10)).extracting(Batch::id).containsExactly(carolsAsBob);
             assertThat(store.countOf("mallory")).isZero();
             assertThat(store.count()).isEqualTo(4);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aNameFindsTheNewestBatchOfThatNameWithinTheCallersScope(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            List<StateChange> starting = List.of(new StateChange(BatchState.STARTING, T0, "submitted"));
+            BatchRequest etl = BatchRequest.of("/jobs/app.jar").withName("etl-daily");
+            int alicesFirst = store.insert(new Batch(-1, etl, "alice", "", "", "", starting, T0), "");
+            store.insert(new Batch(-1, BatchRequest.of("/jobs/app.jar").withName("etl-daily-2"), "alice", "", "", "",
+                    starting, T0), "");
+            int alicesSecond = store.insert(new Batch(-1, etl, "alice", "", "", "", starting, T0), "");
+            int bobs = store.insert(new Batch(-1, etl, "bob", "", "", "", starting, T0), "");
+
+            assertThat(store.findNewestNamed("etl-daily", Optional.empty())).map(Batch::id).contains(bobs);
+            assertThat(store.findNewestNamed("etl-daily", Optional.of("alice"))).map(Batch::id).contains(alicesSecond);
+            assertThat(store.findNewestNamed("etl", Optional.empty())).isEmpty();
+            assertThat(store.findNewestNamed("", Optional.empty())).isEmpty();
+            assertThat(alicesFirst).isLessThan(alicesSecond);
         }
     }
 

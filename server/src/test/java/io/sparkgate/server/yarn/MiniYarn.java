@@ -29,6 +29,11 @@ public final class MiniYarn implements AutoCloseable {
     }
 
     public static MiniYarn start(Path workDir) {
+        return start(workDir, java.util.Map.of());
+    }
+
+    /** A cluster with {@code extra} YARN properties on top of the test defaults. */
+    public static MiniYarn start(Path workDir, java.util.Map<String, String> extra) {
         YarnConfiguration conf = new YarnConfiguration();
         // The capacity scheduler needs its root queue spelt out, or it refuses every application.
         conf.set("yarn.scheduler.capacity.root.queues", "default");
@@ -50,6 +55,7 @@ public final class MiniYarn implements AutoCloseable {
         conf.set("yarn.nodemanager.local-dirs", workDir.resolve("nm-local").toString());
         conf.set("yarn.nodemanager.log-dirs", workDir.resolve("nm-logs").toString());
         conf.set("hadoop.tmp.dir", workDir.resolve("hadoop-tmp").toString());
+        extra.forEach(conf::set);
         MiniYARNCluster cluster = new MiniYARNCluster("sparkgate-test", 1, 1, 1);
         cluster.init(conf);
         cluster.start();
