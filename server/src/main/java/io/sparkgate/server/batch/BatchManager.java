@@ -27,35 +27,42 @@ import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.RequestIdTakenException;
-import io.sparkgate.server.store.StoredBatch;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The life of every batch. The only place batch state changes: each change gets a time and a reason,
- * is saved before anyone is told, and final states are final.
+ * The life of every batch: the only place batch state changes. Each change gets a time and a reason, is
+ * saved before anyone is told, and final states are final.
+ *
+ * <p>Every live batch has one {@link BatchOwner}, and every change of a batch runs on its owner's serial
+ * executor: API calls wait there for their answer (create's first write aside: the batch is not known to
+ * anyone before it), while the launch pool, the log tailer and the launchers' listeners (the YARN
+ * tracker) only post events to it and never touch the store themselves. So two changes of one batch never
+ * race, and a slow store write for one batch holds up that batch alone.
  *
  * <p>Launching is asynchronous: {@link #create} records the batch and returns; a small pool starts
  * {@code spark-submit}. Admission is bounded ({@link LaunchQueue}): batches over the limits on starting
  * and running batches wait as {@code not_started}; past the limit on waiting batches, creates are
- * refused before anything is recorded.
+ * refused before anything is recorded. Reads are {@link BatchReads}'; log follows and watches are
+ * {@link BatchFeeds}'.
+ *
+ * <p>Over 300 lines because it is the whole state machine of a batch (create, launch, follow, end,
+ * delete, re-attach after a restart), which reads best in one place.
  */
 public final class BatchManager implements AutoCloseable {
 
@@ -76,8 +83,12 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService launchPool;
     private final LaunchQueue launches;
     private final Duration retryAfter;
-    private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
+    /** The owners of the batches this server created or re-attached; see {@link BatchOwner}. */
+    private final ConcurrentMap<Integer, BatchOwner> owners = new ConcurrentHashMap<>();
+    /** Threads the owners' serial executors run on; a blocked owner holds one, the others go on. */
+    private final ExecutorService ownerPool;
     private final BatchCache cache = new BatchCache();
+    private final BatchReads reads;
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
     private final BatchMetrics metrics;
@@ -96,6 +107,11 @@ public final class BatchManager implements AutoCloseable {
         this.tailer = requireNonNull(tailer, "tailer");
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
+        this.ownerPool = Executors.newCachedThreadPool(ThreadFactories.newThreadFactory("sparkgate-batch", true));
+        this.reads = new BatchReads(store, logs, cache, id -> {
+            BatchOwner owner = owners.get(id);
+            return owner != null && owner.app != null;
+        });
         // No more launches run at once than batches may be starting.
         this.launchPool = Executors.newFixedThreadPool(admission.maxStarting(),
                 ThreadFactories.newThreadFactory("sparkgate-launch", true));
@@ -106,7 +122,6 @@ public final class BatchManager implements AutoCloseable {
         this.feeds = new BatchFeeds(logs, feedPool);
         logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
     }
-
 
     /**
      * Records a new batch, then queues its launch. The request is one the submission policy
@@ -147,20 +162,14 @@ public final class BatchManager implements AutoCloseable {
         }
         Batch batch;
         try {
-            String submitted = "submitted" + ignoredConf(request).stream()
-                    .map(k -> "; " + ignoredConfNotice(k)).collect(java.util.stream.Collectors.joining());
+            String submitted = "submitted" + LaunchableRequest.ignoredConf(request).stream()
+                    .map(k -> "; " + LaunchableRequest.notice(k)).collect(Collectors.joining());
             StateChange first = ticket.grant() == LaunchQueue.Grant.START
                     ? new StateChange(BatchState.STARTING, now(), submitted)
                     : new StateChange(BatchState.NOT_STARTED, now(), submitted + "; " + ticket.reason());
             Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
             int id = store.insert(draft, requestId);
             batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
-            Runtime rt = runtimes.computeIfAbsent(id, k -> new Runtime()); // a delete that came first keeps its mark
-            synchronized (rt) {
-                if (!rt.deleted) {
-                    cache.wrote(batch);
-                }
-            }
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
             launches.release(ticket);
@@ -171,12 +180,15 @@ public final class BatchManager implements AutoCloseable {
             launches.release(ticket);
             throw e;
         }
-        int id = batch.id();
+        BatchOwner holder = owner(batch.id());
+        // First on its executor, before its launch: a delete that came first keeps its mark.
+        holder.post(() -> {
+            if (!holder.deleted) {
+                cache.wrote(batch);
+            }
+        });
         notifyListeners(batch);
-        launches.submit(id, ticket);
-        if (current(id).map(b -> b.state().isFinal()).orElse(true)) {
-            launches.ended(id); // deleted before it was submitted: its place must not stay taken
-        }
+        launches.submit(batch.id(), ticket);
         return new Created(batch, false);
     }
 
@@ -189,7 +201,7 @@ public final class BatchManager implements AutoCloseable {
     }
 
     public Batch get(int id) {
-        return current(id).orElseThrow(() -> new BatchNotFoundException(id));
+        return reads.get(id);
     }
 
     /**
@@ -200,34 +212,7 @@ public final class BatchManager implements AutoCloseable {
      * @throws BatchNotFoundException when there is no such batch
      */
     public Batch get(String idOrName, Optional<String> visibleTo) {
-        try {
-            return get(Integer.parseInt(idOrName));
-        } catch (NumberFormatException notANumber) {
-            // Its current copy, as by id (the cache may hold a newer one than the store row read here).
-            return store.findNewestNamed(idOrName, visibleTo).map(b -> get(b.id()))
-                    .orElseThrow(() -> new BatchNotFoundException(idOrName));
-        }
-    }
-
-    /** The newest copy of a batch: from the cache, else from the store (and cached when final). */
-    private Optional<Batch> current(int id) {
-        Batch cached = cache.get(id);
-        if (cached != null) {
-            return Optional.of(cached);
-        }
-        return load(List.of(id)).stream().findFirst();
-    }
-
-    /** Reads batches from the store, keeping the final ones (with their log tails) in the cache. */
-    private List<Batch> load(List<Integer> ids) {
-        long stamp = cache.stamp();
-        List<StoredBatch> stored = store.getAll(ids);
-        List<Batch> out = new ArrayList<>(stored.size());
-        for (StoredBatch s : stored) {
-            cache.loaded(stamp, s.batch(), s.logTail().orElse(null));
-            out.add(s.batch());
-        }
-        return out;
+        return reads.get(idOrName, visibleTo);
     }
 
     /**
@@ -235,21 +220,7 @@ public final class BatchManager implements AutoCloseable {
      * when its output was drained (no file opened), for a live one from its log.
      */
     public List<String> logTail(Batch batch) {
-        int id = batch.id();
-        if (batch.state().isFinal()) {
-            BatchCache.Final cached = cache.getFinal(id);
-            if (cached != null && cached.logTail() != null) {
-                return cached.logTail();
-            }
-            long stamp = cache.stamp();
-            List<String> tail = logs.tail(id, BATCH_LOG_TAIL);
-            Runtime rt = runtimes.get(id);
-            if (rt == null || rt.app == null) { // else its application still writes (killed, not yet gone)
-                cache.loaded(stamp, batch, tail);
-            }
-            return tail;
-        }
-        return logs.tail(id, BATCH_LOG_TAIL);
+        return reads.logTail(batch, BATCH_LOG_TAIL);
     }
 
     /**
@@ -267,57 +238,18 @@ public final class BatchManager implements AutoCloseable {
      * or runs as (proxy user) only, {@code total} included.
      */
     public BatchPage list(OptionalInt from, OptionalInt size, Optional<String> onlyOf) {
-        int start = nonNegative("from", from, 0);
-        int count = listSize(size);
-        return list(start, count, BatchFilter.all(onlyOf));
+        return list(from, size, BatchFilter.all(onlyOf));
     }
 
     /**
      * A page of the batches {@code filter} holds, in its order, {@code total} counting them all.
      *
      * @param from index of the first batch; 0 when empty
-     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative (as on Livy)
      */
     public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
-        int start = nonNegative("from", from, 0);
-        int count = listSize(size);
-        return list(start, count, filter);
-    }
-
-    /** As on Livy (and on the log): a negative size means all batches. */
-    private static int listSize(OptionalInt size) {
         int count = size.orElse(DEFAULT_PAGE_SIZE);
-        return count < 0 ? Integer.MAX_VALUE : count;
-    }
-
-    /**
-     * Two queries for a page of cached batches (the page's ids and the total); two more (rows with their
-     * log tails, histories) for the batches not cached, all of them at once.
-     */
-    private BatchPage list(int start, int count, BatchFilter filter) {
-        List<Integer> ids = store.pageIds(filter, start, count);
-        int total = store.count(filter);
-        Map<Integer, Batch> found = new HashMap<>(ids.size() * 2);
-        List<Integer> missing = new ArrayList<>();
-        for (int id : ids) {
-            Batch cached = cache.get(id);
-            if (cached != null) {
-                found.put(id, cached);
-            } else {
-                missing.add(id);
-            }
-        }
-        if (!missing.isEmpty()) {
-            load(missing).forEach(b -> found.put(b.id(), b));
-        }
-        List<Batch> page = new ArrayList<>(ids.size());
-        for (int id : ids) {
-            Batch b = found.get(id);
-            if (b != null) { // else deleted between the two reads
-                page.add(b);
-            }
-        }
-        return new BatchPage(start, total, page);
+        return reads.list(nonNegative("from", from, 0), count < 0 ? Integer.MAX_VALUE : count, filter);
     }
 
     /**
@@ -325,15 +257,7 @@ public final class BatchManager implements AutoCloseable {
      * means all; a missing or negative {@code from} means the tail, {@code max(0, total - size)}.
      */
     public LogPage log(Batch batch, OptionalInt from, OptionalInt size) {
-        int id = batch.id();
-        int count = size.orElse(DEFAULT_PAGE_SIZE);
-        long start;
-        if (from.isPresent() && from.getAsInt() >= 0) {
-            start = from.getAsInt();
-        } else {
-            start = count < 0 ? 0 : Math.max(0, logs.total(id) - count);
-        }
-        return logs.read(id, start, count);
+        return reads.log(batch, from, size, DEFAULT_PAGE_SIZE);
     }
 
     /**
@@ -385,73 +309,77 @@ public final class BatchManager implements AutoCloseable {
 
     /** Kills the batch's application if it still runs, then forgets the batch. */
     public void delete(int id, String byUser) {
-        Batch batch = get(id);
-        Runtime rt = runtimes.computeIfAbsent(id, k -> new Runtime());
-        LaunchedApp app;
-        synchronized (rt) {
-            rt.deleted = true;
-            app = rt.app;
-        }
-        if (!batch.state().isFinal()) {
-            transition(id, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
-        }
-        synchronized (rt) { // not between a concurrent change's save and its cache write
+        get(id); // an unknown batch is NOT_FOUND, not a new owner
+        BatchOwner owner = owner(id);
+        owner.run(() -> {
+            owner.deleted = true;
+            LaunchedApp app = owner.app;
+            transition(owner, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
             store.delete(id);
             cache.deleted(id);
+            launches.ended(id);
+            if (app != null) {
+                app.kill(); // its log goes when its process is gone (ended)
+            } else {
+                owners.remove(id);
+                logs.delete(id);
+            }
+        });
+    }
+
+    /** The owner of a batch, made when the batch is first changed on this server. */
+    private BatchOwner owner(int id) {
+        return owners.computeIfAbsent(id, k -> new BatchOwner(k, ownerPool));
+    }
+
+    /** The launch pool's task, when the queue grants a batch its start: waits while its owner launches it. */
+    private void launch(int id) {
+        BatchOwner owner = owners.get(id);
+        if (owner == null) {
+            launches.ended(id); // deleted while queued
+            return;
         }
-        launches.ended(id);
-        if (app != null) {
-            app.kill(); // its log goes when its process is gone (onExit)
-        } else {
-            runtimes.remove(id);
-            logs.delete(id);
+        try {
+            owner.run(() -> launchNow(owner));
+        } catch (RuntimeException e) {
+            log.error("batch {}: launch failed", id, e);
         }
     }
 
-    private void launch(int id) {
+    private void launchNow(BatchOwner owner) {
+        int id = owner.id;
         try {
-            Runtime rt = runtimes.get(id);
-            if (rt == null || rt.deleted) {
+            Batch batch = reads.current(id).orElse(null);
+            if (owner.deleted || batch == null || batch.state().isFinal()) {
                 launches.ended(id);
-                return;
-            }
-            Batch batch = get(id);
-            if (batch.state().isFinal()) {
-                launches.ended(id);
-                return; // ended while queued (its deadline passed)
+                return; // deleted, or ended while queued (its deadline passed)
             }
             if (batch.state() == BatchState.NOT_STARTED) {
-                transition(id, BatchState.STARTING, "its turn to start");
+                transition(owner, BatchState.STARTING, "its turn to start");
             }
             LaunchedApp app;
             try {
-                for (String key : ignoredConf(batch.request())) {
-                    logs.append(id, Text.NOTICE + ignoredConfNotice(key));
+                for (String key : LaunchableRequest.ignoredConf(batch.request())) {
+                    logs.append(id, Text.NOTICE + LaunchableRequest.notice(key));
                 }
-                app = launcher.launch(id, launchable(batch.request()), logs.batchDir(id), logs.outputFile(id),
-                        new Events(id));
+                app = launcher.launch(id, LaunchableRequest.launchable(batch.request()), logs.batchDir(id),
+                        logs.outputFile(id), new Events(owner));
             } catch (LaunchException e) {
                 logs.append(id, Text.NOTICE + e.getMessage());
-                if (transition(id, BatchState.DEAD, e.getMessage()) != null) {
+                if (transition(owner, BatchState.DEAD, e.getMessage()) != null) {
                     metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
                 }
                 recordLogTail(id);
                 return;
             }
-            boolean killNow;
-            synchronized (rt) {
-                rt.app = app;
-                killNow = rt.deleted || current(id).map(b -> b.state().isFinal()).orElse(true);
+            owner.app = app;
+            follow(owner, app);
+            if (reads.current(id).map(b -> b.state().isFinal()).orElse(true)) {
+                app.kill(); // ended while spark-submit started
             }
-            follow(id, rt, app);
-            if (killNow) {
-                app.kill();
-            }
-        } catch (BatchNotFoundException e) {
-            launches.ended(id); // deleted while queued: nothing to launch
         } catch (RuntimeException e) {
             log.error("batch {}: launch failed", id, e);
-            if (transition(id, BatchState.DEAD, "launch failed: " + e) != null) {
+            if (transition(owner, BatchState.DEAD, "launch failed: " + e) != null) {
                 metrics.launchFailed(BatchMetrics.LaunchFailure.INTERNAL);
             }
         }
@@ -459,18 +387,23 @@ public final class BatchManager implements AutoCloseable {
 
     /**
      * Indexes the application's output until it ends, then ends the batch. On the way, saves how to
-     * find the application's process again after a restart, as soon as the launcher knows it.
+     * find the application's process again after a restart, as soon as the launcher knows it. The
+     * tailer's thread only looks; the saves are its owner's.
      */
-    private void follow(int id, Runtime rt, LaunchedApp app) {
-        tailer.follow(id, () -> {
-            if (!rt.launchSaved) {
+    private void follow(BatchOwner owner, LaunchedApp app) {
+        AtomicBoolean savePosted = new AtomicBoolean(owner.launchSaved);
+        tailer.follow(owner.id, () -> {
+            if (!savePosted.get()) {
                 app.launchInfo().ifPresent(info -> {
-                    store.saveLaunch(id, info);
-                    rt.launchSaved = true;
+                    savePosted.set(true);
+                    owner.post(() -> {
+                        store.saveLaunch(owner.id, info);
+                        owner.launchSaved = true;
+                    });
                 });
             }
             return app.hasEnded();
-        }, () -> ended(id, app.exit()));
+        }, () -> owner.post(() -> ended(owner, app.exit())));
     }
 
     /**
@@ -481,28 +414,29 @@ public final class BatchManager implements AutoCloseable {
      * @return false when the launcher cannot find the application (the batch is left as it is)
      */
     boolean reattach(Batch batch, RecordedLaunch recorded) {
-        int id = recorded.batchId();
-        Runtime rt = new Runtime();
-        runtimes.put(id, rt);
-        cache.wrote(batch); // ours from now on: every change to it is made here
-        // It holds its place from now on; before the launcher looks, which may already report it running.
-        launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
-        Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(id));
-        if (found.isEmpty()) {
-            runtimes.remove(id);
-            launches.ended(id);
-            return false;
-        }
-        LaunchedApp app = found.get();
-        rt.app = app;
-        rt.launchSaved = recorded.process().isPresent();
-        if (app.hasEnded()) {
-            logs.advance(id, true);
-            ended(id, app.exit());
-        } else {
-            follow(id, rt, app);
-        }
-        return true;
+        BatchOwner owner = owner(recorded.batchId());
+        return owner.call(() -> {
+            int id = owner.id;
+            cache.wrote(batch); // ours from now on: every change to it is made here
+            // It holds its place from now on; before the launcher looks, which may already report it running.
+            launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
+            Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(owner));
+            if (found.isEmpty()) {
+                owners.remove(id);
+                launches.ended(id);
+                return false;
+            }
+            LaunchedApp app = found.get();
+            owner.app = app;
+            owner.launchSaved = recorded.process().isPresent();
+            if (app.hasEnded()) {
+                logs.advance(id, true);
+                ended(owner, app.exit());
+            } else {
+                follow(owner, app);
+            }
+            return true;
+        });
     }
 
     /**
@@ -513,64 +447,54 @@ public final class BatchManager implements AutoCloseable {
      * @return what it waits for; empty when it starts now
      */
     Optional<String> relaunch(Batch batch) {
-        int id = batch.id();
-        runtimes.put(id, new Runtime());
-        cache.wrote(batch); // ours from now on: every change to it is made here
-        if (batch.state() == BatchState.STARTING) {
-            // Never launched: it waits like any other until its turn.
-            transition(id, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
-        }
-        return launches.enqueue(id, batch.owner());
+        BatchOwner owner = owner(batch.id());
+        return owner.call(() -> {
+            cache.wrote(batch); // ours from now on: every change to it is made here
+            if (batch.state() == BatchState.STARTING) {
+                // Never launched: it waits like any other until its turn.
+                transition(owner, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
+            }
+            return launches.enqueue(batch.id(), batch.owner());
+        });
     }
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
-        BatchState from = transition(id, BatchState.DEAD, reason);
-        if (from == BatchState.NOT_STARTED) {
-            metrics.launchFailed(BatchMetrics.LaunchFailure.WAIT_TIMEOUT);
-        } else if (from == BatchState.STARTING) {
-            metrics.launchFailed(BatchMetrics.LaunchFailure.START_TIMEOUT);
-        }
-        Runtime rt = runtimes.get(id);
-        LaunchedApp app = rt == null ? null : rt.app;
-        if (app != null) {
-            app.kill();
-        }
+        BatchOwner owner = owner(id);
+        owner.run(() -> {
+            BatchState from = transition(owner, BatchState.DEAD, reason);
+            if (from == BatchState.NOT_STARTED) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.WAIT_TIMEOUT);
+            } else if (from == BatchState.STARTING) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.START_TIMEOUT);
+            }
+            LaunchedApp app = owner.app;
+            if (app != null) {
+                app.kill();
+            }
+        });
     }
 
-    /** Saves a change of a batch that is not a state change (app id, links). */
-    private void update(int id, java.util.function.UnaryOperator<Batch> change) {
-        Runtime rt = runtimes.get(id);
-        if (rt == null) {
+    /** Saves a change of a batch that is not a state change (app id, links); on its owner's executor. */
+    private void update(BatchOwner owner, UnaryOperator<Batch> change) {
+        assert owner.isCurrent() : "batch " + owner.id + " changed off its owner's executor";
+        Batch current = reads.current(owner.id).orElse(null);
+        if (current == null || owner.deleted) {
             return;
         }
-        Batch next;
-        synchronized (rt) {
-            Batch current = current(id).orElse(null);
-            if (current == null) {
-                return;
-            }
-            next = change.apply(current);
-            if (!store.save(next)) {
-                return; // deleted meanwhile
-            }
-            cache.wrote(next);
+        Batch next = change.apply(current);
+        if (!store.save(next)) {
+            return; // deleted meanwhile
         }
+        cache.wrote(next);
         notifyListeners(next);
     }
 
-    /** The application ended and its output is indexed: the batch's final state. */
-    private void ended(int id, AppExit exit) {
-        Runtime rt = runtimes.get(id);
-        boolean deleted;
-        if (rt == null) {
-            deleted = true;
-        } else {
-            synchronized (rt) { // a delete from now on finds no application and removes the log itself
-                deleted = rt.deleted;
-                rt.app = null;
-            }
-        }
+    /** The application ended and its output is indexed: the batch's final state. On its owner's executor. */
+    private void ended(BatchOwner owner, AppExit exit) {
+        int id = owner.id;
+        boolean deleted = owner.deleted;
+        owner.app = null; // a delete from now on finds no application and removes the log itself
         if (!deleted) {
             exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
         }
@@ -579,11 +503,11 @@ public final class BatchManager implements AutoCloseable {
             case FAILED -> BatchState.DEAD;
             case KILLED -> BatchState.KILLED;
         };
-        if (transition(id, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
+        if (transition(owner, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
             metrics.launchFailed(BatchMetrics.LaunchFailure.FAILED_BEFORE_RUNNING);
         }
         if (deleted) {
-            runtimes.remove(id);
+            owners.remove(id);
             logs.delete(id);
         } else {
             recordLogTail(id);
@@ -598,27 +522,23 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /**
-     * Moves a batch to a new state unless it is gone or already final.
+     * Moves a batch to a new state unless it is gone or already final; on its owner's executor.
      *
      * @return the state it left; null when nothing changed
      */
-    private BatchState transition(int id, BatchState state, String reason) {
-        Runtime rt = runtimes.get(id);
-        Object lock = rt == null ? this : rt;
-        Batch next;
-        BatchState from;
-        synchronized (lock) {
-            Batch current = current(id).orElse(null);
-            if (current == null || current.state().isFinal() || current.state() == state) {
-                return null;
-            }
-            from = current.state();
-            next = current.withState(new StateChange(state, now(), reason));
-            if (!store.save(next)) {
-                return null; // deleted meanwhile
-            }
-            cache.wrote(next);
+    private BatchState transition(BatchOwner owner, BatchState state, String reason) {
+        assert owner.isCurrent() : "batch " + owner.id + " changed off its owner's executor";
+        int id = owner.id;
+        Batch current = reads.current(id).orElse(null);
+        if (current == null || current.state().isFinal() || current.state() == state) {
+            return null;
         }
+        BatchState from = current.state();
+        Batch next = current.withState(new StateChange(state, now(), reason));
+        if (!store.save(next)) {
+            return null; // deleted meanwhile
+        }
+        cache.wrote(next);
         log.info("batch {}: {} ({})", id, state.livyName(), reason);
         metrics.changed(next, from);
         notifyListeners(next);
@@ -643,75 +563,47 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /**
-     * The request's conf keys that are no Spark property (not {@code spark.*}), sorted. As on Livy they
-     * are accepted, and as spark-submit itself does with such keys they are ignored with a warning: they
-     * are dropped before the launch (SparkLauncher refuses them), said in the first state's reason and as
-     * the first lines of the batch's log. Real DAGs carry such keys (Hadoop keys written without
-     * {@code spark.hadoop.}, Livy's own {@code livy.rsc.*}).
-     */
-    static List<String> ignoredConf(BatchRequest request) {
-        return request.conf().keySet().stream().filter(k -> !k.startsWith("spark.")).sorted().toList();
-    }
-
-    /** The line of the batch log, and the words of the first reason, for one ignored key. */
-    static String ignoredConfNotice(String key) {
-        return "ignoring non-Spark config property: " + Text.shown(key);
-    }
-
-    /** The request as launched: without the keys {@link #ignoredConf} names. */
-    private static BatchRequest launchable(BatchRequest request) {
-        List<String> ignored = ignoredConf(request);
-        if (ignored.isEmpty()) {
-            return request;
-        }
-        Map<String, String> conf = new java.util.HashMap<>(request.conf());
-        conf.keySet().removeAll(ignored);
-        return request.withConf(conf);
-    }
-
-    /**
-     * Stops launching. Running applications are left running: their batches are recorded durably and
-     * the next server start re-attaches them (and launches the batches still queued).
+     * Stops launching, then lets the owners finish the changes already posted (a launch under way saves
+     * its batch), so that the store can close after this returns. Running applications are left running:
+     * their batches are recorded durably and the next server start re-attaches them (and launches the
+     * batches still queued).
      */
     @Override
     public void close() {
-        launchPool.shutdownNow();
+        launchPool.shutdown();
         feedPool.shutdownNow();
         try {
-            launchPool.awaitTermination(5, TimeUnit.SECONDS);
+            if (!launchPool.awaitTermination(10, TimeUnit.SECONDS)) {
+                launchPool.shutdownNow();
+            }
+            ownerPool.shutdown();
+            ownerPool.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** What the manager knows of a batch beyond its stored state. */
-    private static final class Runtime {
-        volatile LaunchedApp app;
-        volatile boolean deleted;
-        volatile boolean launchSaved;
-    }
-
-    /** Events from one batch's application. */
+    /** Events from one batch's application, from the launcher's threads: posted to the batch's owner. */
     private final class Events implements LaunchListener {
-        private final int id;
+        private final BatchOwner owner;
 
-        Events(int id) {
-            this.id = id;
+        Events(BatchOwner owner) {
+            this.owner = owner;
         }
 
         @Override
         public void onRunning(String reason) {
-            transition(id, BatchState.RUNNING, reason);
+            owner.post(() -> transition(owner, BatchState.RUNNING, reason));
         }
 
         @Override
         public void onAppId(String appId) {
-            update(id, b -> b.withAppId(appId));
+            owner.post(() -> update(owner, b -> b.withAppId(appId)));
         }
 
         @Override
         public void onAppInfo(String sparkUiUrl, String driverLogUrl) {
-            update(id, b -> b.withAppInfo(sparkUiUrl, driverLogUrl));
+            owner.post(() -> update(owner, b -> b.withAppInfo(sparkUiUrl, driverLogUrl)));
         }
     }
 }

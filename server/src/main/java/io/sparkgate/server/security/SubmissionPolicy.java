@@ -138,7 +138,7 @@ public final class SubmissionPolicy {
                 throw invalid("'conf' key " + quote(key) + " is not a Spark property name (letters, digits, '.', '_', '-')");
             }
             // Keys that are no Spark property are accepted, as Livy does, and dropped at launch with a
-            // notice (BatchManager.ignoredConf).
+            // notice (batch.LaunchableRequest).
             text("conf key '" + key + "'", e.getValue(), max, true);
         }
         if (!r.name().isEmpty()) {

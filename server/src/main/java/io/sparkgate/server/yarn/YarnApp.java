@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +62,8 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     private String infoReported = "";
 
     private volatile boolean killRequested;
-    private volatile boolean submitterStopped;
+    /** Set once by whichever of kill() (an API call's thread) and step() (the driver-log thread) stops it first. */
+    private final AtomicBoolean submitterStopped = new AtomicBoolean();
 
     // Written by the driver-log thread.
     private boolean submitterEndNoted;
@@ -149,10 +151,9 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
 
     private void stopSubmitter() {
         Process p = submitter;
-        if (p == null || submitterStopped || !p.isAlive()) {
+        if (p == null || !p.isAlive() || !submitterStopped.compareAndSet(false, true)) {
             return;
         }
-        submitterStopped = true;
         ProcessTree.kill(batchId, p.toHandle(), killGrace, scheduler);
     }
 
