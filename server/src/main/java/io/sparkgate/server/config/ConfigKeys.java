@@ -58,7 +58,8 @@ public final class ConfigKeys {
 
     // --- Spark --------------------------------------------------------------------------------------
     public static final ConfigKey<Path> SPARK_HOME = ConfigKey.of("sparkgate.spark.home", Type.PATH,
-            "where `bin/spark-submit` is").withComputedDefault("`$SPARK_HOME`, else the embedded Spark home");
+            "where `bin/spark-submit` is: the embedded one or your own distribution (see [below](#your-own-spark))")
+            .withComputedDefault("`$SPARK_HOME`, else the embedded Spark home");
     public static final ConfigKey<String> SPARK_MASTER = ConfigKey.of("sparkgate.spark.master", Type.STRING,
             "master of every batch").withDefault("local[*]").withLivyName("livy.spark.master");
     public static final ConfigKey<Map<String, String>> SPARK_CONF = ConfigKey.prefix("sparkgate.spark-conf.",

@@ -29,7 +29,8 @@ public final class SparkSubmitCommand {
                                    Map<String, String> serverConf, Path workDir, Path outputFile,
                                    Map<String, String> env) {
         Map<String, String> all = new HashMap<>(env);
-        all.put("SPARKGATE_BATCH_DIR", workDir.toString());
+        // Absolute: spark-submit runs in the batch directory (see SubmitWrapper.environment).
+        all.put("SPARKGATE_BATCH_DIR", workDir.toAbsolutePath().toString());
         SparkLauncher launcher = new SparkLauncher(all)
                 .setSparkHome(sparkHome.toString())
                 .setMaster(master)
