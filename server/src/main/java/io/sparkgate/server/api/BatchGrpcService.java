@@ -49,6 +49,8 @@ import java.util.OptionalInt;
  * The gRPC face of the batch API, and through transcoding its Livy REST face. Thin: it translates
  * messages and delegates to {@link BatchManager}; errors are mapped to statuses by
  * {@link LivyErrors#grpcExceptionHandler()}.
+ *
+ * <p>Just over 300 lines: one short method per RPC, the three streaming ones with their flow control.
  */
 final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 

@@ -63,6 +63,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A running Sparkgate: the batch machinery and the one Armeria server in front of it. {@code Main}
  * and the tests start it the same way, through {@link #start}.
+ *
+ * <p>Over 300 lines because it is the wiring: every part is made, connected and closed here, in the
+ * order that start-up, recovery and drain need, which is easiest to check when it is all on one page.
  */
 public final class SparkgateServer implements AutoCloseable {
 

@@ -53,6 +53,9 @@ import java.util.function.Function;
  * event. A log line is one line by construction (the tailer splits at {@code \n}), so the whole framing
  * is {@code id:}, {@code data:} with {@code \r} made a space, and a blank line: three appends, which a
  * pre-pass over every line for Armeria's encoder would not save.
+ *
+ * <p>Over 300 lines because it holds both streams' routes and their sinks, which share the framing,
+ * the one-chunk-in-flight writer and the drain's close.
  */
 final class SseRoutes {
 

@@ -40,6 +40,10 @@ import java.util.Set;
  * @param jwt signed JWTs accepted in mode {@code bearer}, when an issuer key is configured
  * @param kerberos the service principal and keytab of mode {@code kerberos} (SPNEGO)
  * @param tls the port's certificate and client certificates; empty: plaintext
+ *
+ * <p>Over 300 lines because each of the five modes (basic, bearer with tokens or JWTs, mutual TLS,
+ * Kerberos) has its own keys, and the rules between them (which keys a mode needs, which it refuses)
+ * must be read together to be checked.
  */
 public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> tokensFile, Optional<Jwt> jwt,
                            Optional<Kerberos> kerberos, Optional<Tls> tls) {

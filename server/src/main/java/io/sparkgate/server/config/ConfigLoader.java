@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  *
  * <p>Unknown {@code sparkgate.*} keys and bad values stop the server with a message that names them:
  * a typo in a config file should never be silently ignored.
+ *
+ * <p>Over 300 lines because it also parses the value types every key uses (sizes, durations, lists,
+ * booleans as Livy and Spark write them) and explains where each value came from (check-config).
  */
 public final class ConfigLoader {
 

@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * a re-read of the file per fetch: fine for drivers (they log little; executors log on their own
  * nodes), and bounded by {@link #MAX_FOLLOWED_BYTES}, past which the rest is left to the container's
  * log page ({@code driverLogUrl}).
+ *
+ * <p>Over 300 lines because the two sources (the NodeManager while the container lives, the aggregated
+ * logs after) share one read position per file, and keeping both next to it is what keeps them exact.
  */
 final class DriverLog {
 
