@@ -4,7 +4,10 @@ import io.sparkgate.server.launch.LaunchedApp;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one owner of a live batch on this server: what is known of it beyond its stored row (its running
@@ -18,6 +21,8 @@ import java.util.function.Supplier;
  * (a log tail read, a delete's answer) look at them from other threads.
  */
 final class BatchOwner {
+
+    private static final Logger log = LoggerFactory.getLogger(BatchOwner.class);
 
     final int id;
     private final SerialExecutor executor;
@@ -34,9 +39,17 @@ final class BatchOwner {
         this.executor = new SerialExecutor(pool);
     }
 
-    /** Runs {@code event} on the owner's executor, after the events posted before it; returns at once. */
+    /**
+     * Runs {@code event} on the owner's executor, after the events posted before it; returns at once.
+     * Once the server has stopped, events are dropped: the batch is recorded durably and the next start
+     * re-attaches it and reads its state again.
+     */
     void post(Runnable event) {
-        executor.execute(event);
+        try {
+            executor.execute(event);
+        } catch (RejectedExecutionException stopped) {
+            log.debug("batch {}: server stopped, event dropped", id);
+        }
     }
 
     /**
