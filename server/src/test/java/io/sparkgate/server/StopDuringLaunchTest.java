@@ -3,7 +3,7 @@ package io.sparkgate.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sparkgate.server.config.OpsSettings;
+import io.sparkgate.server.config.ConfigKeys;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +53,8 @@ class StopDuringLaunchTest {
     void aSparkContextLaunchedAsTheServerStopsRunsToSuccess() throws Exception {
         Path data = tmp.resolve("data");
         List<String> conf = new ArrayList<>(ServerProcess.testConf());
-        conf.add(OpsSettings.DRAIN_GRACE + " = 0s");
-        conf.add(OpsSettings.DRAIN_TIMEOUT + " = 90s");
+        conf.add(ConfigKeys.DRAIN_GRACE.name() + " = 0s");
+        conf.add(ConfigKeys.DRAIN_TIMEOUT.name() + " = 90s");
         ServerProcess first = ServerProcess.start(data, tmp, "first", conf, java.util.Map.of());
         servers.add(first);
 
