@@ -209,6 +209,10 @@ public final class SparkgateServer implements AutoCloseable {
                                   Authentication auth, Operations ops) {
         AccessPolicy access = new AccessPolicy(config.access());
         LogStreamMetrics streams = new LogStreamMetrics(ops.metrics().registry());
+        // One JSON marshaller, exception handler and error handler for both routes of a transcoded call.
+        LivyJsonMarshaller livyJson = new LivyJsonMarshaller();
+        com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction exceptions = LivyErrors.grpcExceptionHandler();
+        com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler errors = LivyErrors.transcodingErrorHandler();
         GrpcService grpc = GrpcService.builder()
                 .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit()), access,
                         ops.counters(), streams))
@@ -219,13 +223,13 @@ public final class SparkgateServer implements AutoCloseable {
                         .serviceCheckers(BatchServiceGrpc.SERVICE_NAME, ops.readiness().checker())
                         .build())
                 .supportedSerializationFormats(GrpcSerializationFormats.values())
-                .jsonMarshallerFactory(descriptor -> new LivyJsonMarshaller())
+                .jsonMarshallerFactory(descriptor -> livyJson)
                 .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
                         .queryParamMatchRules(HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD,
                                               HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
-                        .errorHandler(LivyErrors.transcodingErrorHandler())
+                        .errorHandler(errors)
                         .build())
-                .exceptionHandler(LivyErrors.grpcExceptionHandler())
+                .exceptionHandler(exceptions)
                 .maxRequestMessageLength(maxMessageSize(config))
                 .intercept(new MalformedCallInterceptor())
                 // Handlers touch files and the store: keep them off the event loop.
@@ -234,11 +238,12 @@ public final class SparkgateServer implements AutoCloseable {
         // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
         sb.maxRequestLength(config.submit().maxRequestSize());
         // Decorators apply in order, the last outermost: authentication runs first.
+        DirectTranscoding reads = new DirectTranscoding(exceptions, errors, livyJson);
         if (config.submit().csrfProtection()) {
-            sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()),
-                       auth.decorator());
+            sb.service(grpc, service -> service.decorate(reads), LivyCreatedStatus::new,
+                       service -> service.decorate(new CsrfProtection()), auth.decorator());
         } else {
-            sb.service(grpc, LivyCreatedStatus::new, auth.decorator());
+            sb.service(grpc, service -> service.decorate(reads), LivyCreatedStatus::new, auth.decorator());
         }
         new SseRoutes(manager, access, streams).addTo(sb, auth.decorator());
         new LogTextRoute(manager, access).addTo(sb, auth.decorator());
