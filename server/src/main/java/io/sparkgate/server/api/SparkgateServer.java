@@ -24,6 +24,9 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.docs.DocServiceFilter;
 import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
+import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
+import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -211,9 +214,9 @@ public final class SparkgateServer implements AutoCloseable {
         LogStreamMetrics streams = new LogStreamMetrics(ops.metrics().registry());
         // One JSON marshaller, exception handler and error handler for both routes of a transcoded call.
         LivyJsonMarshaller livyJson = new LivyJsonMarshaller();
-        com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction exceptions = LivyErrors.grpcExceptionHandler();
-        com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler errors = LivyErrors.transcodingErrorHandler();
-        GrpcService grpc = GrpcService.builder()
+        GrpcExceptionHandlerFunction exceptions = LivyErrors.grpcExceptionHandler();
+        UnframedGrpcErrorHandler errors = LivyErrors.transcodingErrorHandler();
+        GrpcService grpc = withLivyFace(GrpcService.builder(), livyJson, exceptions, errors)
                 .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit()), access,
                         ops.counters(), streams))
                 .addService(ProtoReflectionServiceV1.newInstance())
@@ -222,18 +225,7 @@ public final class SparkgateServer implements AutoCloseable {
                         .checkers(ops.readiness().checker())
                         .serviceCheckers(BatchServiceGrpc.SERVICE_NAME, ops.readiness().checker())
                         .build())
-                .supportedSerializationFormats(GrpcSerializationFormats.values())
-                .jsonMarshallerFactory(descriptor -> livyJson)
-                .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
-                        .queryParamMatchRules(HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD,
-                                              HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
-                        .errorHandler(errors)
-                        .build())
-                .exceptionHandler(exceptions)
                 .maxRequestMessageLength(maxMessageSize(config))
-                .intercept(new MalformedCallInterceptor())
-                // Handlers touch files and the store: keep them off the event loop.
-                .useBlockingTaskExecutor(true)
                 .build();
         // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
         sb.maxRequestLength(config.submit().maxRequestSize());
@@ -264,6 +256,27 @@ public final class SparkgateServer implements AutoCloseable {
                 .build()
                 .decorate(auth.decorator()));
         sb.errorHandler(LivyErrors.serverErrorHandler());
+    }
+
+    /**
+     * The settings of the gRPC service that its Livy REST face depends on (JSON, errors, transcoding
+     * rules, interceptors, the blocking executor), the same for Armeria's transcoding and
+     * {@link DirectTranscoding}.
+     */
+    static GrpcServiceBuilder withLivyFace(GrpcServiceBuilder builder, LivyJsonMarshaller json,
+                                           GrpcExceptionHandlerFunction exceptions, UnframedGrpcErrorHandler errors) {
+        return builder
+                .supportedSerializationFormats(GrpcSerializationFormats.values())
+                .jsonMarshallerFactory(descriptor -> json)
+                .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
+                        .queryParamMatchRules(HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD,
+                                              HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
+                        .errorHandler(errors)
+                        .build())
+                .exceptionHandler(exceptions)
+                .intercept(new MalformedCallInterceptor())
+                // Handlers touch files and the store: keep them off the event loop.
+                .useBlockingTaskExecutor(true);
     }
 
     /** What the server's operation needs besides the batch API. */
