@@ -31,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -75,6 +76,10 @@ public final class BatchManager implements AutoCloseable {
     /** Longest client request id (CreateBatchRequest.request_id). */
     private static final int MAX_REQUEST_ID_LENGTH = 255;
 
+    /** How long {@link #close()} waits for launched applications to connect back, at most. */
+    static final Duration DEFAULT_HANDOVER = Duration.ofSeconds(30);
+    private static final Duration HANDOVER_POLL = Duration.ofMillis(50);
+
     private final BatchStore store;
     private final LogStore logs;
     private final LogTailer tailer;
@@ -92,6 +97,14 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
     private final BatchMetrics metrics;
+    /** Set by {@link #close}: no launch starts from then on (the next server start queues them again). */
+    private volatile boolean closing;
+    /**
+     * Set by {@link #close} once launches are handed over: from then on what applications report is
+     * not saved (the store is about to close); the next start reconciles their batches from their
+     * processes and exit codes.
+     */
+    private volatile boolean closed;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
@@ -334,6 +347,10 @@ public final class BatchManager implements AutoCloseable {
 
     /** The launch pool's task, when the queue grants a batch its start: waits while its owner launches it. */
     private void launch(int id) {
+        if (closing) {
+            log.debug("batch {}: not launched, the server is stopping", id);
+            return; // recorded unlaunched: the next start queues it again
+        }
         BatchOwner owner = owners.get(id);
         if (owner == null) {
             launches.ended(id); // deleted while queued
@@ -393,6 +410,9 @@ public final class BatchManager implements AutoCloseable {
     private void follow(BatchOwner owner, LaunchedApp app) {
         AtomicBoolean savePosted = new AtomicBoolean(owner.launchSaved);
         tailer.follow(owner.id, () -> {
+            if (closed) {
+                return false; // the next server follows it on
+            }
             if (!savePosted.get()) {
                 app.launchInfo().ifPresent(info -> {
                     savePosted.set(true);
@@ -562,28 +582,78 @@ public final class BatchManager implements AutoCloseable {
         feeds.changed(batch);
     }
 
-    /**
-     * Stops launching, then lets the owners finish the changes already posted (a launch under way saves
-     * its batch), so that the store can close after this returns. Running applications are left running:
-     * their batches are recorded durably and the next server start re-attaches them (and launches the
-     * batches still queued).
-     */
+    /** {@link #close(Duration)} with the default bound on the hand-over. */
     @Override
     public void close() {
+        close(DEFAULT_HANDOVER);
+    }
+
+    /**
+     * Stops launching, in an order that loses no batch: no new launch starts; launches under way finish;
+     * applications launched by this process are given up to {@code handover} to connect back to it
+     * ({@link LaunchedApp#handedOver}), since a SparkContext that finds its launcher gone fails; then what
+     * applications report is no longer saved, and the owners finish the changes already posted, so that
+     * the store can close after this returns. Running applications are left running: their batches are
+     * recorded durably and the next server start re-attaches them (and launches the batches still
+     * queued). Called once, by the thread that stops the server.
+     */
+    public void close(Duration handover) {
+        long deadline = System.nanoTime() + handover.toNanos();
+        closing = true;
+        // Not shutdownNow: interrupting a thread in the middle of a store write closes H2's file channel.
         launchPool.shutdown();
-        feedPool.shutdownNow();
         try {
-            if (!launchPool.awaitTermination(10, TimeUnit.SECONDS)) {
-                launchPool.shutdownNow();
+            if (!launchPool.awaitTermination(remaining(deadline), TimeUnit.NANOSECONDS)) {
+                log.warn("stopping: launches still under way after {}", handover);
             }
+            List<Integer> waiting = notHandedOver();
+            boolean waited = !waiting.isEmpty();
+            if (waited) {
+                log.info("stopping: waiting at most {} for batches {} to connect back", handover, waiting);
+            }
+            while (!waiting.isEmpty() && remaining(deadline) > 0) {
+                Thread.sleep(HANDOVER_POLL.toMillis());
+                waiting = notHandedOver();
+            }
+            if (!waiting.isEmpty()) {
+                log.warn("stopping: batches {} did not connect back within {}; a SparkContext they start "
+                        + "after this process exits fails", waiting, handover);
+            } else if (waited) {
+                log.info("stopping: every launched application connected back");
+            }
+            closed = true;
             ownerPool.shutdown();
-            ownerPool.awaitTermination(5, TimeUnit.SECONDS);
+            if (!ownerPool.awaitTermination(Math.max(remaining(deadline), TimeUnit.SECONDS.toNanos(5)),
+                    TimeUnit.NANOSECONDS)) {
+                log.warn("stopping: batch changes still under way");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closed = true;
+        feedPool.shutdownNow();
     }
 
-    /** Events from one batch's application, from the launcher's threads: posted to the batch's owner. */
+    private List<Integer> notHandedOver() {
+        List<Integer> ids = new ArrayList<>();
+        owners.forEach((id, owner) -> {
+            LaunchedApp app = owner.app;
+            if (app != null && !app.handedOver()) {
+                ids.add(id);
+            }
+        });
+        ids.sort(null);
+        return ids;
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
+    }
+
+    /**
+     * Events from one batch's application, from the launcher's threads: posted to the batch's owner.
+     * After close the store may be gone: the next start reconciles what is dropped here.
+     */
     private final class Events implements LaunchListener {
         private final BatchOwner owner;
 
@@ -593,17 +663,23 @@ public final class BatchManager implements AutoCloseable {
 
         @Override
         public void onRunning(String reason) {
-            owner.post(() -> transition(owner, BatchState.RUNNING, reason));
+            if (!closed) {
+                owner.post(() -> transition(owner, BatchState.RUNNING, reason));
+            }
         }
 
         @Override
         public void onAppId(String appId) {
-            owner.post(() -> update(owner, b -> b.withAppId(appId)));
+            if (!closed) {
+                owner.post(() -> update(owner, b -> b.withAppId(appId)));
+            }
         }
 
         @Override
         public void onAppInfo(String sparkUiUrl, String driverLogUrl) {
-            owner.post(() -> update(owner, b -> b.withAppInfo(sparkUiUrl, driverLogUrl)));
+            if (!closed) {
+                owner.post(() -> update(owner, b -> b.withAppInfo(sparkUiUrl, driverLogUrl)));
+            }
         }
     }
 }

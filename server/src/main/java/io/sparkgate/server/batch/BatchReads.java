@@ -93,12 +93,13 @@ final class BatchReads {
     }
 
     /**
-     * Two queries for a page of cached batches (the page's ids and the total); two more (rows with their
+     * One query for a page of cached batches (the page's ids with the total); two more (rows with their
      * log tails, histories) for the batches not cached, all of them at once.
      */
     BatchPage list(int start, int count, BatchFilter filter) {
-        List<Integer> ids = store.pageIds(filter, start, count);
-        int total = store.count(filter);
+        BatchStore.PageIds idPage = store.page(filter, start, count);
+        List<Integer> ids = idPage.ids();
+        int total = idPage.total();
         Map<Integer, Batch> found = new HashMap<>(ids.size() * 2);
         List<Integer> missing = new ArrayList<>();
         for (int id : ids) {
