@@ -43,7 +43,7 @@ class KerberizedYarnTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TestKdc KDC = TestKdc.get();
     private static final String SPARKGATE = "sparkgate/localhost";
-    private static final Duration YARN_APP_TIMEOUT = Duration.ofMinutes(4);
+    private static final Duration YARN_APP_TIMEOUT = Duration.ofMinutes(8); // ~30 s on a quiet machine
     private static final String EXAMPLES = TestServer.EXAMPLES_JAR.toString();
 
     @TempDir
@@ -63,6 +63,10 @@ class KerberizedYarnTest {
                 "hadoop.proxyuser.sparkgate.groups", "*"));
         server = TestServer.start(tmp.resolve("data"), serverConfig(KDC.keytab(SPARKGATE)));
         alice = KDC.login("alice");
+        // A token must reach the server within the KDC's clock skew (seconds): wait until the newly
+        // started server answers an authenticated call, so the tests' calls meet a warm one.
+        await("the server answers alice").atMost(Duration.ofMinutes(1)).ignoreExceptions()
+                .until(() -> send(alice, "GET", "/batches", null).statusCode() == 200);
     }
 
     @AfterAll
@@ -175,6 +179,16 @@ class KerberizedYarnTest {
 
     /** A REST call as {@code curl --negotiate} makes it: a fresh SPNEGO token from the user's ticket. */
     private static JsonNode call(Subject user, String method, String path, String body) {
+        HttpResponse<String> response = send(user, method, path, body);
+        assertThat(response.statusCode()).as(method + " " + path + ": " + response.body()).isBetween(200, 201);
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static HttpResponse<String> send(Subject user, String method, String path, String body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", TestKdc.negotiate(user, "HTTP/localhost"));
@@ -184,9 +198,7 @@ class KerberizedYarnTest {
             request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
         }
         try {
-            HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).as(method + " " + path + ": " + response.body()).isBetween(200, 201);
-            return JSON.readTree(response.body());
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -24,7 +24,7 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
 /**
  * A kerberized YARN (one ResourceManager, one NodeManager, {@code hadoop.security.authentication =
  * kerberos}) on loopback, its daemons logged in from the keytab of {@value #SERVICE} issued by the
- * {@link TestKdc}. It runs in a JVM of its own, as a real cluster does: Hadoop keeps one login user per
+ * {@link TestKdc}, which both share. It runs in a JVM of its own, as a real cluster does: Hadoop keeps one login user per
  * process, so daemons and a Sparkgate logged in as another principal cannot share one JVM (the daemons'
  * RPC servers would then accept tickets with the wrong keys).
  *
@@ -70,16 +70,19 @@ public final class SecureMiniYarn implements AutoCloseable {
                     "-Djava.security.krb5.conf=" + kdc.krb5Conf(),
                     "-cp", System.getProperty("java.class.path"),
                     SecureMiniYarn.class.getName(), workDir.toString()));
+            // The daemons' log outlives the test's temporary directory: a failure is explained there.
+            Path logDir = Path.of(System.getenv().getOrDefault("SPARKGATE_LOG_DIR", workDir.toString()));
+            Files.createDirectories(logDir);
+            Path clusterLog = logDir.resolve("secure-mini-yarn.log");
             Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
-                    .redirectOutput(workDir.resolve("cluster.log").toFile())
+                    .redirectOutput(clusterLog.toFile())
                     .start();
             SecureMiniYarn yarn = new SecureMiniYarn(process, workDir.resolve("hadoop-conf"));
             await("the kerberized cluster").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
                     .until(() -> Files.exists(workDir.resolve(READY)) || !process.isAlive());
             if (!process.isAlive()) {
-                throw new IllegalStateException("the kerberized cluster did not start; see "
-                        + workDir.resolve("cluster.log"));
+                throw new IllegalStateException("the kerberized cluster did not start; see " + clusterLog);
             }
             return yarn;
         } catch (IOException e) {
@@ -97,8 +100,11 @@ public final class SecureMiniYarn implements AutoCloseable {
         Map<String, String> extra = new LinkedHashMap<>();
         props.stringPropertyNames().forEach(k -> extra.put(k, props.getProperty(k)));
         YarnConfiguration conf = MiniYarn.configuration(workDir, extra);
-        // The daemons log in from their keytabs when they start; Hadoop must know Kerberos is on first.
         UserGroupInformation.setConfiguration(conf);
+        // MiniYARNCluster's daemons skip their own keytab logins (doSecureLogin is empty there): the
+        // process logs in once, as both share one principal, before their RPC servers start.
+        UserGroupInformation.loginUserFromKeytab(conf.get(YarnConfiguration.RM_PRINCIPAL),
+                conf.get(YarnConfiguration.RM_KEYTAB));
         MiniYARNCluster cluster = MiniYarn.startCluster(conf);
         MiniYarn.writeConfDir(cluster, workDir.resolve("hadoop-conf"), "core-site.xml", "yarn-site.xml");
         Files.writeString(workDir.resolve(READY), "");
