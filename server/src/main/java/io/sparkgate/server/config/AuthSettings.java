@@ -39,6 +39,8 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     public static final String JWT_CLOCK_SKEW = "sparkgate.auth.jwt.clock-skew";
     public static final String KERBEROS_PRINCIPAL = "sparkgate.auth.kerberos.principal";
     public static final String KERBEROS_KEYTAB = "sparkgate.auth.kerberos.keytab";
+    /** Principal → user name rules in Hadoop's {@code auth_to_local} language (Livy: {@code livy.server.auth.kerberos.name-rules}). */
+    public static final String KERBEROS_NAME_RULES = "sparkgate.auth.kerberos.name-rules";
     public static final String TLS_CERT_FILE = "sparkgate.tls.cert-file";
     public static final String TLS_KEY_FILE = "sparkgate.tls.key-file";
     public static final String TLS_CLIENT_CA_FILE = "sparkgate.tls.client-ca-file";
@@ -46,8 +48,8 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
 
     /** The keys of this section; {@link ConfigLoader} rejects other {@code sparkgate.*} keys. */
     static final Set<String> KEYS = Set.of(MODE, USERS_FILE, TOKENS_FILE, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE,
-            JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, TLS_CERT_FILE, TLS_KEY_FILE,
-            TLS_CLIENT_CA_FILE, TLS_CLIENT_AUTH);
+            JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_NAME_RULES,
+            TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE, TLS_CLIENT_AUTH);
 
     /**
      * Livy keys that mean the same as one of {@link #KEYS}: its SPNEGO authentication
@@ -57,7 +59,8 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     static final Map<String, String> LIVY_ALIASES = Map.of(
             "livy.server.auth.type", MODE,
             "livy.server.auth.kerberos.principal", KERBEROS_PRINCIPAL,
-            "livy.server.auth.kerberos.keytab", KERBEROS_KEYTAB);
+            "livy.server.auth.kerberos.keytab", KERBEROS_KEYTAB,
+            "livy.server.auth.kerberos.name-rules", KERBEROS_NAME_RULES);
 
     /** How callers prove who they are. */
     public enum Mode {
@@ -74,17 +77,18 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     }
 
     /** The mode each credential key belongs to. */
-    private static final Map<String, Mode> MODE_OF_KEY = Map.of(
-            USERS_FILE, Mode.BASIC,
-            TOKENS_FILE, Mode.BEARER,
-            JWT_PUBLIC_KEY_FILE, Mode.BEARER,
-            JWT_JWKS_FILE, Mode.BEARER,
-            JWT_ISSUER, Mode.BEARER,
-            JWT_AUDIENCE, Mode.BEARER,
-            JWT_USER_CLAIM, Mode.BEARER,
-            JWT_CLOCK_SKEW, Mode.BEARER,
-            KERBEROS_PRINCIPAL, Mode.KERBEROS,
-            KERBEROS_KEYTAB, Mode.KERBEROS);
+    private static final Map<String, Mode> MODE_OF_KEY = Map.ofEntries(
+            Map.entry(USERS_FILE, Mode.BASIC),
+            Map.entry(TOKENS_FILE, Mode.BEARER),
+            Map.entry(JWT_PUBLIC_KEY_FILE, Mode.BEARER),
+            Map.entry(JWT_JWKS_FILE, Mode.BEARER),
+            Map.entry(JWT_ISSUER, Mode.BEARER),
+            Map.entry(JWT_AUDIENCE, Mode.BEARER),
+            Map.entry(JWT_USER_CLAIM, Mode.BEARER),
+            Map.entry(JWT_CLOCK_SKEW, Mode.BEARER),
+            Map.entry(KERBEROS_PRINCIPAL, Mode.KERBEROS),
+            Map.entry(KERBEROS_KEYTAB, Mode.KERBEROS),
+            Map.entry(KERBEROS_NAME_RULES, Mode.KERBEROS));
 
     private static String lower(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
@@ -121,11 +125,17 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
      * @param principal {@code HTTP/<fully qualified host>@REALM}, the name clients ask their KDC for;
      *                  {@code *}: any principal the keytab has keys for (a host with several names)
      * @param keytab the keytab file
+     * @param nameRules how a client principal becomes the caller's user name, in Hadoop's
+     *                  {@code hadoop.security.auth_to_local} language; parsed when the server starts
      */
-    public record Kerberos(String principal, Path keytab) {
+    public record Kerberos(String principal, Path keytab, String nameRules) {
+        /** Hadoop's default rule: the first component of a principal of the default realm. */
+        public static final String DEFAULT_NAME_RULES = "DEFAULT";
+
         public Kerberos {
             requireNonNull(principal, "principal");
             requireNonNull(keytab, "keytab");
+            requireNonNull(nameRules, "nameRules");
         }
 
         /** Whether tickets for any principal of the keytab are accepted ({@code principal = *}). */
@@ -228,7 +238,8 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
                             "127.0.0.1")));
                 }
                 kerberos = Optional.of(new Kerberos(principal,
-                        readableFile(values, KERBEROS_KEYTAB, "mode kerberos needs the service principal's keytab")));
+                        readableFile(values, KERBEROS_KEYTAB, "mode kerberos needs the service principal's keytab"),
+                        values.getOrDefault(KERBEROS_NAME_RULES, Kerberos.DEFAULT_NAME_RULES).strip()));
             }
             default -> throw new IllegalStateException(mode.name());
         }
