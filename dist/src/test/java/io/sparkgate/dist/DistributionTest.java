@@ -54,46 +54,74 @@ class DistributionTest {
                 """);
         Path pidFile = home.resolve("logs/sparkgate.pid");
 
+        // The tarball carries each jar once: lib/ holds none of spark/jars, and names the ones it uses from there.
+        List<String> shared = Files.readAllLines(home.resolve("lib/spark-jars.txt")).stream()
+                .filter(l -> !l.isBlank()).toList();
+        assertThat(shared).as("jars the server takes from spark/jars").isNotEmpty()
+                .allSatisfy(jar -> assertThat(home.resolve("spark/jars").resolve(jar)).exists());
+        try (var lib = Files.list(home.resolve("lib"))) {
+            assertThat(lib.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar")))
+                    .isNotEmpty()
+                    .noneMatch(n -> Files.exists(home.resolve("spark/jars").resolve(n)));
+        }
+
         Result started = sparkgate(home, "start");
-        assertThat(started.exitCode()).as(started.output()).isZero();
-        assertThat(pidFile).exists();
-        long pid = Long.parseLong(Files.readString(pidFile).trim());
-        int port = await().atMost(Duration.ofMinutes(2)).until(() -> port(home), p -> p > 0);
-        String base = "http://127.0.0.1:" + port;
-        await().atMost(Duration.ofMinutes(1)).until(() -> get(base + "/readyz").statusCode() == 200);
-        assertThat(sparkgate(home, "status").output()).contains("running (pid " + pid + ")");
+        try {
+            assertThat(started.exitCode()).as(started.output()).isZero();
+            assertThat(pidFile).exists();
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            int port = await().atMost(Duration.ofMinutes(2)).until(() -> port(home), p -> p > 0);
+            String base = "http://127.0.0.1:" + port;
+            await().atMost(Duration.ofMinutes(1)).until(() -> get(base + "/readyz").statusCode() == 200);
+            assertThat(sparkgate(home, "status").output()).contains("running (pid " + pid + ")");
 
-        String jar = home.resolve("examples/target/sparkgate-examples.jar").toString();
-        HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/batches"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("""
-                        {"file": "%s", "className": "io.sparkgate.examples.SparkPi", "args": ["2"]}
-                        """.formatted(jar))).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        Matcher id = Pattern.compile("\"id\":(\\d+)").matcher(created.body());
-        assertThat(id.find()).isTrue();
-        await().atMost(Duration.ofMinutes(3)).until(() ->
-                get(base + "/batches/" + id.group(1) + "/state").body().contains("\"success\""));
+            String jar = home.resolve("examples/target/sparkgate-examples.jar").toString();
+            HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/batches"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("""
+                            {"file": "%s", "className": "io.sparkgate.examples.SparkPi", "args": ["2"]}
+                            """.formatted(jar))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            Matcher id = Pattern.compile("\"id\":(\\d+)").matcher(created.body());
+            assertThat(id.find()).isTrue();
+            String state = base + "/batches/" + id.group(1) + "/state";
+            await().atMost(Duration.ofMinutes(3)).until(() -> finalState(get(state).body()));
+            assertThat(get(state).body()).as("batch log: %s", log(base, id.group(1))).contains("\"success\"");
 
-        String metrics = get(base + "/metrics").body();
-        assertThat(metrics).contains("sparkgate_batches_finished_total{state=\"success\"} 1.0");
-        assertThat(metrics).contains("sparkgate_build_info{");
-        assertThat(get(base + "/healthz").statusCode()).isEqualTo(200);
-        assertThat(get(base + "/readyz").statusCode()).isEqualTo(200);
+            String metrics = get(base + "/metrics").body();
+            assertThat(metrics).contains("sparkgate_batches_finished_total{state=\"success\"} 1.0");
+            assertThat(metrics).contains("sparkgate_build_info{");
+            // bin/jvm-defaults.sh applies: the serial collector's old generation.
+            assertThat(metrics).contains("id=\"Tenured Gen\"");
+            assertThat(get(base + "/healthz").statusCode()).isEqualTo(200);
+            assertThat(get(base + "/readyz").statusCode()).isEqualTo(200);
 
-        // The CLI from the distribution alone.
-        Result version = sparkgate(home, "--version");
-        assertThat(version.output()).startsWith("sparkgate " + VERSION + " (commit ");
-        Result list = sparkgate(home, "list", "--server", "127.0.0.1:" + port);
-        assertThat(list.exitCode()).as(list.output()).isZero();
-        assertThat(list.output()).contains("success");
+            // The CLI from the distribution alone.
+            Result version = sparkgate(home, "--version");
+            assertThat(version.output()).startsWith("sparkgate " + VERSION + " (commit ");
+            Result list = sparkgate(home, "list", "--server", "127.0.0.1:" + port);
+            assertThat(list.exitCode()).as(list.output()).isZero();
+            assertThat(list.output()).contains("success");
 
-        Result stopped = sparkgate(home, "stop");
-        assertThat(stopped.exitCode()).as(stopped.output()).isZero();
-        assertThat(pidFile).doesNotExist();
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
-        assertThat(sparkgate(home, "status").exitCode()).isEqualTo(3);
-        assertThat(Files.readString(home.resolve("logs/sparkgate.out"))).contains("draining: not ready");
+            Result stopped = sparkgate(home, "stop");
+            assertThat(stopped.exitCode()).as(stopped.output()).isZero();
+            assertThat(pidFile).doesNotExist();
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            assertThat(sparkgate(home, "status").exitCode()).isEqualTo(3);
+            assertThat(Files.readString(home.resolve("logs/sparkgate.out"))).contains("draining: not ready");
+        } finally {
+            // Never leave a server behind, whatever failed above (a no-op after the stop).
+            sparkgate(home, "stop");
+        }
+    }
+
+    private static boolean finalState(String stateJson) {
+        return stateJson.contains("\"success\"") || stateJson.contains("\"dead\"")
+                || stateJson.contains("\"killed\"");
+    }
+
+    private static String log(String base, String id) throws Exception {
+        return get(base + "/batches/" + id + "/log?size=200").body();
     }
 
     private static int port(Path home) throws IOException {

@@ -61,9 +61,14 @@ public final class SubmitWrapper {
         return home;
     }
 
-    /** What the wrapper needs in its environment: where the batch's files go and the real Spark home. */
+    /**
+     * What the wrapper needs in its environment: where the batch's files go and the real Spark home.
+     * Absolute, because spark-submit runs in the batch directory: a relative data directory (the
+     * default, {@code data}) would otherwise put {@code pid} and {@code exit-code} in
+     * {@code data/batches/N/data/batches/N/}, where nobody looks, and every batch would end dead.
+     */
     public static Map<String, String> environment(Path batchDir, Path sparkHome) {
-        return Map.of("SPARKGATE_BATCH_DIR", batchDir.toString(),
-                      "SPARKGATE_SPARK_HOME", sparkHome.toString());
+        return Map.of("SPARKGATE_BATCH_DIR", batchDir.toAbsolutePath().toString(),
+                      "SPARKGATE_SPARK_HOME", sparkHome.toAbsolutePath().toString());
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.config.AuthSettings;
@@ -68,7 +70,7 @@ final class SpnegoCheck {
         try {
             names = KerberosNameRules.parse(settings.nameRules());
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("bad value for " + AuthSettings.KERBEROS_NAME_RULES + ": " + e.getMessage());
+            throw new ConfigException("bad value for " + ConfigKeys.KERBEROS_NAME_RULES.name() + ": " + e.getMessage());
         }
         Path file = settings.keytab();
         Subject subject = new Subject();
@@ -80,13 +82,13 @@ final class SpnegoCheck {
             try {
                 principal = new KerberosPrincipal(settings.principal());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("bad value for " + AuthSettings.KERBEROS_PRINCIPAL + ": '"
+                throw new ConfigException("bad value for " + ConfigKeys.KERBEROS_PRINCIPAL.name() + ": '"
                         + settings.principal() + "' (" + e.getMessage() + ")");
             }
             keytab = KeyTab.getInstance(principal, file.toFile());
             if (keytab.getKeys(principal).length == 0) {
-                throw new ConfigException(AuthSettings.KERBEROS_KEYTAB + " = " + file + " holds no key for "
-                        + AuthSettings.KERBEROS_PRINCIPAL + " = " + principal.getName()
+                throw new ConfigException(ConfigKeys.KERBEROS_KEYTAB.name() + " = " + file + " holds no key for "
+                        + ConfigKeys.KERBEROS_PRINCIPAL.name() + " = " + principal.getName()
                         + (Files.isReadable(file) ? "" : " (the file cannot be read)"));
             }
             subject.getPrincipals().add(principal);
@@ -103,7 +105,7 @@ final class SpnegoCheck {
             return new SpnegoCheck(subject, credential, names);
         } catch (GSSException e) {
             throw new ConfigException("cannot accept Kerberos tickets as " + settings.principal() + " with "
-                    + AuthSettings.KERBEROS_KEYTAB + " = " + file + ": " + e.getMessage());
+                    + ConfigKeys.KERBEROS_KEYTAB.name() + " = " + file + ": " + e.getMessage());
         }
     }
 
