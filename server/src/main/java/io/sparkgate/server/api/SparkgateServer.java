@@ -334,19 +334,29 @@ public final class SparkgateServer implements AutoCloseable {
     /**
      * Stops as an orchestrator expects on SIGTERM ({@link Drain}): not ready at once, refusing new calls
      * after {@code sparkgate.drain.grace}, waiting at most {@code sparkgate.drain.timeout} for calls in
-     * flight; then {@link #close}. Running batches keep running.
+     * flight; then {@link #close}, with what is left of that timeout for launches to hand over. Running
+     * batches keep running.
      */
     public void drainAndClose() {
-        drain.run(readiness, manager, config.ops());
-        close();
+        close(drain.run(readiness, manager, config.ops()));
     }
 
+    /** Stops at once, giving launches up to {@code sparkgate.drain.timeout} to hand over. */
     @Override
     public void close() {
+        close(config.ops().drainTimeout());
+    }
+
+    /**
+     * In the order that loses nothing: no more calls; no more launches, those under way finished and
+     * handed over (within {@code handover}); the log tailer stopped, so nothing writes any more; then the
+     * store.
+     */
+    private void close(Duration handover) {
         readiness.draining();
         server.stop().join();
         readiness.close();
-        manager.close();
+        manager.close(handover);
         if (launcher instanceof YarnLauncher yarn) {
             yarn.close(); // after the manager: its kills go out through the tracker
         }
