@@ -515,14 +515,13 @@ public final class BatchManager implements AutoCloseable {
         int id = owner.id;
         boolean deleted = owner.deleted;
         owner.app = null; // a delete from now on finds no application and removes the log itself
-        if (!deleted) {
-            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
-        }
         BatchState state = switch (exit.outcome()) {
             case SUCCEEDED -> BatchState.SUCCESS;
             case FAILED -> BatchState.DEAD;
             case KILLED -> BatchState.KILLED;
         };
+        // The final state first: it is what a client waits for, and the exit code it was decided by is in
+        // its reason. The exit code's own column is a record for later reads, written right after.
         if (transition(owner, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
             metrics.launchFailed(BatchMetrics.LaunchFailure.FAILED_BEFORE_RUNNING);
         }
@@ -530,6 +529,7 @@ public final class BatchManager implements AutoCloseable {
             owners.remove(id);
             logs.delete(id);
         } else {
+            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
             recordLogTail(id);
         }
     }
@@ -666,6 +666,11 @@ public final class BatchManager implements AutoCloseable {
             if (!closed) {
                 owner.post(() -> transition(owner, BatchState.RUNNING, reason));
             }
+        }
+
+        @Override
+        public void onExited() {
+            tailer.wake(); // its end is read on the next tick: now, not up to a tick later
         }
 
         @Override
