@@ -1,6 +1,7 @@
 package io.sparkgate.server;
 
 import io.sparkgate.server.config.ConfigLoader;
+import io.sparkgate.server.config.Installation;
 import java.io.PrintWriter;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
@@ -41,7 +42,8 @@ final class CheckConfig implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ConfigLoader.Explanation explained;
         try {
-            explained = ConfigLoader.explain(options.file(), options.config != null, System.getenv(), options.flags());
+            explained = ConfigLoader.explain(options.file(), options.config != null, System.getenv(), options.flags(),
+                    Installation.fromSystemProperties());
         } catch (ConfigLoader.ConfigException e) {
             spec.commandLine().getErr().println("sparkgate: invalid configuration: " + e.getMessage());
             return 2;

@@ -1,5 +1,8 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+import io.sparkgate.server.config.Installation;
+
 import io.sparkgate.client.cli.ClientCommands;
 import io.sparkgate.server.api.SparkgateServer;
 import io.sparkgate.server.config.ConfigLoader;
@@ -55,7 +58,7 @@ public final class Main implements Callable<Integer> {
         Path dataDir;
 
         SparkgateConfig load() {
-            return ConfigLoader.load(file(), config != null, System.getenv(), flags());
+            return ConfigLoader.load(file(), config != null, System.getenv(), flags(), Installation.fromSystemProperties());
         }
 
         /** The config file: --config, else conf/sparkgate.conf (read when present). */
@@ -67,13 +70,13 @@ public final class Main implements Callable<Integer> {
         Map<String, String> flags() {
             Map<String, String> flags = new LinkedHashMap<>();
             if (port != null) {
-                flags.put(ConfigLoader.PORT, port.toString());
+                flags.put(ConfigKeys.PORT.name(), port.toString());
             }
             if (host != null) {
-                flags.put(ConfigLoader.HOST, host);
+                flags.put(ConfigKeys.HOST.name(), host);
             }
             if (dataDir != null) {
-                flags.put(ConfigLoader.DATA_DIR, dataDir.toString());
+                flags.put(ConfigKeys.DATA_DIR.name(), dataDir.toString());
             }
             return flags;
         }

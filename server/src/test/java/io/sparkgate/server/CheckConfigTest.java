@@ -44,7 +44,7 @@ class CheckConfigTest {
                 // Left at defaults, and what they are.
                 .contains("Defaults (not set):")
                 .contains("  sparkgate.retention\n")
-                .contains("durability.retention = 7d")
+                .contains("deadlines.retention = 7d")
                 .contains("admission.maxStarting = 2")
                 .contains("port = 9000")
                 .doesNotContain("hunter2")

@@ -8,6 +8,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.sparkgate.server.config.ConfigKeys;
 import io.sparkgate.api.v1.Batch;
 import io.sparkgate.api.v1.BatchServiceGrpc;
 import io.sparkgate.api.v1.BatchState;
@@ -42,8 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DrainTest {
 
     private static final Map<String, String> DRAIN = Map.of(
-            OpsSettings.DRAIN_GRACE, "2s",
-            OpsSettings.DRAIN_TIMEOUT, "30s");
+            ConfigKeys.DRAIN_GRACE.name(), "2s",
+            ConfigKeys.DRAIN_TIMEOUT.name(), "30s");
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 

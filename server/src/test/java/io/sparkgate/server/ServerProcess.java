@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.awaitility.Awaitility.await;
 
 import io.sparkgate.server.config.ConfigLoader;
@@ -56,12 +58,12 @@ public final class ServerProcess implements AutoCloseable {
     /** The config file lines of a test server: the test Spark home, local mode, small drivers. */
     public static List<String> testConf() {
         return List.of(
-                ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
-                ConfigLoader.SPARK_MASTER + " = local[1]",
-                ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
-                SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false");
+                ConfigKeys.SPARK_HOME.name() + " = " + TestServer.SPARK_HOME,
+                ConfigKeys.SPARK_MASTER.name() + " = local[1]",
+                ConfigKeys.KILL_GRACE_PERIOD.name() + " = 5s",
+                ConfigKeys.LOCAL_DIRS.name() + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
+                ConfigKeys.SPARK_CONF.name() + "spark.driver.memory = 512m",
+                ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled = false");
     }
 
     /**

@@ -16,28 +16,27 @@ import io.sparkgate.api.v1.GetBatchStateRequest;
 import io.sparkgate.api.v1.GetBatchStateResponse;
 import io.sparkgate.api.v1.ListBatchesRequest;
 import io.sparkgate.api.v1.ListBatchesResponse;
-import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.values.Batch;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchMetrics;
 import io.sparkgate.server.metrics.LogStreamMetrics;
 import io.sparkgate.server.batch.BatchPage;
 import io.sparkgate.server.batch.Created;
 import io.sparkgate.server.logs.LogPage;
-import io.sparkgate.server.batch.BatchState;
+import io.sparkgate.server.values.BatchState;
 import io.sparkgate.server.batch.LogSink;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.StateChange;
 import io.sparkgate.server.batch.StateSink;
-import io.sparkgate.server.batch.Subscription;
 import io.sparkgate.api.v1.LogLine;
 import io.sparkgate.api.v1.StreamBatchLogRequest;
 import io.sparkgate.api.v1.StreamBatchLogResponse;
 import io.sparkgate.api.v1.WatchBatchRequest;
 import io.sparkgate.api.v1.BatchUpdate;
 import io.sparkgate.api.v1.WatchBatchesRequest;
-import io.sparkgate.server.batch.BatchFilter;
+import io.sparkgate.server.values.BatchFilter;
 import io.sparkgate.server.batch.BatchSink;
 import io.grpc.Status;
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Caller;
 import io.sparkgate.server.security.Callers;
@@ -86,8 +85,8 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
             ctx.addAdditionalResponseHeader(HttpHeaderNames.LOCATION, "/batches/" + batch.id());
-            if (created.replayed()) {
-                ctx.setAttr(LivyCreatedStatus.REPLAYED, true);
+            if (!created.replayed()) {
+                ctx.setAttr(LivyCreatedStatus.CREATED, true);
             }
         }
         reply(responses, BatchMessages.toProto(batch, manager.logTail(batch)));
@@ -154,26 +153,27 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
     public void streamBatchLog(StreamBatchLogRequest request, StreamObserver<StreamBatchLogResponse> responses) {
         ServerCallStreamObserver<StreamBatchLogResponse> call =
                 (ServerCallStreamObserver<StreamBatchLogResponse>) responses;
+        OptionalInt from = optional(request.hasFrom(), request.getFrom());
+        BatchManager.nonNegative("from", from, 0);
         Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
         LogStreamMetrics.Follower follower = streams.follower(LogStreamMetrics.Transport.GRPC);
-        Subscription sub;
-        try {
-            sub = manager.followLog(batch, optional(request.hasFrom(), request.getFrom()),
-                    new GrpcLogSink(call, follower));
-        } catch (RuntimeException e) {
-            follower.ended();
-            throw e;
-        }
         ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
             ctx.log().whenComplete().thenRun(follower::ended);
         }
+        LateSubscription sub = new LateSubscription();
         call.setOnCancelHandler(() -> {
             sub.cancel();
             follower.ended();
         });
         call.setOnReadyHandler(sub::wake);
+        try {
+            sub.set(manager.followLog(batch, from, new GrpcLogSink(call, follower)));
+        } catch (RuntimeException e) {
+            follower.ended();
+            throw e;
+        }
     }
 
     @Override
@@ -182,7 +182,9 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 (ServerCallStreamObserver<io.sparkgate.api.v1.StateChange>) responses;
         Batch batch = access.checkRead(caller(), manager.get(request.getId()));
         clearRequestTimeout();
-        Subscription sub = manager.watch(batch, new StateSink() {
+        LateSubscription sub = new LateSubscription();
+        call.setOnCancelHandler(sub::cancel);
+        sub.set(manager.watch(batch, new StateSink() {
             @Override
             public void change(StateChange change) {
                 call.onNext(BatchMessages.toProto(change));
@@ -197,8 +199,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
             public void fail(Throwable cause) {
                 call.onError(Status.UNAVAILABLE.withDescription("watch ended: " + cause.getMessage()).asException());
             }
-        });
-        call.setOnCancelHandler(sub::cancel);
+        }));
     }
 
     @Override
@@ -206,7 +207,10 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         ServerCallStreamObserver<BatchUpdate> call = (ServerCallStreamObserver<BatchUpdate>) responses;
         Caller caller = caller();
         clearRequestTimeout();
-        Subscription sub = manager.watchAll(BatchFilter.all(access.listScope(caller)), new BatchSink() {
+        LateSubscription sub = new LateSubscription();
+        call.setOnCancelHandler(sub::cancel);
+        call.setOnReadyHandler(sub::wake);
+        sub.set(manager.watchAll(BatchFilter.all(access.listScope(caller)), new BatchSink() {
             @Override
             public boolean isReady() {
                 return call.isReady() && !call.isCancelled();
@@ -221,9 +225,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
             public void fail(Throwable cause) {
                 call.onError(Status.UNAVAILABLE.withDescription("watch ended: " + cause.getMessage()).asException());
             }
-        });
-        call.setOnCancelHandler(sub::cancel);
-        call.setOnReadyHandler(sub::wake);
+        }));
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.sparkgate.server.api;
 
-import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.values.Batch;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;

@@ -1,5 +1,7 @@
 package io.sparkgate.server.api;
 
+import io.sparkgate.server.values.Text;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -148,7 +150,7 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
 
     /** Protobuf's messages quote the offending value whole: a 1 MB value must not come back as a 1 MB error. */
     static String abbreviate(String msg) {
-        return msg.length() <= MAX_MESSAGE ? msg : msg.substring(0, MAX_MESSAGE) + "... (" + msg.length() + " characters)";
+        return Text.abbreviate(msg, MAX_MESSAGE);
     }
 
     static void writeMessage(JsonGenerator g, Message m) throws IOException {

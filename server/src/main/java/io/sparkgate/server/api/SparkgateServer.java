@@ -37,7 +37,6 @@ import io.sparkgate.server.batch.BatchJanitor;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchRecovery;
 import io.sparkgate.server.config.SparkgateConfig;
-import io.sparkgate.server.config.SubmitSettings;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
@@ -177,9 +176,9 @@ public final class SparkgateServer implements AutoCloseable {
                 Clock.systemUTC(), counters);
         Readiness readiness = new Readiness(store);
         // Before serving: no client may see a batch that nobody tracks.
-        new BatchRecovery(manager, store, logs).recover();
+        new BatchRecovery(manager, store, logs, launcher).recover();
         readiness.recoveryFinished();
-        BatchJanitor janitor = new BatchJanitor(manager, store, config.durability(), Clock.systemUTC());
+        BatchJanitor janitor = new BatchJanitor(manager, store, config.deadlines(), Clock.systemUTC());
         scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         Drain drain = new Drain();
         configureServices(sb, manager, config, auth, new Operations(metrics, counters, readiness, drain));
@@ -195,9 +194,9 @@ public final class SparkgateServer implements AutoCloseable {
 
     /** The configured database, or the embedded H2 file database in the data directory. */
     private static BatchStore openStore(SparkgateConfig config) {
-        String url = config.durability().storeUrl();
+        String url = config.store().url();
         return JdbcBatchStore.open(url.isEmpty() ? JdbcBatchStore.embeddedUrl(config.dataDir()) : url,
-                config.durability().storeUser(), config.durability().storePassword());
+                config.store().user(), config.store().password());
     }
 
     /**
@@ -232,9 +231,9 @@ public final class SparkgateServer implements AutoCloseable {
                 .useBlockingTaskExecutor(true)
                 .build();
         // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
-        sb.maxRequestLength(config.submit().maxRequestSize());
+        sb.maxRequestLength(config.maxRequestSize());
         // Decorators apply in order, the last outermost: authentication runs first.
-        if (config.submit().csrfProtection()) {
+        if (config.csrfProtection()) {
             sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()),
                        auth.decorator());
         } else {
@@ -247,7 +246,7 @@ public final class SparkgateServer implements AutoCloseable {
         LivyPathAliases.addTo(sb);
         sb.serviceUnder("/docs", DocService.builder()
                 .exampleRequests(BatchServiceGrpc.SERVICE_NAME, "CreateBatch", CreateBatchRequest.newBuilder()
-                        .setFile(SubmitSettings.defaultLocalDir().resolve("target/sparkgate-examples.jar").toString())
+                        .setFile(config.home().resolve("examples/target/sparkgate-examples.jar").toString())
                         .setClassName("io.sparkgate.examples.SparkPi")
                         .addArgs("10")
                         .build())
@@ -298,7 +297,7 @@ public final class SparkgateServer implements AutoCloseable {
     }
 
     private static int maxMessageSize(SparkgateConfig config) {
-        return (int) Math.min(Integer.MAX_VALUE, config.submit().maxRequestSize());
+        return (int) Math.min(Integer.MAX_VALUE, config.maxRequestSize());
     }
 
     public int port() {

@@ -1,5 +1,7 @@
 package io.sparkgate.server.api;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -14,14 +16,14 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchFilter;
 import io.sparkgate.server.batch.BatchSink;
 import io.sparkgate.server.batch.BatchManager;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.InvalidBatchRequestException;
 import io.sparkgate.server.batch.LogSink;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.StateChange;
 import io.sparkgate.server.batch.StateSink;
 import io.sparkgate.server.batch.Subscription;
 import io.sparkgate.server.metrics.LogStreamMetrics;
@@ -29,7 +31,6 @@ import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Callers;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,6 +44,15 @@ import java.util.function.Function;
  * {@code Last-Event-ID: K} resumes at line K+1, with no gap and no duplicate; {@code ?from=K} starts
  * at line K. Flow control: the next chunk is written only once the previous one was taken by the
  * connection, so a slow reader holds a cursor, not a buffer.
+ *
+ * <p>Why the events are framed here and not by Armeria's {@code ServerSentEvents}: its flow control
+ * would do ({@code fromPublisher} over a {@code StreamMessage.streaming()} writer, whose
+ * {@code whenConsumed()} is the same one-chunk-in-flight signal used here), but its encoder (1.36) splits
+ * a field's value at {@code \n} only and writes a lone {@code \r} as it is, which an EventSource reads as
+ * the end of the line: a log line with a carriage return (a progress bar) would be cut into a broken
+ * event. A log line is one line by construction (the tailer splits at {@code \n}), so the whole framing
+ * is {@code id:}, {@code data:} with {@code \r} made a space, and a blank line: three appends, which a
+ * pre-pass over every line for Armeria's encoder would not save.
  */
 final class SseRoutes {
 
@@ -80,13 +90,7 @@ final class SseRoutes {
         // A comment first, so a client sees the stream open (and knows changes from now on reach it).
         res.write(HttpData.ofUtf8(": watching\n\n"));
         SseBatchSink sink = new SseBatchSink(res);
-        Subscription sub = manager.watchAll(visible, sink);
-        sink.subscription = sub;
-        res.whenComplete().handle((ok, err) -> {
-            sub.cancel();
-            return null;
-        });
-        sub.wake();
+        sink.attach(manager.watchAll(visible, sink));
         return res;
     }
 
@@ -105,9 +109,7 @@ final class SseRoutes {
             // The line after the last one seen; no line follows the largest offset (and +1 would wrap).
             from = OptionalInt.of(seen == Integer.MAX_VALUE ? seen : seen + 1);
         }
-        if (from.isPresent() && from.getAsInt() < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + from.getAsInt());
-        }
+        BatchManager.nonNegative("from", from, 0);
         // An unknown batch is a JSON 404 (and another user's a 403), not a 200 stream carrying an error.
         Batch batch = access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
@@ -122,13 +124,11 @@ final class SseRoutes {
             res.close(); // deleted a moment ago
             return res;
         }
-        sink.subscription = sub;
+        sink.attach(sub);
         res.whenComplete().handle((ok, err) -> {
-            sub.cancel();
             follower.ended();
             return null;
         });
-        sub.wake();
         return res;
     }
 
@@ -164,14 +164,13 @@ final class SseRoutes {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            String shown = value.length() <= 100 ? value : value.substring(0, 100) + "...";
-            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + shown + "'");
+            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + Text.shown(value) + "'");
         }
     }
 
     /** The last event of both streams: {@code event: end}, {@code data: {"state": "<final>"}}. */
     private static HttpData endEvent(BatchState finalState) {
-        return HttpData.ofUtf8("event: end\ndata: " + json(Map.of("state", finalState.name().toLowerCase(Locale.ROOT))) + "\n\n");
+        return HttpData.ofUtf8("event: end\ndata: " + json(Map.of("state", finalState.livyName())) + "\n\n");
     }
 
     private static String json(Object value) {
@@ -200,7 +199,7 @@ final class SseRoutes {
         @Override
         public void change(StateChange change) {
             Map<String, Object> data = new LinkedHashMap<>();
-            data.put("state", change.state().name().toLowerCase(Locale.ROOT));
+            data.put("state", change.state().livyName());
             data.put("time", change.time().toString());
             data.put("reason", change.reason());
             last = change.state();
@@ -234,19 +233,57 @@ final class SseRoutes {
         }
     }
 
-    /** Batches as SSE events, one in flight at a time (the feed keeps only the newest of each batch meanwhile). */
-    private static final class SseBatchSink implements BatchSink {
-        private final HttpResponseWriter res;
+    /**
+     * The one-chunk-in-flight rule of both streaming sinks: a chunk is written only once the previous one
+     * was taken by the connection, and then the feed is woken for the next, so a slow reader holds a
+     * cursor, not a buffer.
+     */
+    private abstract static class OneChunkInFlight {
+        final HttpResponseWriter res;
         private final AtomicBoolean inFlight = new AtomicBoolean();
-        private volatile Subscription subscription;
+        volatile Subscription subscription;
 
-        SseBatchSink(HttpResponseWriter res) {
+        OneChunkInFlight(HttpResponseWriter res) {
             this.res = res;
         }
 
-        @Override
         public boolean isReady() {
             return subscription != null && res.isOpen() && !inFlight.get();
+        }
+
+        /** Starts the flow: the feed sends once it is known here, and is cancelled when the response ends. */
+        final void attach(Subscription sub) {
+            subscription = sub;
+            res.whenComplete().handle((ok, err) -> {
+                sub.cancel();
+                return null;
+            });
+            sub.wake();
+        }
+
+        /** Writes one chunk; returns its size in bytes. */
+        final int write(String chunk) {
+            inFlight.set(true);
+            HttpData data = HttpData.ofUtf8(chunk);
+            if (!res.tryWrite(data)) {
+                return data.length(); // the client is gone; whenComplete cancels the subscription
+            }
+            res.whenConsumed().thenRun(() -> {
+                inFlight.set(false);
+                subscription.wake();
+            });
+            return data.length();
+        }
+
+        public void fail(Throwable cause) {
+            closeFailed(res, cause);
+        }
+    }
+
+    /** Batches as SSE events, one in flight at a time (the feed keeps only the newest of each batch meanwhile). */
+    private static final class SseBatchSink extends OneChunkInFlight implements BatchSink {
+        SseBatchSink(HttpResponseWriter res) {
+            super(res);
         }
 
         @Override
@@ -257,37 +294,17 @@ final class SseRoutes {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            inFlight.set(true);
-            if (!res.tryWrite(HttpData.ofUtf8("event: batch\ndata: " + json + "\n\n"))) {
-                return;
-            }
-            res.whenConsumed().thenRun(() -> {
-                inFlight.set(false);
-                subscription.wake();
-            });
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            closeFailed(res, cause);
+            write("event: batch\ndata: " + json + "\n\n");
         }
     }
 
     /** Log lines as SSE events, one chunk in flight at a time. */
-    private static final class SseLogSink implements LogSink {
-        private final HttpResponseWriter res;
-        private final AtomicBoolean inFlight = new AtomicBoolean();
+    private static final class SseLogSink extends OneChunkInFlight implements LogSink {
         private final LogStreamMetrics.Follower follower;
-        private volatile Subscription subscription;
 
         SseLogSink(HttpResponseWriter res, LogStreamMetrics.Follower follower) {
-            this.res = res;
+            super(res);
             this.follower = follower;
-        }
-
-        @Override
-        public boolean isReady() {
-            return subscription != null && res.isOpen() && !inFlight.get();
         }
 
         @Override
@@ -298,27 +315,13 @@ final class SseRoutes {
                 chunk.append("id: ").append(offset++).append("\ndata: ")
                         .append(line.indexOf('\r') < 0 ? line : line.replace('\r', ' ')).append("\n\n");
             }
-            inFlight.set(true);
-            HttpData data = HttpData.ofUtf8(chunk.toString());
-            follower.sent(data.length());
-            if (!res.tryWrite(data)) {
-                return; // the client is gone; whenComplete cancels the subscription
-            }
-            res.whenConsumed().thenRun(() -> {
-                inFlight.set(false);
-                subscription.wake();
-            });
+            follower.sent(write(chunk.toString()));
         }
 
         @Override
         public void end(BatchState finalState) {
             res.tryWrite(endEvent(finalState));
             res.close();
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            closeFailed(res, cause);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

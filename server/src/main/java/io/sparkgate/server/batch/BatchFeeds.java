@@ -1,5 +1,10 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.BatchFilter;
+
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.StateChange;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.logs.LogPage;
@@ -21,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * from it at the pace its client takes them. New lines (from the one log tailer) and state changes only
  * wake followers; the writer never waits for anyone, a stalled client costs one idle cursor, and a
  * slow one reads from the page cache when it is ready again.
+ *
+ * <p>Over 300 lines: three kinds of feed (a log, a batch's states, all batches) share one wake-and-drain
+ * loop, which is the part to read once.
  */
 final class BatchFeeds {
 

@@ -1,5 +1,16 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.AdmissionLimitException;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchConflictException;
+import io.sparkgate.server.values.BatchFilter;
+import io.sparkgate.server.values.BatchNotFoundException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.InvalidBatchRequestException;
+import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.Text;
+
 import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;
@@ -57,9 +68,6 @@ public final class BatchManager implements AutoCloseable {
     /** Longest client request id (CreateBatchRequest.request_id). */
     private static final int MAX_REQUEST_ID_LENGTH = 255;
 
-    /** Set by the server for every batch; a request may not move a batch elsewhere. */
-    private static final Set<String> SERVER_OWNED_CONF = Set.of("spark.master", "spark.submit.deployMode");
-
     private final BatchStore store;
     private final LogStore logs;
     private final LogTailer tailer;
@@ -101,9 +109,9 @@ public final class BatchManager implements AutoCloseable {
 
 
     /**
-     * Validates and records a new batch, then queues its launch.
+     * Records a new batch, then queues its launch. The request is one the submission policy
+     * ({@code security.SubmissionPolicy}, the one validator of requests) has accepted.
      *
-     * @throws InvalidBatchRequestException when the request cannot run as asked; nothing is recorded
      * @throws AdmissionLimitException when too many batches wait to start; nothing is recorded
      */
     public Batch create(BatchRequest request, String owner) {
@@ -119,7 +127,6 @@ public final class BatchManager implements AutoCloseable {
      * @throws BatchConflictException when {@code requestId} was used for a different request
      */
     public Created create(BatchRequest request, String owner, String requestId) {
-        validate(request);
         launcher.check(request);
         if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
             throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
@@ -260,11 +267,8 @@ public final class BatchManager implements AutoCloseable {
      * or runs as (proxy user) only, {@code total} included.
      */
     public BatchPage list(OptionalInt from, OptionalInt size, Optional<String> onlyOf) {
-        int start = from.orElse(0);
+        int start = nonNegative("from", from, 0);
         int count = listSize(size);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
-        }
         return list(start, count, BatchFilter.all(onlyOf));
     }
 
@@ -275,11 +279,8 @@ public final class BatchManager implements AutoCloseable {
      * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative
      */
     public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
-        int start = from.orElse(0);
+        int start = nonNegative("from", from, 0);
         int count = listSize(size);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
-        }
         return list(start, count, filter);
     }
 
@@ -340,11 +341,20 @@ public final class BatchManager implements AutoCloseable {
      * final state once the batch is final and its log drained.
      */
     public Subscription followLog(Batch batch, OptionalInt from, LogSink sink) {
-        int start = from.orElse(0);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
+        return feeds.followLog(batch, nonNegative("from", from, 0), sink);
+    }
+
+    /**
+     * The rule for list and stream offsets and sizes: absent means {@code fallback}, negative is refused.
+     * Public so that a protocol adapter can check its arguments before it looks a batch up (a bad argument
+     * is INVALID_ARGUMENT whether or not the batch exists).
+     */
+    public static int nonNegative(String name, OptionalInt value, int fallback) {
+        int v = value.orElse(fallback);
+        if (v < 0) {
+            throw new InvalidBatchRequestException("'" + name + "' must be >= 0, got " + v);
         }
-        return feeds.followLog(batch, start, sink);
+        return v;
     }
 
     /** Watches a batch's state: its state at once, then every change, ending after a final one. */
@@ -416,12 +426,12 @@ public final class BatchManager implements AutoCloseable {
             LaunchedApp app;
             try {
                 for (String key : ignoredConf(batch.request())) {
-                    logs.append(id, "[sparkgate] " + ignoredConfNotice(key));
+                    logs.append(id, Text.NOTICE + ignoredConfNotice(key));
                 }
                 app = launcher.launch(id, launchable(batch.request()), logs.batchDir(id), logs.outputFile(id),
                         new Events(id));
             } catch (LaunchException e) {
-                logs.append(id, "[sparkgate] " + e.getMessage());
+                logs.append(id, Text.NOTICE + e.getMessage());
                 if (transition(id, BatchState.DEAD, e.getMessage()) != null) {
                     metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
                 }
@@ -609,7 +619,7 @@ public final class BatchManager implements AutoCloseable {
             }
             cache.wrote(next);
         }
-        log.info("batch {}: {} ({})", id, state.name().toLowerCase(Locale.ROOT), reason);
+        log.info("batch {}: {} ({})", id, state.livyName(), reason);
         metrics.changed(next, from);
         notifyListeners(next);
         if (state.isFinal()) {
@@ -632,30 +642,6 @@ public final class BatchManager implements AutoCloseable {
         feeds.changed(batch);
     }
 
-    private static void validate(BatchRequest r) {
-        if (r.file().isBlank()) {
-            throw new InvalidBatchRequestException("'file' is required: the application's jar or Python file");
-        }
-        positive("driverCores", r.driverCores());
-        positive("executorCores", r.executorCores());
-        positive("numExecutors", r.numExecutors());
-        for (Map.Entry<String, String> e : r.conf().entrySet()) {
-            if (e.getKey().isBlank()) {
-                throw new InvalidBatchRequestException("'conf' has an empty key");
-            }
-            // A key with '=' would silently set a different property. (Keys that are no Spark property
-            // are accepted and dropped at launch: see ignoredConf.)
-            if (e.getKey().indexOf('=') >= 0) {
-                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey()) + "' may not contain '='");
-            }
-            if (SERVER_OWNED_CONF.contains(e.getKey())) {
-                throw new InvalidBatchRequestException("'conf' may not set " + e.getKey()
-                        + ": the server decides where batches run");
-            }
-        }
-    }
-
-    /** A client's value as shown in an error message: never the whole of a huge one. */
     /**
      * The request's conf keys that are no Spark property (not {@code spark.*}), sorted. As on Livy they
      * are accepted, and as spark-submit itself does with such keys they are ignored with a warning: they
@@ -669,7 +655,7 @@ public final class BatchManager implements AutoCloseable {
 
     /** The line of the batch log, and the words of the first reason, for one ignored key. */
     static String ignoredConfNotice(String key) {
-        return "ignoring non-Spark config property: " + abbreviate(key);
+        return "ignoring non-Spark config property: " + Text.shown(key);
     }
 
     /** The request as launched: without the keys {@link #ignoredConf} names. */
@@ -681,16 +667,6 @@ public final class BatchManager implements AutoCloseable {
         Map<String, String> conf = new java.util.HashMap<>(request.conf());
         conf.keySet().removeAll(ignored);
         return request.withConf(conf);
-    }
-
-    private static String abbreviate(String value) {
-        return value.length() <= 100 ? value : value.substring(0, 100) + "...";
-    }
-
-    private static void positive(String field, OptionalInt value) {
-        if (value.isPresent() && value.getAsInt() <= 0) {
-            throw new InvalidBatchRequestException("'" + field + "' must be a positive number, got " + value.getAsInt());
-        }
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchState;
+
 /**
  * What the batch layer tells the server's metrics, and nothing more: the batch layer calls it after a
  * change is saved, from whichever thread made the change; implementations must be thread-safe and must

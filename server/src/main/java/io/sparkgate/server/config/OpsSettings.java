@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * How the server is run by an operator: who may scrape {@code /metrics}, how it drains on SIGTERM, and
@@ -27,42 +26,18 @@ import java.util.Set;
 public record OpsSettings(boolean metricsAuthenticated, Duration drainGrace, Duration drainTimeout,
                           boolean accessLog) {
 
-    public static final String METRICS_AUTHENTICATE = "sparkgate.metrics.authenticate";
-    public static final String DRAIN_GRACE = "sparkgate.drain.grace";
-    public static final String DRAIN_TIMEOUT = "sparkgate.drain.timeout";
-    public static final String ACCESS_LOG = "sparkgate.access-log.enabled";
-
-    /** The keys of this section; {@link ConfigLoader} rejects other {@code sparkgate.*} keys. */
-    static final Set<String> KEYS = Set.of(METRICS_AUTHENTICATE, DRAIN_GRACE, DRAIN_TIMEOUT, ACCESS_LOG);
-
-    /** Livy keys that mean the same as one of {@link #KEYS}. */
-    static final Map<String, String> LIVY_ALIASES = Map.of();
-
     public OpsSettings {
         requireNonNull(drainGrace, "drainGrace");
         requireNonNull(drainTimeout, "drainTimeout");
     }
 
-    static boolean accepts(String key) {
-        return KEYS.contains(key);
-    }
-
     /** Open /metrics, 5 s grace, 30 s for in-flight calls, no access log. */
     public static OpsSettings defaults() {
-        return new OpsSettings(false, Duration.ofSeconds(5), Duration.ofSeconds(30), false);
+        return from(Map.of());
     }
 
     static OpsSettings from(Map<String, String> values) {
-        OpsSettings d = defaults();
-        return new OpsSettings(
-                values.containsKey(METRICS_AUTHENTICATE)
-                        ? ConfigLoader.parseBoolean(METRICS_AUTHENTICATE, values.get(METRICS_AUTHENTICATE))
-                        : d.metricsAuthenticated(),
-                values.containsKey(DRAIN_GRACE)
-                        ? ConfigLoader.parseDuration(DRAIN_GRACE, values.get(DRAIN_GRACE)) : d.drainGrace(),
-                values.containsKey(DRAIN_TIMEOUT)
-                        ? ConfigLoader.parseDuration(DRAIN_TIMEOUT, values.get(DRAIN_TIMEOUT)) : d.drainTimeout(),
-                values.containsKey(ACCESS_LOG)
-                        ? ConfigLoader.parseBoolean(ACCESS_LOG, values.get(ACCESS_LOG)) : d.accessLog());
+        return new OpsSettings(ConfigKeys.METRICS_AUTHENTICATE.get(values), ConfigKeys.DRAIN_GRACE.get(values),
+                ConfigKeys.DRAIN_TIMEOUT.get(values), ConfigKeys.ACCESS_LOG.get(values));
     }
 }

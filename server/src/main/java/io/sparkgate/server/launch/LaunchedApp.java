@@ -1,5 +1,7 @@
 package io.sparkgate.server.launch;
 
+import io.sparkgate.server.values.LaunchInfo;
+
 import java.util.Optional;
 
 /** A started application. */

@@ -1,6 +1,7 @@
 package io.sparkgate.server.launch;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -40,5 +41,14 @@ public interface Launcher {
      */
     default Optional<LaunchedApp> reattach(RecordedLaunch recorded, LaunchListener listener) {
         return Optional.empty();
+    }
+
+    /**
+     * Whether an earlier {@link #launch} into {@code workDir} got as far as starting a process, so that
+     * recovery must look for its application rather than launch the batch again. Only the launcher knows
+     * what it leaves behind.
+     */
+    default boolean leftTrace(Path workDir) {
+        return Files.exists(workDir.resolve(SparkSubmitLauncher.PID_FILE));
     }
 }

@@ -1,7 +1,7 @@
 package io.sparkgate.server.launch;
 
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.InvalidBatchRequestException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;

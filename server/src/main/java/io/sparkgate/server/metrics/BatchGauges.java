@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
-import io.sparkgate.server.batch.BatchState;
+import io.sparkgate.server.values.BatchState;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.StateSummary;
 import java.time.Clock;

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -154,15 +156,15 @@ public final class Authentication {
     public void logStart(String host, boolean tls) {
         if (settings.mode() == Mode.NONE) {
             log.info("Authentication is off ({} = none): listening on loopback {} only; every caller is anonymous",
-                    AuthSettings.MODE, host);
+                    ConfigKeys.AUTH_MODE.name(), host);
             return;
         }
         log.info("Authentication: {} ({}); gRPC health checks need no credentials",
                 settings.mode().name().toLowerCase(java.util.Locale.ROOT), tls ? "over TLS" : "no TLS");
         if (!tls && !AuthSettings.isLoopback(host)) {
             log.warn("{} = {} without TLS on {}: credentials travel in clear text; set {} and {}",
-                    AuthSettings.MODE, settings.mode().name().toLowerCase(java.util.Locale.ROOT), host,
-                    AuthSettings.TLS_CERT_FILE, AuthSettings.TLS_KEY_FILE);
+                    ConfigKeys.AUTH_MODE.name(), settings.mode().name().toLowerCase(java.util.Locale.ROOT), host,
+                    ConfigKeys.TLS_CERT_FILE.name(), ConfigKeys.TLS_KEY_FILE.name());
         }
     }
 

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.config.AuthSettings;
@@ -72,13 +74,13 @@ final class SpnegoCheck {
             try {
                 principal = new KerberosPrincipal(settings.principal());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("bad value for " + AuthSettings.KERBEROS_PRINCIPAL + ": '"
+                throw new ConfigException("bad value for " + ConfigKeys.KERBEROS_PRINCIPAL.name() + ": '"
                         + settings.principal() + "' (" + e.getMessage() + ")");
             }
             keytab = KeyTab.getInstance(principal, file.toFile());
             if (keytab.getKeys(principal).length == 0) {
-                throw new ConfigException(AuthSettings.KERBEROS_KEYTAB + " = " + file + " holds no key for "
-                        + AuthSettings.KERBEROS_PRINCIPAL + " = " + principal.getName()
+                throw new ConfigException(ConfigKeys.KERBEROS_KEYTAB.name() + " = " + file + " holds no key for "
+                        + ConfigKeys.KERBEROS_PRINCIPAL.name() + " = " + principal.getName()
                         + (Files.isReadable(file) ? "" : " (the file cannot be read)"));
             }
             subject.getPrincipals().add(principal);
@@ -95,7 +97,7 @@ final class SpnegoCheck {
             return new SpnegoCheck(subject, credential);
         } catch (GSSException e) {
             throw new ConfigException("cannot accept Kerberos tickets as " + settings.principal() + " with "
-                    + AuthSettings.KERBEROS_KEYTAB + " = " + file + ": " + e.getMessage());
+                    + ConfigKeys.KERBEROS_KEYTAB.name() + " = " + file + ": " + e.getMessage());
         }
     }
 

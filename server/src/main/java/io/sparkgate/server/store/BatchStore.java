@@ -1,8 +1,8 @@
 package io.sparkgate.server.store;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.LaunchInfo;
+import io.sparkgate.server.values.BatchFilter;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -4,11 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.LaunchInfo;
+import io.sparkgate.server.values.BatchFilter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -2,7 +2,7 @@ package io.sparkgate.server.store;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchState;
+import io.sparkgate.server.values.BatchState;
 import java.time.Instant;
 
 /**

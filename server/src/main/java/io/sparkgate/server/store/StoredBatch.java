@@ -2,7 +2,7 @@ package io.sparkgate.server.store;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.values.Batch;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,5 +1,7 @@
 package io.sparkgate.server.yarn;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayOutputStream;
@@ -203,7 +205,7 @@ final class DriverLog {
                 } else if (!giveUp) {
                     return false; // not uploaded yet: the NodeManager uploads it once the application ends
                 } else {
-                    sink.accept(line(YarnLauncher.NOTICE + "the driver's " + name
+                    sink.accept(line(Text.NOTICE + "the driver's " + name
                             + " could not be read from the NodeManager (" + e + ")"
                             + (aggregated.isEmpty() ? "" : aggregatedFailure != null
                                     ? " nor from the aggregated logs (" + aggregatedFailure + ")"
@@ -240,7 +242,7 @@ final class DriverLog {
             }
             if (offset >= MAX_FOLLOWED_BYTES && !done) {
                 done = true;
-                sink.accept(line(YarnLauncher.NOTICE + "the driver's " + name + " is longer than "
+                sink.accept(line(Text.NOTICE + "the driver's " + name + " is longer than "
                         + (MAX_FOLLOWED_BYTES >> 20) + " MB; the rest is at " + am.logUrl()));
             }
         }

@@ -2,7 +2,7 @@ package io.sparkgate.server.yarn;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.config.ConfigLoader;
+import io.sparkgate.server.config.ConfigKeys;
 import io.sparkgate.server.config.ConfigLoader.ConfigException;
 import io.sparkgate.server.config.YarnSettings;
 import java.io.IOException;
@@ -51,9 +51,9 @@ public final class KerberosLogin implements AutoCloseable {
         requireNonNull(login, "login");
         requireNonNull(conf, "conf");
         if (!"kerberos".equalsIgnoreCase(conf.get("hadoop.security.authentication", "simple"))) {
-            throw new ConfigException(ConfigLoader.YARN_PRINCIPAL + " is set, but the cluster's configuration says "
+            throw new ConfigException(ConfigKeys.YARN_PRINCIPAL + " is set, but the cluster's configuration says "
                     + "hadoop.security.authentication = " + conf.get("hadoop.security.authentication", "simple")
-                    + ": point " + ConfigLoader.YARN_CONF_DIR + " at the kerberized cluster's core-site.xml");
+                    + ": point " + ConfigKeys.YARN_CONF_DIR + " at the kerberized cluster's core-site.xml");
         }
         UserGroupInformation.setConfiguration(conf);
         try {
@@ -61,8 +61,8 @@ public final class KerberosLogin implements AutoCloseable {
             String principal = SecurityUtil.getServerPrincipal(login.principal(), (String) null);
             UserGroupInformation.loginUserFromKeytab(principal, login.keytab().toString());
         } catch (IOException e) {
-            throw new ConfigException("cannot log in as " + ConfigLoader.YARN_PRINCIPAL + " = " + login.principal()
-                    + " with " + ConfigLoader.YARN_KEYTAB + " = " + login.keytab() + ": " + e.getMessage());
+            throw new ConfigException("cannot log in as " + ConfigKeys.YARN_PRINCIPAL + " = " + login.principal()
+                    + " with " + ConfigKeys.YARN_KEYTAB + " = " + login.keytab() + ": " + e.getMessage());
         }
         UserGroupInformation user;
         try {

@@ -1,10 +1,13 @@
 package io.sparkgate.server.yarn;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.launch.AppExit;
 import io.sparkgate.server.launch.LaunchListener;
 import io.sparkgate.server.launch.LaunchedApp;
+import io.sparkgate.server.launch.ProcessTree;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +18,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,7 +133,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
             return what;
         }
         String d = r.diagnostics().replaceAll("\\s+", " ");
-        return what + ": " + (d.length() > REASON_MAX ? d.substring(0, REASON_MAX) + "…" : d);
+        return what + ": " + Text.abbreviate(d, REASON_MAX);
     }
 
     /** Kills the application through YARN (at once, or once found) and ends {@code spark-submit}. Returns at once. */
@@ -151,13 +153,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
             return;
         }
         submitterStopped = true;
-        ProcessHandle h = p.toHandle();
-        h.descendants().forEach(ProcessHandle::destroy);
-        h.destroy();
-        scheduler.schedule(() -> {
-            h.descendants().forEach(ProcessHandle::destroyForcibly);
-            h.destroyForcibly();
-        }, killGrace.toMillis(), TimeUnit.MILLISECONDS);
+        ProcessTree.kill(batchId, p.toHandle(), killGrace, scheduler);
     }
 
     /**
@@ -228,7 +224,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     }
 
     private static String notice(String text) {
-        return YarnLauncher.NOTICE + text;
+        return Text.NOTICE + text;
     }
 
     /** Appends whole lines (each ends with a newline) to the batch's output; the log tailer indexes them. */

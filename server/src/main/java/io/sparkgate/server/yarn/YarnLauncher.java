@@ -1,10 +1,12 @@
 package io.sparkgate.server.yarn;
 
+import io.sparkgate.server.values.Text;
+
 import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.launch.LaunchException;
 import io.sparkgate.server.launch.LaunchListener;
@@ -12,7 +14,7 @@ import io.sparkgate.server.launch.LaunchedApp;
 import io.sparkgate.server.launch.RecordedLaunch;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.launch.Launcher;
-import io.sparkgate.server.launch.SparkSubmitArguments;
+import io.sparkgate.server.launch.SparkSubmitCommand;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,14 +48,12 @@ import org.slf4j.LoggerFactory;
  * local mode), then the driver's stdout and stderr, fetched from the ApplicationMaster container through
  * the NodeManager's web service while the application runs and once more when it has ended, each line
  * prefixed {@value DriverLog#STDOUT_PREFIX} or {@value DriverLog#STDERR_PREFIX}; and, when it failed,
- * YARN's diagnostics. Lines of Sparkgate's own start with {@value #NOTICE}.
+ * YARN's diagnostics. Lines of Sparkgate's own start with {@link Text#NOTICE}.
  */
 public final class YarnLauncher implements Launcher, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(YarnLauncher.class);
 
-    /** Prefix of the log lines Sparkgate writes itself. */
-    static final String NOTICE = "[sparkgate] ";
     /** The batch-directory file that keeps the batch's YARN tag, for re-attaching after a restart. */
     public static final String TAG_FILE = "yarn-tag";
 
@@ -108,16 +108,11 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
                 AggregatedLogs.of(YarnResourceManager.hadoopConfiguration(config.yarn())));
     }
 
-    /** The one tracker of all YARN batches. */
-    public YarnTracker tracker() {
-        return tracker;
-    }
-
     /** A tag no other batch has: {@code sparkgate-batch-<id>-<random>}, lowercase as YARN keeps tags. */
     static String newTag(int batchId) {
         byte[] random = new byte[4];
         RANDOM.nextBytes(random);
-        return ("sparkgate-batch-" + batchId + "-" + HexFormat.of().formatHex(random)).toLowerCase(Locale.ROOT);
+        return (Text.TAG_PREFIX + "batch-" + batchId + "-" + HexFormat.of().formatHex(random)).toLowerCase(Locale.ROOT);
     }
 
     @Override
@@ -135,23 +130,12 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
             env.put("HADOOP_CONF_DIR", dir.toString());
             env.put("YARN_CONF_DIR", dir.toString());
         });
-        // Before the launcher copies the environment: a proxy user's submission gets a ticket cache.
+        // Before the command copies the environment: a proxy user's submission gets a ticket cache.
         Map<String, String> kerberosArgs = config.yarn().login()
                 .map(login -> kerberos(login, request, workDir, env)).orElse(Map.of());
-        SparkLauncher launcher = new SparkLauncher(env)
-                .setSparkHome(config.sparkHome().toString())
-                .setMaster("yarn")
-                .setDeployMode("cluster")
-                .setAppResource(request.file())
-                .directory(workDir.toFile())
-                .redirectError()
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
-        List<String> options = SparkSubmitArguments.options(yarnRequest(request, tag), serverConf(request));
-        for (int i = 0; i < options.size(); i += 2) {
-            launcher.addSparkArg(options.get(i), options.get(i + 1));
-        }
+        SparkLauncher launcher = SparkSubmitCommand.of(config.sparkHome(), "yarn", yarnRequest(request, tag),
+                serverConf(request), workDir, outputFile, env).setDeployMode("cluster");
         kerberosArgs.forEach(launcher::addSparkArg);
-        launcher.addAppArgs(request.args().toArray(String[]::new));
         Process submitter;
         try {
             Files.createDirectories(workDir);

@@ -1,9 +1,11 @@
 package io.sparkgate.server.launch;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.ConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +29,8 @@ class SparkSubmitLauncherTest {
     @Test
     void aValueSparkLauncherRefusesIsALaunchFailureWithTheReason(@TempDir Path dir) throws Exception {
         SparkSubmitLauncher launcher = new SparkSubmitLauncher(ConfigLoader.fromMap(Map.of(
-                ConfigLoader.DATA_DIR, dir.toString(),
-                ConfigLoader.SPARK_HOME, TestServer.SPARK_HOME.toString())), scheduler);
+                ConfigKeys.DATA_DIR.name(), dir.toString(),
+                ConfigKeys.SPARK_HOME.name(), TestServer.SPARK_HOME.toString())), scheduler);
         BatchRequest request = BatchRequest.of("/x/app.jar").withConf(Map.of("colour", "blue"));
         Path work = Files.createDirectories(dir.resolve("batch"));
 
@@ -58,9 +60,9 @@ class SparkSubmitLauncherTest {
         Files.writeString(submit, "#!/usr/bin/env bash\nfor a in \"$@\"; do printf 'argv: %s\\n' \"$a\"; done\n");
         Files.setPosixFilePermissions(submit, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         SparkSubmitLauncher launcher = new SparkSubmitLauncher(ConfigLoader.fromMap(Map.of(
-                ConfigLoader.DATA_DIR, dir.resolve("data").toString(),
-                ConfigLoader.SPARK_HOME, home.toString(),
-                ConfigLoader.SPARK_MASTER, "local[1]")), scheduler);
+                ConfigKeys.DATA_DIR.name(), dir.resolve("data").toString(),
+                ConfigKeys.SPARK_HOME.name(), home.toString(),
+                ConfigKeys.SPARK_MASTER.name(), "local[1]")), scheduler);
         BatchRequest request = pythonRequest("/jobs/pi.py", java.util.List.of("/jobs/deps.py", "/jobs/lib.zip"))
                 .withArgs(java.util.List.of("10"));
         Path work = Files.createDirectories(dir.resolve("batch"));
@@ -92,11 +94,11 @@ class SparkSubmitLauncherTest {
     @Test
     void aPythonBatchIsRefusedByASparkHomeWithoutPySpark(@TempDir Path dir) {
         SparkSubmitLauncher launcher = new SparkSubmitLauncher(ConfigLoader.fromMap(Map.of(
-                ConfigLoader.DATA_DIR, dir.toString(),
-                ConfigLoader.SPARK_HOME, TestServer.SPARK_HOME.toString())), scheduler);
+                ConfigKeys.DATA_DIR.name(), dir.toString(),
+                ConfigKeys.SPARK_HOME.name(), TestServer.SPARK_HOME.toString())), scheduler);
 
         assertThatThrownBy(() -> launcher.check(BatchRequest.of("/jobs/pi.py")))
-                .isInstanceOf(io.sparkgate.server.batch.InvalidBatchRequestException.class)
+                .isInstanceOf(io.sparkgate.server.values.InvalidBatchRequestException.class)
                 .hasMessageContaining("'file' is a Python application").hasMessageContaining("SPARK_HOME");
         assertThatThrownBy(() -> launcher.check(pythonRequest("/jobs/app.jar", java.util.List.of("/d.py"))))
                 .hasMessageContaining("'pyFiles'");

@@ -3,6 +3,7 @@ package io.sparkgate.server.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sparkgate.server.config.ConfigKeys;
 import io.sparkgate.server.TestServer;
 import io.sparkgate.server.config.OpsSettings;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ class AccessLogTest {
             assertThat(off.get(quiet).statusCode()).isEqualTo(404);
         }
         String logged = "/batches/" + 424243;
-        try (TestServer on = TestServer.start(dir.resolve("on"), Map.of(OpsSettings.ACCESS_LOG, "true"))) {
+        try (TestServer on = TestServer.start(dir.resolve("on"), Map.of(ConfigKeys.ACCESS_LOG.name(), "true"))) {
             assertThat(on.get(logged).statusCode()).isEqualTo(404);
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(ACCESS_LOG)
                     && Files.readString(ACCESS_LOG).contains("\"GET " + logged + " "));

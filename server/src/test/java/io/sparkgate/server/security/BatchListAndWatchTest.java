@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -52,10 +54,10 @@ class BatchListAndWatchTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "basic",
-            AuthSettings.USERS_FILE, USERS_FILE.toString(),
-            AccessSettings.OTHERS_BATCHES, "hidden",
-            AccessSettings.SUPERUSERS, "carol"));
+            ConfigKeys.AUTH_MODE.name(), "basic",
+            ConfigKeys.USERS_FILE.name(), USERS_FILE.toString(),
+            ConfigKeys.OTHERS_BATCHES.name(), "hidden",
+            ConfigKeys.SUPERUSERS.name(), "carol"));
 
     private static final ClientFactory CLIENTS = ClientFactory.builder().build();
     private static int etlA;

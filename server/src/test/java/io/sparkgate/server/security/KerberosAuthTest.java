@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -197,27 +199,27 @@ class KerberosAuthTest {
     @Test
     void aPrincipalWithoutKeysInTheKeytabStopsTheStartNamingBothKeys() {
         AuthSettings settings = ConfigLoader.fromMap(Map.of(
-                AuthSettings.MODE, "kerberos",
-                AuthSettings.KERBEROS_PRINCIPAL, "HTTP/elsewhere@" + TestKdc.REALM,
-                AuthSettings.KERBEROS_KEYTAB, KDC.keytab(SERVICE).toString())).auth();
+                ConfigKeys.AUTH_MODE.name(), "kerberos",
+                ConfigKeys.KERBEROS_PRINCIPAL.name(), "HTTP/elsewhere@" + TestKdc.REALM,
+                ConfigKeys.KERBEROS_KEYTAB.name(), KDC.keytab(SERVICE).toString())).auth();
         assertThatThrownBy(() -> Authentication.from(settings))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining(AuthSettings.KERBEROS_KEYTAB)
+                .hasMessageContaining(ConfigKeys.KERBEROS_KEYTAB.name())
                 .hasMessageContaining("HTTP/elsewhere@" + TestKdc.REALM);
     }
 
     @Test
     void theModeNeedsAPrincipalWithARealmAndAKeytab() {
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "kerberos")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AuthSettings.KERBEROS_PRINCIPAL);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "kerberos",
-                AuthSettings.KERBEROS_PRINCIPAL, "HTTP/localhost")))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "kerberos")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.KERBEROS_PRINCIPAL.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "kerberos",
+                ConfigKeys.KERBEROS_PRINCIPAL.name(), "HTTP/localhost")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("no realm");
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "kerberos",
-                AuthSettings.KERBEROS_PRINCIPAL, TestKdc.HTTP_PRINCIPAL)))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AuthSettings.KERBEROS_KEYTAB);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "basic",
-                AuthSettings.KERBEROS_KEYTAB, KDC.keytab(SERVICE).toString())))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "kerberos",
+                ConfigKeys.KERBEROS_PRINCIPAL.name(), TestKdc.HTTP_PRINCIPAL)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.KERBEROS_KEYTAB.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "basic",
+                ConfigKeys.KERBEROS_KEYTAB.name(), KDC.keytab(SERVICE).toString())))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("belongs to mode kerberos");
     }
 

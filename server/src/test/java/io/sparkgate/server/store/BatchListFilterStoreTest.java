@@ -2,11 +2,11 @@ package io.sparkgate.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchFilter;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;

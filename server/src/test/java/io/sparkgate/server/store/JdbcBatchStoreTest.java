@@ -3,11 +3,11 @@ package io.sparkgate.server.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.LaunchInfo;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -209,9 +209,9 @@ class JdbcBatchStoreTest {
             store.saveLogTail(blank, List.of(""));
             store.saveLogTail(huge, List.of("x".repeat(20_000)));
 
-            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 0, 100))
+            assertThat(store.pageIds(io.sparkgate.server.values.BatchFilter.all(java.util.Optional.empty()), 0, 100))
                     .containsExactly(silent, chatty, blank, unrecorded, huge);
-            assertThat(store.pageIds(io.sparkgate.server.batch.BatchFilter.all(java.util.Optional.empty()), 1, 2)).containsExactly(chatty, blank);
+            assertThat(store.pageIds(io.sparkgate.server.values.BatchFilter.all(java.util.Optional.empty()), 1, 2)).containsExactly(chatty, blank);
             List<StoredBatch> page = store.getAll(List.of(huge, silent, 9999, chatty, blank, unrecorded));
             assertThat(page).extracting(s -> s.batch().id()).containsExactly(silent, chatty, blank, unrecorded, huge);
             assertThat(page).extracting(StoredBatch::logTail).containsExactly(

@@ -1,5 +1,7 @@
 package io.sparkgate.server.ui;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,8 +39,8 @@ class WebUiBearerTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "bearer",
-            AuthSettings.TOKENS_FILE, tokensFile().toString()));
+            ConfigKeys.AUTH_MODE.name(), "bearer",
+            ConfigKeys.TOKENS_FILE.name(), tokensFile().toString()));
 
     private static ChromeDriver browser;
     private static WebDriverWait wait;

@@ -1,5 +1,7 @@
 package io.sparkgate.server.ui;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -77,7 +79,7 @@ class WebUiBenchmark {
         for (int k = 0; k < sizes.length; k++) {
             Path dir = Files.createTempDirectory("sparkgate-ui-bench");
             seed(dir, sizes[k]);
-            try (TestServer server = TestServer.start(dir, Map.of(ConfigLoader.SPARK_HOME, STUB_SPARK_HOME.toString()))) {
+            try (TestServer server = TestServer.start(dir, Map.of(ConfigKeys.SPARK_HOME.name(), STUB_SPARK_HOME.toString()))) {
                 List<Double> times = new ArrayList<>();
                 for (int i = 0; i < 13; i++) {
                     browser.get(server.baseUrl() + "/ui/");
@@ -148,8 +150,8 @@ class WebUiBenchmark {
     private void stateChangeToPage(ChromeDriver browser) throws Exception {
         Path dir = Files.createTempDirectory("sparkgate-ui-bench");
         int batches = 60;
-        try (TestServer server = TestServer.start(dir, Map.of(ConfigLoader.SPARK_HOME, STUB_SPARK_HOME.toString(),
-                AdmissionSettings.MAX_STARTING, "8"))) {
+        try (TestServer server = TestServer.start(dir, Map.of(ConfigKeys.SPARK_HOME.name(), STUB_SPARK_HOME.toString(),
+                ConfigKeys.MAX_STARTING.name(), "8"))) {
             browser.get(server.baseUrl() + "/ui/?size=100");
             new WebDriverWait(browser, Duration.ofMinutes(1)).until(d ->
                     "live".equals(d.findElement(By.id("live")).getText()));
@@ -218,7 +220,7 @@ class WebUiBenchmark {
 
     private void followingMemory(ChromeDriver browser) throws Exception {
         Path dir = Files.createTempDirectory("sparkgate-ui-bench");
-        try (TestServer server = TestServer.start(dir, Map.of(ConfigLoader.SPARK_HOME, STUB_SPARK_HOME.toString()))) {
+        try (TestServer server = TestServer.start(dir, Map.of(ConfigKeys.SPARK_HOME.name(), STUB_SPARK_HOME.toString()))) {
             long[] heap = new long[2];
             long[] rows = new long[2];
             long[] millis = new long[2];

@@ -1,5 +1,7 @@
 package io.sparkgate.server.ui;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -48,8 +50,8 @@ class WebUiBrowserTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "basic",
-            AuthSettings.USERS_FILE, usersFile("alice", "bob").toString()));
+            ConfigKeys.AUTH_MODE.name(), "basic",
+            ConfigKeys.USERS_FILE.name(), usersFile("alice", "bob").toString()));
 
     private static ChromeDriver browser;
     private static WebDriverWait wait;

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.config.ConfigKeys;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.ConfigLoader.ConfigException;
 import io.sparkgate.server.config.YarnSettings;
@@ -105,7 +106,7 @@ class KerberosLoginTest {
         YarnSettings.KerberosLogin wrong = new YarnSettings.KerberosLogin(TestKdc.principal("nobody/localhost"),
                 KDC.keytab(SERVER));
         assertThatThrownBy(() -> KerberosLogin.start(wrong, kerberized(), scheduler, Duration.ofMinutes(1)))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigLoader.YARN_KEYTAB);
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.YARN_KEYTAB.name());
     }
 
     @Test
@@ -115,8 +116,8 @@ class KerberosLoginTest {
                 "livy.server.launch.kerberos.principal", TestKdc.principal(SERVER),
                 "livy.server.launch.kerberos.keytab", keytab.toString())).yarn();
         assertThat(yarn.login()).contains(new YarnSettings.KerberosLogin(TestKdc.principal(SERVER), keytab));
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigLoader.YARN_PRINCIPAL, TestKdc.principal(SERVER))))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigLoader.YARN_KEYTAB);
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.YARN_PRINCIPAL.name(), TestKdc.principal(SERVER))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.YARN_KEYTAB.name());
     }
 
     @Test

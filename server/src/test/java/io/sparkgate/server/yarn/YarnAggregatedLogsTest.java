@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.linecorp.armeria.client.grpc.GrpcClients;
+import io.sparkgate.server.config.ConfigKeys;
 import io.sparkgate.api.v1.BatchServiceGrpc.BatchServiceBlockingStub;
 import io.sparkgate.api.v1.BatchState;
 import io.sparkgate.api.v1.CreateBatchRequest;
@@ -59,11 +60,11 @@ class YarnAggregatedLogsTest {
 
     private static TestServer startServer() {
         String javaHome = System.getProperty("java.home");
-        String spark = ConfigLoader.SPARK_CONF_PREFIX;
+        String spark = ConfigKeys.SPARK_CONF.name();
         return TestServer.start(tmp.resolve("data"), Map.ofEntries(
-                Map.entry(ConfigLoader.SPARK_MASTER, "yarn"),
-                Map.entry(ConfigLoader.YARN_CONF_DIR, yarn.confDir().toString()),
-                Map.entry(ConfigLoader.YARN_POLL_INTERVAL, "500ms"),
+                Map.entry(ConfigKeys.SPARK_MASTER.name(), "yarn"),
+                Map.entry(ConfigKeys.YARN_CONF_DIR.name(), yarn.confDir().toString()),
+                Map.entry(ConfigKeys.YARN_POLL_INTERVAL.name(), "500ms"),
                 Map.entry(spark + "spark.yarn.stagingDir", tmp.resolve("staging").toUri().toString()),
                 Map.entry(spark + "spark.yarn.maxAppAttempts", "1"),
                 Map.entry(spark + "spark.executor.instances", "1"),

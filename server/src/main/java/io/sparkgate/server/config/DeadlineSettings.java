@@ -3,32 +3,24 @@ package io.sparkgate.server.config;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.Map;
 
 /**
- * Where batches are kept and how long each phase of a batch may last.
+ * How long each phase of a batch may last, and how long a finished one is kept
+ * ({@code sparkgate.timeout.*}, {@code sparkgate.retention}).
  *
- * @param storeUrl JDBC URL of the batch database; empty for the embedded H2 file database in the data
- *                 directory
- * @param storeUser database user
- * @param storePassword database password
  * @param retention how long a finished batch stays listable and readable before it and its log are removed
  * @param notStartedTimeout longest wait for a launch slot; then the batch ends {@code dead}
  * @param startingTimeout longest time in {@code starting}; then the application is killed and the batch ends {@code dead}
  * @param runningTimeout longest time in {@code running}; zero for no limit
  */
-public record DurabilityConfig(
-        String storeUrl,
-        String storeUser,
-        String storePassword,
+public record DeadlineSettings(
         Duration retention,
         Duration notStartedTimeout,
         Duration startingTimeout,
         Duration runningTimeout) {
 
-    public DurabilityConfig {
-        requireNonNull(storeUrl, "storeUrl");
-        requireNonNull(storeUser, "storeUser");
-        requireNonNull(storePassword, "storePassword");
+    public DeadlineSettings {
         requireNonNull(retention, "retention");
         requireNonNull(notStartedTimeout, "notStartedTimeout");
         requireNonNull(startingTimeout, "startingTimeout");
@@ -42,9 +34,13 @@ public record DurabilityConfig(
         }
     }
 
-    /** The defaults: embedded H2, 7 days retention, 1 h queued, 10 min starting, 7 days running. */
-    public static DurabilityConfig defaults() {
-        return new DurabilityConfig("", "sparkgate", "", Duration.ofDays(7), Duration.ofHours(1),
-                Duration.ofMinutes(10), Duration.ofDays(7));
+    /** The defaults: 7 days retention, 1 h queued, 10 min starting, 7 days running. */
+    public static DeadlineSettings defaults() {
+        return from(Map.of());
+    }
+
+    static DeadlineSettings from(Map<String, String> values) {
+        return new DeadlineSettings(ConfigKeys.RETENTION.get(values), ConfigKeys.TIMEOUT_NOT_STARTED.get(values),
+                ConfigKeys.TIMEOUT_STARTING.get(values), ConfigKeys.TIMEOUT_RUNNING.get(values));
     }
 }

@@ -1,7 +1,7 @@
-package io.sparkgate.server.batch;
+package io.sparkgate.server.values;
 
 /** No batch has the given id or name (Livy: "Session 'N' not found."). */
-public final class BatchNotFoundException extends RuntimeException {
+public final class BatchNotFoundException extends DomainException {
     private final int id;
 
     public BatchNotFoundException(int id) {

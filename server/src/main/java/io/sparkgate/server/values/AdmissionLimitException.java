@@ -1,9 +1,10 @@
-package io.sparkgate.server.batch;
+package io.sparkgate.server.values;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /** Too many batches wait to launch; the client should retry after {@link #retryAfter()}. */
-public final class AdmissionLimitException extends RuntimeException {
+public final class AdmissionLimitException extends DomainException {
     private final Duration retryAfter;
 
     public AdmissionLimitException(String message, Duration retryAfter) {
@@ -11,7 +12,8 @@ public final class AdmissionLimitException extends RuntimeException {
         this.retryAfter = retryAfter;
     }
 
-    public Duration retryAfter() {
-        return retryAfter;
+    @Override
+    public Optional<Duration> retryAfter() {
+        return Optional.of(retryAfter);
     }
 }

@@ -1,4 +1,4 @@
-package io.sparkgate.server.batch;
+package io.sparkgate.server.values;
 
 /** The life of a batch: NOT_STARTED (queued) → STARTING → RUNNING → SUCCESS | DEAD | KILLED. */
 public enum BatchState {
@@ -8,6 +8,11 @@ public enum BatchState {
     SUCCESS,
     DEAD,
     KILLED;
+
+    /** The state's name in Livy's API and in Sparkgate's own words: {@code not_started}, {@code success}, ... */
+    public String livyName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
 
     /** Final states never change again. */
     public boolean isFinal() {

@@ -1,4 +1,4 @@
-package io.sparkgate.server.batch;
+package io.sparkgate.server.values;
 
 import static java.util.Objects.requireNonNull;
 
@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An immutable view of one batch at one moment. Only {@link BatchManager} makes new ones, one per
+ * An immutable view of one batch at one moment. Only the batch package makes new ones (the {@code with*} methods), one per
  * state change, so a reader never sees a half-updated batch.
  */
 public record Batch(
@@ -46,17 +46,17 @@ public record Batch(
         return appId.isEmpty() ? Optional.empty() : Optional.of(appId);
     }
 
-    Batch withState(StateChange change) {
+    public Batch withState(StateChange change) {
         List<StateChange> next = new ArrayList<>(history);
         next.add(change);
         return new Batch(id, request, owner, appId, sparkUiUrl, driverLogUrl, next, createdTime);
     }
 
-    Batch withAppInfo(String newSparkUiUrl, String newDriverLogUrl) {
+    public Batch withAppInfo(String newSparkUiUrl, String newDriverLogUrl) {
         return new Batch(id, request, owner, appId, newSparkUiUrl, newDriverLogUrl, history, createdTime);
     }
 
-    Batch withAppId(String newAppId) {
+    public Batch withAppId(String newAppId) {
         return new Batch(id, request, owner, newAppId, sparkUiUrl, driverLogUrl, history, createdTime);
     }
 }

@@ -1,7 +1,7 @@
-package io.sparkgate.server.batch;
+package io.sparkgate.server.values;
 
 /** A request that cannot be run as asked; the message says which field and why. */
-public final class InvalidBatchRequestException extends RuntimeException {
+public final class InvalidBatchRequestException extends DomainException {
     public InvalidBatchRequestException(String message) {
         super(message);
     }

@@ -1,4 +1,4 @@
-package io.sparkgate.server.launch;
+package io.sparkgate.server.values;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package io.sparkgate.server.batch;
+package io.sparkgate.server.values;
 
 import static java.util.Objects.requireNonNull;
 
