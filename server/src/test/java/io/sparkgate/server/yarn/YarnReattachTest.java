@@ -7,8 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgate.server.ServerProcess;
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.config.ConfigLoader;
+import io.sparkgate.server.config.ConfigKeys;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.apache.hadoop.yarn.api.records.ApplicationId;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
@@ -30,18 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
  * The server is killed with SIGKILL while its batches run on YARN (a real MiniYARNCluster in this JVM;
  * the server in a JVM of its own), and a new one starts on the same data directory and database: it
  * finds each application again by the batch's tag and follows it to its end, without submitting anything
- * again. What a user sees: the same batch, still running, with the same application id, a log that goes
- * on where it stopped, an application in YARN that a delete still kills.
+ * again. What a user sees: the same batches with the same application ids, a log that goes on where it
+ * stopped, an application a delete still kills.
  */
 class YarnReattachTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration YARN_APP_TIMEOUT = Duration.ofMinutes(4);
-    /**
-     * How long the driver runs, in seconds: long enough to outlive the kill and the new server's start
-     * (a few seconds each here), short enough for CI.
-     */
-    private static final int TICKS = 30;
+    private static final Duration YARN_APP_TIMEOUT = Duration.ofMinutes(8);
 
     @TempDir
     static Path tmp;
@@ -59,7 +56,6 @@ class YarnReattachTest {
         if (server != null) {
             server.close();
         }
-        new ProcessBuilder("bash", "-c", "rm -rf /tmp/yr-debug; mkdir -p /tmp/yr-debug; cp -r " + tmp + "/*.out " + tmp + "/data/batches /tmp/yr-debug/").inheritIO().start().waitFor(); // DEBUG
     }
 
     @AfterAll
@@ -70,30 +66,35 @@ class YarnReattachTest {
     }
 
     @Test
-    void aKilledServersRunningApplicationsAreFollowedAgainNotSubmittedAgain() throws Exception {
+    void aKilledServersApplicationsAreFollowedAgainNotSubmittedAgain() throws Exception {
         Path dataDir = tmp.resolve("data");
+        Path stopRunning = tmp.resolve("stop-running");
         server = startServer(dataDir, "first");
-        int finishing = create("SleepingApp", TICKS);
-        int deletedLater = create("SleepingApp", 600);
-        await("both running on YARN, the first driver lines in the log").atMost(YARN_APP_TIMEOUT)
-                .pollInterval(Duration.ofMillis(500)).until(() ->
-                        state(deletedLater).equals("running")
-                                && fullLog(finishing).contains("[driver stdout] tick 2"));
-        JsonNode before = server.getJson("/batches/" + finishing);
-        assertThat(before.get("state").asText()).isEqualTo("running");
-        String appId = before.get("appId").asText();
-        String deletedAppId = server.getJson("/batches/" + deletedLater).get("appId").asText();
-        List<String> logBefore = fullLog(finishing);
-        String tag = YarnLauncher.storedTag(dataDir.resolve("batches").resolve(Integer.toString(finishing)))
-                .orElseThrow();
+        int running = create(stopRunning);
+        int deletedLater = create(tmp.resolve("never"));
+        List<Integer> all = List.of(running, deletedLater);
+        await("both running on YARN, their first driver lines in the log").atMost(YARN_APP_TIMEOUT)
+                .pollInterval(Duration.ofMillis(500)).until(() -> all.stream()
+                        .allMatch(id -> fullLog(id).contains("[driver stdout] tick 2")));
+        Map<Integer, String> appIds = new TreeMap<>();
+        Map<Integer, List<String>> logsBefore = new TreeMap<>();
+        Map<Integer, String> tags = new TreeMap<>();
+        for (int id : all) {
+            JsonNode batch = server.getJson("/batches/" + id);
+            assertThat(batch.get("state").asText()).as("%s", batch).isEqualTo("running");
+            appIds.put(id, batch.get("appId").asText());
+            logsBefore.put(id, fullLog(id));
+            tags.put(id, YarnLauncher.storedTag(dataDir.resolve("batches").resolve(Integer.toString(id))).orElseThrow());
+        }
 
         server.crash();
         server = startServer(dataDir, "second");
 
-        // The same batch, still running on the same application.
-        JsonNode after = server.getJson("/batches/" + finishing);
-        assertThat(after.get("state").asText()).as("%s", after).isEqualTo("running");
-        assertThat(after.get("appId").asText()).isEqualTo(appId);
+        // The same batches, on the same applications, still running.
+        for (int id : all) {
+            assertThat(server.getJson("/batches/" + id).get("appId").asText()).isEqualTo(appIds.get(id));
+        }
+        assertThat(state(running)).isEqualTo("running");
         assertThat(state(deletedLater)).isEqualTo("running");
 
         // A delete after the restart still reaches the application through YARN.
@@ -101,39 +102,55 @@ class YarnReattachTest {
         assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
         assertThat(server.call("GET", "/batches/" + deletedLater, null).statusCode()).isEqualTo(404);
         await("YARN says the deleted batch's application is KILLED").atMost(Duration.ofMinutes(1))
-                .until(() -> yarnState(deletedAppId) == YarnApplicationState.KILLED);
+                .until(() -> yarnState(appIds.get(deletedLater)) == YarnApplicationState.KILLED);
 
-        await("the re-attached batch ends").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
-                .until(() -> List.of("success", "dead", "killed").contains(state(finishing)));
-        JsonNode done = server.getJson("/batches/" + finishing);
-        assertThat(done.get("state").asText()).as("%s", done).isEqualTo("success");
+        // The other one's driver output goes on, and it ends as YARN says.
+        await("the re-attached driver's output goes on").atMost(YARN_APP_TIMEOUT).until(() ->
+                ticks(fullLog(running)).size() > ticks(logsBefore.get(running)).size() + 2);
+        Files.createFile(stopRunning);
+        assertEndsWithItsWholeLog(running, appIds.get(running), logsBefore.get(running));
+
+        // YARN ran one application per batch: the ones found again, none submitted after the restart.
+        for (int id : all) {
+            assertThat(applicationsTagged(tags.get(id))).extracting(r -> r.getApplicationId().toString())
+                    .as("applications tagged %s", tags.get(id)).containsExactly(appIds.get(id));
+        }
+        assertThat(yarn.client().getApplications()).extracting(r -> r.getApplicationId().toString())
+                .containsExactlyInAnyOrderElementsOf(appIds.values());
+    }
+
+    /** The batch ends {@code success}; its log went on where it stopped: lines kept, every tick once. */
+    private void assertEndsWithItsWholeLog(int id, String appId, List<String> logBefore) throws Exception {
+        await("batch " + id + " ends").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> List.of("success", "dead", "killed").contains(state(id)));
+        JsonNode done = server.getJson("/batches/" + id);
+        List<String> log = fullLog(id);
+        assertThat(done.get("state").asText()).as("%s\n%s", done, String.join("\n", log)).isEqualTo("success");
         assertThat(done.get("appId").asText()).isEqualTo(appId);
         assertThat(yarnState(appId)).isEqualTo(YarnApplicationState.FINISHED);
-
-        // Its log goes on where it stopped: the lines shown before keep their numbers, every tick once.
-        List<String> log = fullLog(finishing);
         assertThat(log.subList(0, logBefore.size())).isEqualTo(logBefore);
-        assertThat(log.stream().filter(l -> l.startsWith("[driver stdout] tick ")).toList())
-                .containsExactlyElementsOf(IntStream.range(0, TICKS).mapToObj(i -> "[driver stdout] tick " + i).toList());
-        assertThat(log.stream().filter(l -> l.startsWith("[sparkgate] the driver's output"))).hasSize(1);
-        assertThat(log.stream().filter(l -> l.contains("Submitting application"))).hasSize(1);
+        List<String> ticks = ticks(log);
+        assertThat(ticks).hasSizeGreaterThan(ticks(logBefore).size())
+                .containsExactlyElementsOf(IntStream.range(0, ticks.size()).mapToObj(i -> "[driver stdout] tick " + i).toList());
+        assertThat(log).filteredOn(l -> l.startsWith("[sparkgate] the driver's output")).hasSize(1);
+        assertThat(log).filteredOn(l -> l.contains("Submitting application")).hasSize(1);
+        assertThat(log).noneMatch(l -> l.contains("could not be read"));
         assertThat(log).last().asString().contains(appId, "FINISHED", "SUCCEEDED");
+    }
 
-        // YARN ran one application per batch: the one found again, none submitted after the restart.
-        assertThat(applicationsTagged(tag)).extracting(r -> r.getApplicationId().toString()).containsExactly(appId);
-        assertThat(yarn.client().getApplications()).extracting(r -> r.getApplicationId().toString())
-                .containsExactlyInAnyOrder(appId, deletedAppId);
+    private static List<String> ticks(List<String> log) {
+        return log.stream().filter(l -> l.startsWith("[driver stdout] tick ")).toList();
     }
 
     private static ServerProcess startServer(Path dataDir, String name) {
         String javaHome = System.getProperty("java.home");
-        String spark = ConfigLoader.SPARK_CONF_PREFIX;
+        String spark = ConfigKeys.SPARK_CONF.name();
         List<String> conf = new ArrayList<>(ServerProcess.testConf());
         // On YARN instead of local mode: in a properties file the later line wins.
         conf.addAll(List.of(
-                ConfigLoader.SPARK_MASTER + " = yarn",
-                ConfigLoader.YARN_CONF_DIR + " = " + yarn.confDir(),
-                ConfigLoader.YARN_POLL_INTERVAL + " = 500ms",
+                ConfigKeys.SPARK_MASTER.name() + " = yarn",
+                ConfigKeys.YARN_CONF_DIR.name() + " = " + yarn.confDir(),
+                ConfigKeys.YARN_POLL_INTERVAL.name() + " = 500ms",
                 spark + "spark.yarn.stagingDir = " + tmp.resolve("staging").toUri(),
                 spark + "spark.yarn.maxAppAttempts = 1",
                 spark + "spark.executor.instances = 1",
@@ -146,10 +163,11 @@ class YarnReattachTest {
         return ServerProcess.start(dataDir, tmp, name, conf, Map.of());
     }
 
-    private int create(String app, int seconds) throws Exception {
+    /** A batch whose driver prints {@code tick i} once a second, for ten minutes or until {@code stopFile} exists. */
+    private int create(Path stopFile) throws Exception {
         HttpResponse<String> created = server.call("POST", "/batches", """
-                {"file": "%s", "className": "io.sparkgate.examples.%s", "args": ["%d"]}
-                """.formatted(TestServer.EXAMPLES_JAR, app, seconds));
+                {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
+                """.formatted(TestServer.EXAMPLES_JAR, stopFile));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         return JSON.readTree(created.body()).get("id").asInt();
     }
