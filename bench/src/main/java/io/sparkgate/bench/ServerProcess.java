@@ -178,13 +178,27 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    /** The {@code DEFAULT_JAVA_OPTS="..."} line of {@code ./sparkgate}. */
+    /**
+     * The JVM options {@code ./sparkgate} gives the server by default: the array that
+     * {@code dist/src/main/bin/jvm-defaults.sh} (the one place they are set) defines, as bash sees it.
+     */
     static List<String> defaultJavaOptions(Path repo) throws IOException {
-        return Files.readAllLines(repo.resolve("sparkgate")).stream()
-                .filter(l -> l.startsWith("DEFAULT_JAVA_OPTS=\""))
-                .findFirst()
-                .map(l -> List.of(l.substring(l.indexOf('"') + 1, l.lastIndexOf('"')).trim().split("\\s+")))
-                .orElseThrow(() -> new IllegalStateException("no DEFAULT_JAVA_OPTS line in ./sparkgate"));
+        Path defaults = repo.resolve("dist/src/main/bin/jvm-defaults.sh");
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", ". \"$1\" && printf '%s\\n' \"${SPARKGATE_JVM_DEFAULTS[@]}\"",
+                "jvm-defaults", defaults.toString()).redirectErrorStream(true);
+        pb.environment().remove("SPARKGATE_JAVA_OPTS"); // the defaults as a user gets them, not this shell's
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0 || out.isBlank()) {
+                throw new IllegalStateException("no JVM defaults from " + defaults + ": " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return out.lines().filter(l -> !l.isBlank()).toList();
     }
 
     static int freePort() throws IOException {

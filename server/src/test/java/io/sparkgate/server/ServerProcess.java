@@ -150,10 +150,17 @@ public final class ServerProcess implements AutoCloseable {
     /** SIGTERM, the way an operator stops the server. */
     @Override
     public void close() throws InterruptedException {
+        stop(Duration.ofSeconds(30));
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within {@code wait}; whether it exited by itself. */
+    boolean stop(Duration wait) throws InterruptedException {
         process.destroy();
-        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             process.waitFor();
+            return false;
         }
+        return true;
     }
 }

@@ -116,13 +116,11 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         BatchPage page = manager.list(optional(request.hasFrom(), request.getFrom()),
                 optional(request.hasSize(), request.getSize()),
                 BatchMessages.toFilter(request, access.listScope(caller)));
-        ListBatchesResponse.Builder out = ListBatchesResponse.newBuilder()
-                .setFrom(page.from())
-                .setTotal(page.total());
+        List<io.sparkgate.api.v1.Batch> sessions = new java.util.ArrayList<>(page.batches().size());
         for (Batch b : page.batches()) {
-            out.addSessions(messages.of(b, logTail(caller, b)));
+            sessions.add(messages.of(b, logTail(caller, b)));
         }
-        reply(responses, out.build());
+        reply(responses, messages.page(page.from(), page.total(), request.hasSize() ? request.getSize() : -1, sessions));
     }
 
     @Override

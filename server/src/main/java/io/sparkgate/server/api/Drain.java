@@ -65,8 +65,10 @@ final class Drain implements DecoratingHttpServiceFunction {
      * Drains: {@code readiness} false, {@code grace} of normal service, then refusal of new calls, the end
      * of every stream of {@code manager}, and a wait of at most {@code timeout} for the calls in flight.
      * Blocks the calling thread (the shutdown hook) for at most grace + timeout.
+     *
+     * @return what is left of {@code timeout}: the bound for the rest of the stop (launches handing over)
      */
-    void run(Readiness readiness, BatchManager manager, OpsSettings ops) {
+    Duration run(Readiness readiness, BatchManager manager, OpsSettings ops) {
         requireNonNull(readiness, "readiness");
         log.info("draining: not ready; refusing new requests in {}, then waiting at most {} for calls in flight",
                 ops.drainGrace(), ops.drainTimeout());
@@ -84,6 +86,7 @@ final class Drain implements DecoratingHttpServiceFunction {
         } else {
             log.info("drain: no calls in flight; stopping");
         }
+        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     }
 
     private static void pause(Duration d) {

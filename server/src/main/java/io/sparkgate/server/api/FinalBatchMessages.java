@@ -1,5 +1,6 @@
 package io.sparkgate.server.api;
 
+import io.sparkgate.api.v1.ListBatchesResponse;
 import io.sparkgate.server.values.Batch;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,17 +14,22 @@ import java.util.concurrent.ConcurrentMap;
  * <p>An entry is reused only for the very same batch and log tail instances it was built from: the
  * batch layer hands out one instance per version of a batch and of its tail, so a batch that changed
  * (a tail recorded after the final state, new app links) gets a new message. Live batches are not
- * kept: they change all the time. Any thread; bounded by {@value #CAPACITY} entries (all dropped at
- * once when full: a cheap bound for a cache whose entries are rebuilt in microseconds).
+ * kept: they change all the time. Any thread; bounded by {@value #CAPACITY} entries and {@value #PAGES}
+ * list pages (all dropped at once when full: a cheap bound for a cache whose entries are rebuilt in
+ * microseconds).
  */
 final class FinalBatchMessages {
 
     static final int CAPACITY = 4096;
+    /** List pages kept: the few that dashboards and pollers ask for again and again. */
+    static final int PAGES = 64;
 
     private record Entry(Batch batch, List<String> logTail, io.sparkgate.api.v1.Batch message,
                          io.sparkgate.api.v1.Batch[] detailed) {}
 
     private final ConcurrentMap<Integer, Entry> entries = new ConcurrentHashMap<>();
+    /** The last list page answered per (from, size asked): reused while it holds the very same messages. */
+    private final ConcurrentMap<Long, ListBatchesResponse> pages = new ConcurrentHashMap<>();
 
     /** The message for {@code batch} carrying {@code logTail}, as a list page shows it. */
     io.sparkgate.api.v1.Batch of(Batch batch, List<String> logTail) {
@@ -49,6 +55,40 @@ final class FinalBatchMessages {
             e.detailed()[variant] = message;
         }
         return message;
+    }
+
+    /**
+     * A list page holding {@code sessions}: the same instance as last time when every message is the one
+     * it held then (so {@link LivyJsonMarshaller} writes its JSON once), else a new one. Only pages of
+     * final batches are kept; {@code sessions} is not modified.
+     */
+    ListBatchesResponse page(int from, int total, int sizeAsked, List<io.sparkgate.api.v1.Batch> sessions) {
+        long key = ((long) from << 32) | (sizeAsked & 0xffffffffL);
+        ListBatchesResponse had = pages.get(key);
+        if (had != null && had.getFrom() == from && had.getTotal() == total && same(had.getSessionsList(), sessions)) {
+            return had;
+        }
+        ListBatchesResponse page = ListBatchesResponse.newBuilder().setFrom(from).setTotal(total)
+                .addAllSessions(sessions).build();
+        if (sessions.stream().allMatch(m -> LivyJsonMarshaller.isFinal(m.getState()))) {
+            if (pages.size() >= PAGES) {
+                pages.clear();
+            }
+            pages.put(key, page);
+        }
+        return page;
+    }
+
+    private static boolean same(List<io.sparkgate.api.v1.Batch> a, List<io.sparkgate.api.v1.Batch> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static io.sparkgate.api.v1.Batch detail(io.sparkgate.api.v1.Batch message, Batch batch, boolean mayDelete,

@@ -17,6 +17,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
+import io.sparkgate.api.v1.ListBatchesResponse;
 import io.grpc.MethodDescriptor.Marshaller;
 import io.grpc.MethodDescriptor.PrototypeMarshaller;
 import io.grpc.Status;
@@ -50,12 +51,17 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
     private static final JsonFactory JSON = new JsonFactory();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
     private static final Map<EnumValueDescriptor, String> LIVY_NAMES = new ConcurrentHashMap<>();
-    private static final Map<io.sparkgate.api.v1.Batch, SerializedString> FINAL_BATCH_JSON = new WeakHashMap<>();
+    private static final Map<Message, SerializedString> UNCHANGING_JSON = new WeakHashMap<>();
     /** Longest parse error message returned. */
     private static final int MAX_MESSAGE = 300;
 
     @Override
     public <T> void serializeMessage(Marshaller<T> marshaller, T message, OutputStream os) throws IOException {
+        SerializedString unchanging = unchangingJson((Message) message);
+        if (unchanging != null) {
+            os.write(unchanging.asUnquotedUTF8());
+            return;
+        }
         try (JsonGenerator g = JSON.createGenerator(os)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
             writeMessage(g, (Message) message);
@@ -154,8 +160,9 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
     }
 
     static void writeMessage(JsonGenerator g, Message m) throws IOException {
-        if (m instanceof io.sparkgate.api.v1.Batch b && isFinal(b.getState())) {
-            g.writeRawValue(finalBatchJson(b));
+        SerializedString unchanging = unchangingJson(m);
+        if (unchanging != null) {
+            g.writeRawValue(unchanging);
             return;
         }
         if (m instanceof Timestamp ts) {
@@ -201,30 +208,36 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
     }
 
     /**
-     * The JSON of a final batch's message, written once per message instance: {@link FinalBatchMessages}
-     * hands out the same instance while the batch is unchanged, so a list page of finished batches is
-     * mostly copied bytes. Weak keys: an entry goes when its message is no longer used. Messages are
-     * compared by protobuf's equals, which answers at once for the same instance.
+     * The JSON of a message that cannot change, written once per message instance, or null for other
+     * messages: a final batch, and a list page of final batches. {@link FinalBatchMessages} hands out the
+     * same instances while the batches are unchanged, so a list page of finished batches is one copy of
+     * bytes. Weak keys: an entry goes when its message is no longer used. Messages are compared by
+     * protobuf's equals, which answers at once for the same instance.
      */
-    private static SerializedString finalBatchJson(io.sparkgate.api.v1.Batch b) throws IOException {
-        SerializedString json;
-        synchronized (FINAL_BATCH_JSON) {
-            json = FINAL_BATCH_JSON.get(b);
-        }
-        if (json == null) {
-            StringWriter out = new StringWriter(1024);
-            try (JsonGenerator g = JSON.createGenerator(out)) {
-                writeFields(g, b);
+    private static SerializedString unchangingJson(Message m) throws IOException {
+        if (m instanceof io.sparkgate.api.v1.Batch b && isFinal(b.getState())
+            || m instanceof ListBatchesResponse l && l.getSessionsList().stream().allMatch(b -> isFinal(b.getState()))) {
+            SerializedString json;
+            synchronized (UNCHANGING_JSON) {
+                json = UNCHANGING_JSON.get(m);
             }
-            json = new SerializedString(out.toString());
-            synchronized (FINAL_BATCH_JSON) {
-                FINAL_BATCH_JSON.put(b, json);
+            if (json == null) {
+                StringWriter out = new StringWriter(1024);
+                try (JsonGenerator g = JSON.createGenerator(out)) {
+                    writeFields(g, m);
+                }
+                json = new SerializedString(out.toString());
+                json.asUnquotedUTF8(); // encoded once, here, not by each reader
+                synchronized (UNCHANGING_JSON) {
+                    UNCHANGING_JSON.put(m, json);
+                }
             }
+            return json;
         }
-        return json;
+        return null;
     }
 
-    private static boolean isFinal(io.sparkgate.api.v1.BatchState s) {
+    static boolean isFinal(io.sparkgate.api.v1.BatchState s) {
         return s == io.sparkgate.api.v1.BatchState.BATCH_STATE_SUCCESS
                || s == io.sparkgate.api.v1.BatchState.BATCH_STATE_DEAD
                || s == io.sparkgate.api.v1.BatchState.BATCH_STATE_KILLED;

@@ -24,6 +24,9 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.docs.DocServiceFilter;
 import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
+import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
+import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -208,7 +211,11 @@ public final class SparkgateServer implements AutoCloseable {
                                   Authentication auth, Operations ops) {
         AccessPolicy access = new AccessPolicy(config.access());
         LogStreamMetrics streams = new LogStreamMetrics(ops.metrics().registry());
-        GrpcService grpc = GrpcService.builder()
+        // One JSON marshaller, exception handler and error handler for both routes of a transcoded call.
+        LivyJsonMarshaller livyJson = new LivyJsonMarshaller();
+        GrpcExceptionHandlerFunction exceptions = LivyErrors.grpcExceptionHandler();
+        UnframedGrpcErrorHandler errors = LivyErrors.transcodingErrorHandler();
+        GrpcService grpc = withLivyFace(GrpcService.builder(), livyJson, exceptions, errors)
                 .addService(new BatchGrpcService(manager, new SubmissionPolicy(config.submit()), access,
                         ops.counters(), streams))
                 .addService(ProtoReflectionServiceV1.newInstance())
@@ -217,27 +224,17 @@ public final class SparkgateServer implements AutoCloseable {
                         .checkers(ops.readiness().checker())
                         .serviceCheckers(BatchServiceGrpc.SERVICE_NAME, ops.readiness().checker())
                         .build())
-                .supportedSerializationFormats(GrpcSerializationFormats.values())
-                .jsonMarshallerFactory(descriptor -> new LivyJsonMarshaller())
-                .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
-                        .queryParamMatchRules(HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD,
-                                              HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
-                        .errorHandler(LivyErrors.transcodingErrorHandler())
-                        .build())
-                .exceptionHandler(LivyErrors.grpcExceptionHandler())
                 .maxRequestMessageLength(maxMessageSize(config))
-                .intercept(new MalformedCallInterceptor())
-                // Handlers touch files and the store: keep them off the event loop.
-                .useBlockingTaskExecutor(true)
                 .build();
         // Larger bodies are refused before they are read: 413 on REST, RESOURCE_EXHAUSTED on gRPC.
         sb.maxRequestLength(config.maxRequestSize());
         // Decorators apply in order, the last outermost: authentication runs first.
+        DirectTranscoding reads = new DirectTranscoding(exceptions, errors, livyJson);
         if (config.csrfProtection()) {
-            sb.service(grpc, LivyCreatedStatus::new, service -> service.decorate(new CsrfProtection()),
-                       auth.decorator());
+            sb.service(grpc, service -> service.decorate(reads), LivyCreatedStatus::new,
+                       service -> service.decorate(new CsrfProtection()), auth.decorator());
         } else {
-            sb.service(grpc, LivyCreatedStatus::new, auth.decorator());
+            sb.service(grpc, service -> service.decorate(reads), LivyCreatedStatus::new, auth.decorator());
         }
         new SseRoutes(manager, access, streams).addTo(sb, auth.decorator());
         new LogTextRoute(manager, access).addTo(sb, auth.decorator());
@@ -258,6 +255,27 @@ public final class SparkgateServer implements AutoCloseable {
                 .build()
                 .decorate(auth.decorator()));
         sb.errorHandler(LivyErrors.serverErrorHandler());
+    }
+
+    /**
+     * The settings of the gRPC service that its Livy REST face depends on (JSON, errors, transcoding
+     * rules, interceptors, the blocking executor), the same for Armeria's transcoding and
+     * {@link DirectTranscoding}.
+     */
+    static GrpcServiceBuilder withLivyFace(GrpcServiceBuilder builder, LivyJsonMarshaller json,
+                                           GrpcExceptionHandlerFunction exceptions, UnframedGrpcErrorHandler errors) {
+        return builder
+                .supportedSerializationFormats(GrpcSerializationFormats.values())
+                .jsonMarshallerFactory(descriptor -> json)
+                .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
+                        .queryParamMatchRules(HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD,
+                                              HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
+                        .errorHandler(errors)
+                        .build())
+                .exceptionHandler(exceptions)
+                .intercept(new MalformedCallInterceptor())
+                // Handlers touch files and the store: keep them off the event loop.
+                .useBlockingTaskExecutor(true);
     }
 
     /** What the server's operation needs besides the batch API. */
@@ -316,19 +334,29 @@ public final class SparkgateServer implements AutoCloseable {
     /**
      * Stops as an orchestrator expects on SIGTERM ({@link Drain}): not ready at once, refusing new calls
      * after {@code sparkgate.drain.grace}, waiting at most {@code sparkgate.drain.timeout} for calls in
-     * flight; then {@link #close}. Running batches keep running.
+     * flight; then {@link #close}, with what is left of that timeout for launches to hand over. Running
+     * batches keep running.
      */
     public void drainAndClose() {
-        drain.run(readiness, manager, config.ops());
-        close();
+        close(drain.run(readiness, manager, config.ops()));
     }
 
+    /** Stops at once, giving launches up to {@code sparkgate.drain.timeout} to hand over. */
     @Override
     public void close() {
+        close(config.ops().drainTimeout());
+    }
+
+    /**
+     * In the order that loses nothing: no more calls; no more launches, those under way finished and
+     * handed over (within {@code handover}); the log tailer stopped, so nothing writes any more; then the
+     * store.
+     */
+    private void close(Duration handover) {
         readiness.draining();
         server.stop().join();
         readiness.close();
-        manager.close();
+        manager.close(handover);
         if (launcher instanceof YarnLauncher yarn) {
             yarn.close(); // after the manager: its kills go out through the tracker
         }

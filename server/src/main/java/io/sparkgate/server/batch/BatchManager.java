@@ -68,6 +68,10 @@ public final class BatchManager implements AutoCloseable {
     /** Longest client request id (CreateBatchRequest.request_id). */
     private static final int MAX_REQUEST_ID_LENGTH = 255;
 
+    /** How long {@link #close()} waits for launched applications to connect back, at most. */
+    static final Duration DEFAULT_HANDOVER = Duration.ofSeconds(30);
+    private static final Duration HANDOVER_POLL = Duration.ofMillis(50);
+
     private final BatchStore store;
     private final LogStore logs;
     private final LogTailer tailer;
@@ -81,6 +85,14 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
     private final BatchMetrics metrics;
+    /** Set by {@link #close}: no launch starts from then on (the next server start queues them again). */
+    private volatile boolean closing;
+    /**
+     * Set by {@link #close} once launches are handed over: from then on what applications report is
+     * not saved (the store is about to close); the next start reconciles their batches from their
+     * processes and exit codes.
+     */
+    private volatile boolean closed;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
@@ -291,12 +303,13 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /**
-     * Two queries for a page of cached batches (the page's ids and the total); two more (rows with their
+     * One query for a page of cached batches (the page's ids with the total); two more (rows with their
      * log tails, histories) for the batches not cached, all of them at once.
      */
     private BatchPage list(int start, int count, BatchFilter filter) {
-        List<Integer> ids = store.pageIds(filter, start, count);
-        int total = store.count(filter);
+        BatchStore.PageIds idPage = store.page(filter, start, count);
+        List<Integer> ids = idPage.ids();
+        int total = idPage.total();
         Map<Integer, Batch> found = new HashMap<>(ids.size() * 2);
         List<Integer> missing = new ArrayList<>();
         for (int id : ids) {
@@ -409,6 +422,10 @@ public final class BatchManager implements AutoCloseable {
     }
 
     private void launch(int id) {
+        if (closing) {
+            log.debug("batch {}: not launched, the server is stopping", id);
+            return; // recorded unlaunched: the next start queues it again
+        }
         try {
             Runtime rt = runtimes.get(id);
             if (rt == null || rt.deleted) {
@@ -463,6 +480,9 @@ public final class BatchManager implements AutoCloseable {
      */
     private void follow(int id, Runtime rt, LaunchedApp app) {
         tailer.follow(id, () -> {
+            if (closed) {
+                return false; // the next server follows it on
+            }
             if (!rt.launchSaved) {
                 app.launchInfo().ifPresent(info -> {
                     store.saveLaunch(id, info);
@@ -669,19 +689,65 @@ public final class BatchManager implements AutoCloseable {
         return request.withConf(conf);
     }
 
-    /**
-     * Stops launching. Running applications are left running: their batches are recorded durably and
-     * the next server start re-attaches them (and launches the batches still queued).
-     */
+    /** {@link #close(Duration)} with the default bound on the hand-over. */
     @Override
     public void close() {
-        launchPool.shutdownNow();
-        feedPool.shutdownNow();
+        close(DEFAULT_HANDOVER);
+    }
+
+    /**
+     * Stops launching, in an order that loses no batch: no new launch starts; launches under way finish;
+     * applications launched by this process are given up to {@code handover} to connect back to it
+     * ({@link LaunchedApp#handedOver}), since a SparkContext that finds its launcher gone fails; then what
+     * applications report is no longer saved, so that the store can close. Running applications are left
+     * running: their batches are recorded durably and the next server start re-attaches them (and
+     * launches the batches still queued). Called once, by the thread that stops the server.
+     */
+    public void close(Duration handover) {
+        long deadline = System.nanoTime() + handover.toNanos();
+        closing = true;
+        // Not shutdownNow: interrupting a thread in the middle of a store write closes H2's file channel.
+        launchPool.shutdown();
         try {
-            launchPool.awaitTermination(5, TimeUnit.SECONDS);
+            if (!launchPool.awaitTermination(remaining(deadline), TimeUnit.NANOSECONDS)) {
+                log.warn("stopping: launches still under way after {}", handover);
+            }
+            List<Integer> waiting = notHandedOver();
+            boolean waited = !waiting.isEmpty();
+            if (waited) {
+                log.info("stopping: waiting at most {} for batches {} to connect back", handover, waiting);
+            }
+            while (!waiting.isEmpty() && remaining(deadline) > 0) {
+                Thread.sleep(HANDOVER_POLL.toMillis());
+                waiting = notHandedOver();
+            }
+            if (!waiting.isEmpty()) {
+                log.warn("stopping: batches {} did not connect back within {}; a SparkContext they start "
+                        + "after this process exits fails", waiting, handover);
+            } else if (waited) {
+                log.info("stopping: every launched application connected back");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closed = true;
+        feedPool.shutdownNow();
+    }
+
+    private List<Integer> notHandedOver() {
+        List<Integer> ids = new ArrayList<>();
+        runtimes.forEach((id, rt) -> {
+            LaunchedApp app = rt.app;
+            if (app != null && !app.handedOver()) {
+                ids.add(id);
+            }
+        });
+        ids.sort(null);
+        return ids;
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     /** What the manager knows of a batch beyond its stored state. */
@@ -699,19 +765,26 @@ public final class BatchManager implements AutoCloseable {
             this.id = id;
         }
 
+        // After close the store may be gone: the next start reconciles what is dropped here.
         @Override
         public void onRunning(String reason) {
-            transition(id, BatchState.RUNNING, reason);
+            if (!closed) {
+                transition(id, BatchState.RUNNING, reason);
+            }
         }
 
         @Override
         public void onAppId(String appId) {
-            update(id, b -> b.withAppId(appId));
+            if (!closed) {
+                update(id, b -> b.withAppId(appId));
+            }
         }
 
         @Override
         public void onAppInfo(String sparkUiUrl, String driverLogUrl) {
-            update(id, b -> b.withAppInfo(sparkUiUrl, driverLogUrl));
+            if (!closed) {
+                update(id, b -> b.withAppInfo(sparkUiUrl, driverLogUrl));
+            }
         }
     }
 }

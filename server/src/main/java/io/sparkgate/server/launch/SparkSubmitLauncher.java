@@ -263,6 +263,19 @@ public final class SparkSubmitLauncher implements Launcher {
                     && readPid().stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
         }
 
+        /**
+         * Connected back and told its application id (a local driver does both as its SparkContext
+         * starts), or gone. One that never opens a SparkContext never connects: it counts as handed
+         * over only once it ends, so a server stopping meanwhile waits for it up to its bound.
+         */
+        @Override
+        public boolean handedOver() {
+            SparkAppHandle h = handle;
+            return h == null || h.getState().isFinal()
+                    || (h.getState() != SparkAppHandle.State.UNKNOWN && appIdReported.get())
+                    || Files.exists(exitCodeFile);
+        }
+
         @Override
         public AppExit exit() {
             OptionalInt code = readExitCode();

@@ -53,6 +53,12 @@ public interface BatchStore extends AutoCloseable {
      */
     List<Integer> pageIds(BatchFilter filter, int from, int size);
 
+    /** One page's ids, as {@link #pageIds}, and the number of batches {@code filter} holds: one round trip. */
+    PageIds page(BatchFilter filter, int from, int size);
+
+    /** The ids of one page of a list and the list's length, read together. */
+    record PageIds(List<Integer> ids, int total) {}
+
     /**
      * Records the last lines of a batch's log (at most a few; the caller decides how many), read with the
      * batch by {@link #getAll}; no-op if the batch is gone.

@@ -387,6 +387,31 @@ public final class JdbcBatchStore implements BatchStore {
     }
 
     @Override
+    public PageIds page(BatchFilter filter, int from, int size) {
+        // The count as a scalar subquery: evaluated once per query (H2 and PostgreSQL alike), in the same
+        // snapshot as the page; an empty page has no row to carry it, so it is asked for on its own then.
+        Where where = Where.of(filter);
+        String sql = "SELECT id, (SELECT COUNT(*) FROM batches" + where.sql + ") FROM batches" + where.sql
+                + " ORDER BY id" + (filter.newestFirst() ? " DESC" : "") + " LIMIT ? OFFSET ?";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int next = where.bind(ps, where.bind(ps, 1));
+            ps.setInt(next, size);
+            ps.setInt(next + 1, from);
+            List<Integer> ids = new ArrayList<>(Math.min(size, 1000));
+            int total = -1;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getInt(1));
+                    total = rs.getInt(2);
+                }
+            }
+            return new PageIds(ids, total >= 0 ? total : count(filter));
+        } catch (SQLException e) {
+            throw failed("read batches", e);
+        }
+    }
+
+    @Override
     public int count(BatchFilter filter) {
         Where where = Where.of(filter);
         return ids("SELECT COUNT(*) FROM batches" + where.sql, where::bind).get(0);
@@ -420,7 +445,12 @@ public final class JdbcBatchStore implements BatchStore {
 
         /** Binds the values from parameter 1 on; returns the next parameter's index. */
         int bind(PreparedStatement ps) throws SQLException {
-            int i = 1;
+            return bind(ps, 1);
+        }
+
+        /** Binds the values from parameter {@code first} on; returns the next parameter's index. */
+        int bind(PreparedStatement ps, int first) throws SQLException {
+            int i = first;
             for (String v : values) {
                 ps.setString(i++, v);
             }

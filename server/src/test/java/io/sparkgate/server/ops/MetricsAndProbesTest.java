@@ -83,6 +83,10 @@ class MetricsAndProbesTest {
             assertThat(m.valueOr0("sparkgate_log_followers{transport=\"grpc\"}")).isZero();
         });
         Scrape m = scrape();
+        // Still once each, on a later scrape: no final state is counted again (e.g. by the delete after the kill).
+        assertThat(m.valueOr0("sparkgate_batches_finished_total{state=\"success\"}")).isEqualTo(1);
+        assertThat(m.valueOr0("sparkgate_batches_finished_total{state=\"dead\"}")).isEqualTo(1);
+        assertThat(m.valueOr0("sparkgate_batches_finished_total{state=\"killed\"}")).isEqualTo(1);
         assertThat(m.valueOr0("sparkgate_batches_submitted_total{outcome=\"accepted\"}")).isEqualTo(3);
         assertThat(m.valueOr0("sparkgate_batches_submitted_total{outcome=\"deduplicated\"}")).isEqualTo(1);
         assertThat(m.valueOr0("sparkgate_batches_submitted_total{outcome=\"rejected\"}")).isEqualTo(1);
