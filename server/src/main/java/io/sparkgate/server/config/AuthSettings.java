@@ -9,6 +9,7 @@ import static io.sparkgate.server.config.ConfigKeys.JWT_JWKS_FILE;
 import static io.sparkgate.server.config.ConfigKeys.JWT_PUBLIC_KEY_FILE;
 import static io.sparkgate.server.config.ConfigKeys.JWT_USER_CLAIM;
 import static io.sparkgate.server.config.ConfigKeys.KERBEROS_KEYTAB;
+import static io.sparkgate.server.config.ConfigKeys.KERBEROS_NAME_RULES;
 import static io.sparkgate.server.config.ConfigKeys.KERBEROS_PRINCIPAL;
 import static io.sparkgate.server.config.ConfigKeys.TLS_CERT_FILE;
 import static io.sparkgate.server.config.ConfigKeys.TLS_CLIENT_AUTH;
@@ -59,17 +60,18 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     }
 
     /** The mode each credential key belongs to. */
-    private static final Map<String, Mode> MODE_OF_KEY = Map.of(
-            USERS_FILE.name(), Mode.BASIC,
-            TOKENS_FILE.name(), Mode.BEARER,
-            JWT_PUBLIC_KEY_FILE.name(), Mode.BEARER,
-            JWT_JWKS_FILE.name(), Mode.BEARER,
-            JWT_ISSUER.name(), Mode.BEARER,
-            JWT_AUDIENCE.name(), Mode.BEARER,
-            JWT_USER_CLAIM.name(), Mode.BEARER,
-            JWT_CLOCK_SKEW.name(), Mode.BEARER,
-            KERBEROS_PRINCIPAL.name(), Mode.KERBEROS,
-            KERBEROS_KEYTAB.name(), Mode.KERBEROS);
+    private static final Map<String, Mode> MODE_OF_KEY = Map.ofEntries(
+            Map.entry(USERS_FILE.name(), Mode.BASIC),
+            Map.entry(TOKENS_FILE.name(), Mode.BEARER),
+            Map.entry(JWT_PUBLIC_KEY_FILE.name(), Mode.BEARER),
+            Map.entry(JWT_JWKS_FILE.name(), Mode.BEARER),
+            Map.entry(JWT_ISSUER.name(), Mode.BEARER),
+            Map.entry(JWT_AUDIENCE.name(), Mode.BEARER),
+            Map.entry(JWT_USER_CLAIM.name(), Mode.BEARER),
+            Map.entry(JWT_CLOCK_SKEW.name(), Mode.BEARER),
+            Map.entry(KERBEROS_PRINCIPAL.name(), Mode.KERBEROS),
+            Map.entry(KERBEROS_KEYTAB.name(), Mode.KERBEROS),
+            Map.entry(KERBEROS_NAME_RULES.name(), Mode.KERBEROS));
 
     private static String lower(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
@@ -106,11 +108,14 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
      * @param principal {@code HTTP/<fully qualified host>@REALM}, the name clients ask their KDC for;
      *                  {@code *}: any principal the keytab has keys for (a host with several names)
      * @param keytab the keytab file
+     * @param nameRules how a client principal becomes the caller's user name, in Hadoop's
+     *                  {@code hadoop.security.auth_to_local} language; parsed when the server starts
      */
-    public record Kerberos(String principal, Path keytab) {
+    public record Kerberos(String principal, Path keytab, String nameRules) {
         public Kerberos {
             requireNonNull(principal, "principal");
             requireNonNull(keytab, "keytab");
+            requireNonNull(nameRules, "nameRules");
         }
 
         /** Whether tickets for any principal of the keytab are accepted ({@code principal = *}). */
@@ -207,7 +212,8 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
                     principal = principal.replace("_HOST", serverHostName(HOST.get(values)));
                 }
                 kerberos = Optional.of(new Kerberos(principal,
-                        readableFile(values, KERBEROS_KEYTAB.name(), "mode kerberos needs the service principal's keytab")));
+                        readableFile(values, KERBEROS_KEYTAB.name(), "mode kerberos needs the service principal's keytab"),
+                        KERBEROS_NAME_RULES.get(values).strip()));
             }
             default -> throw new IllegalStateException(mode.name());
         }

@@ -170,6 +170,9 @@ public final class ConfigKeys {
             .withLivyName("livy.server.auth.kerberos.principal");
     public static final ConfigKey<String> KERBEROS_KEYTAB = ConfigKey.of("sparkgate.auth.kerberos.keytab", Type.STRING,
             "the keytab of the server's principal, mode `kerberos`").withLivyName("livy.server.auth.kerberos.keytab");
+    public static final ConfigKey<String> KERBEROS_NAME_RULES = ConfigKey.of("sparkgate.auth.kerberos.name-rules",
+            Type.STRING, "principal → user name rules in Hadoop's `hadoop.security.auth_to_local` language, mode `kerberos`")
+            .withDefault("DEFAULT").withLivyName("livy.server.auth.kerberos.name-rules");
     public static final ConfigKey<String> TLS_CERT_FILE = ConfigKey.of("sparkgate.tls.cert-file", Type.STRING,
             "the port's certificate chain (PEM); with the key file the port serves TLS only");
     public static final ConfigKey<String> TLS_KEY_FILE = ConfigKey.of("sparkgate.tls.key-file", Type.STRING,

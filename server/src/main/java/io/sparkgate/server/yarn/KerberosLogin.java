@@ -57,9 +57,7 @@ public final class KerberosLogin implements AutoCloseable {
         }
         UserGroupInformation.setConfiguration(conf);
         try {
-            // _HOST is this machine's fully qualified name, as in Hadoop's own daemons' principals.
-            String principal = SecurityUtil.getServerPrincipal(login.principal(), (String) null);
-            UserGroupInformation.loginUserFromKeytab(principal, login.keytab().toString());
+            UserGroupInformation.loginUserFromKeytab(principal(login), login.keytab().toString());
         } catch (IOException e) {
             throw new ConfigException("cannot log in as " + ConfigKeys.YARN_PRINCIPAL + " = " + login.principal()
                     + " with " + ConfigKeys.YARN_KEYTAB + " = " + login.keytab() + ": " + e.getMessage());
@@ -76,6 +74,19 @@ public final class KerberosLogin implements AutoCloseable {
         ScheduledFuture<?> renewal = scheduler.scheduleWithFixedDelay(() -> renew(user), millis, millis,
                 TimeUnit.MILLISECONDS);
         return new KerberosLogin(user, renewal);
+    }
+
+    /**
+     * The configured principal with {@code _HOST} replaced by this machine's fully qualified name, as in
+     * Hadoop's own daemons' principals.
+     */
+    static String principal(YarnSettings.KerberosLogin login) {
+        try {
+            return SecurityUtil.getServerPrincipal(login.principal(), (String) null);
+        } catch (IOException e) {
+            throw new ConfigException("cannot resolve _HOST in " + ConfigKeys.YARN_PRINCIPAL + " = "
+                    + login.principal() + ": " + e.getMessage());
+        }
     }
 
     private static void renew(UserGroupInformation user) {

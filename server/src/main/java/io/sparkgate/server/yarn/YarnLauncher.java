@@ -16,7 +16,6 @@ import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitCommand;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -192,7 +191,8 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
      * tokens the application needs. Without a proxy user: {@code --principal} / {@code --keytab} (Spark
      * logs in itself and, for a long application, renews the tokens from the keytab). With one, Spark
      * takes the submitter's tickets from a ticket cache (it refuses {@code --principal} with
-     * {@code --proxy-user}): the server fills one in the batch directory with {@code kinit}, as Livy does.
+     * {@code --proxy-user}): the server fills one in the batch directory from its keytab
+     * ({@link TicketCache}), and Spark obtains the proxy user's tokens with those tickets.
      *
      * @return the spark-submit options to add; {@code env} gets what the process needs
      */
@@ -203,32 +203,15 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
             // The same realm and KDCs as the server, whose JVM was pointed at its krb5.conf.
             env.put("SPARK_SUBMIT_OPTS", "-Djava.security.krb5.conf=" + krb5Conf);
         }
+        String principal = KerberosLogin.principal(login);
         if (request.proxyUser().isEmpty()) {
             Map<String, String> args = new java.util.LinkedHashMap<>();
-            args.put("--principal", login.principal());
+            args.put("--principal", principal);
             args.put("--keytab", login.keytab().toString());
             return args;
         }
-        Path cache = workDir.resolve("krb5cc");
-        List<String> kinit = List.of("kinit", "-kt", login.keytab().toString(), "-c", "FILE:" + cache, login.principal());
-        try {
-            Files.createDirectories(workDir);
-            ProcessBuilder pb = new ProcessBuilder(kinit).redirectErrorStream(true);
-            if (krb5Conf != null) {
-                pb.environment().put("KRB5_CONFIG", krb5Conf);
-            }
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new LaunchException("kinit for the proxy user's submission failed: " + out, null);
-            }
-        } catch (IOException e) {
-            throw new LaunchException("a batch with a proxy user on a kerberized cluster needs kinit (MIT Kerberos "
-                    + "client tools) to give spark-submit the server's tickets: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LaunchException("interrupted while running kinit", e);
-        }
+        Path cache = TicketCache.fill(new io.sparkgate.server.config.YarnSettings.KerberosLogin(principal,
+                login.keytab()), workDir.resolve("krb5cc"));
         env.put("KRB5CCNAME", "FILE:" + cache);
         return Map.of();
     }

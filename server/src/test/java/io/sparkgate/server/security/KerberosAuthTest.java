@@ -34,6 +34,7 @@ import org.ietf.jgss.Oid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.awaitility.Awaitility.await;
 
@@ -224,10 +225,60 @@ class KerberosAuthTest {
     }
 
     @Test
-    void shortNamesFollowHadoopsDefaultRule() {
-        String service = TestKdc.HTTP_PRINCIPAL;
-        assertThat(SpnegoCheck.shortName("alice@" + TestKdc.REALM, service)).contains("alice");
-        assertThat(SpnegoCheck.shortName("alice/admin@" + TestKdc.REALM, service)).contains("alice");
-        assertThat(SpnegoCheck.shortName("alice@OTHER.REALM", service)).isEmpty();
+    void byDefaultTheUserIsTheFirstComponentOfAPrincipalOfTheRealm() throws Exception {
+        Subject admin = KDC.login("alice/admin");
+        JsonNode created = createPi(negotiating(admin, SERVICE));
+        assertThat(created.get("owner").asText()).isEqualTo("alice");
+        delete(negotiating(admin, SERVICE), created.get("id").asInt());
+    }
+
+    @Test
+    void nameRulesMakeTheOwnerTheNameHadoopsAuthToLocalRulesGive(@TempDir java.nio.file.Path dir) throws Exception {
+        String realm = TestKdc.REALM.replace(".", "\\.");
+        // Admin principals keep their instance; one-component users are lower-cased; nothing else maps.
+        String rules = "RULE:[2:$1-$2@$0](.*-admin@" + realm + ")s/@.*// RULE:[1:$1@$0](.*@" + realm + ")s/@.*///L";
+        try (TestServer ruled = TestServer.start(dir.resolve("ruled"), Map.of(
+                "livy.server.auth.type", "kerberos",
+                "livy.server.auth.kerberos.principal", TestKdc.HTTP_PRINCIPAL,
+                "livy.server.auth.kerberos.keytab", KDC.keytab(SERVICE).toString(),
+                "livy.server.auth.kerberos.name-rules", rules))) {
+            Subject admin = KDC.login("alice/admin");
+            AuthMatrix.Caller asAdmin = AuthMatrix.Caller.perRequest(ruled.baseUrl(), PLAIN,
+                    () -> TestKdc.negotiate(admin, SERVICE));
+            JsonNode created = createPi(asAdmin);
+            assertThat(created.get("owner").asText()).isEqualTo("alice-admin");
+            delete(asAdmin, created.get("id").asInt());
+
+            Subject bob = KDC.login("Bob");
+            AggregatedHttpResponse list = AuthMatrix.web(AuthMatrix.Caller.perRequest(ruled.baseUrl(), PLAIN,
+                    () -> TestKdc.negotiate(bob, SERVICE))).get("/batches").aggregate().join();
+            assertThat(list.status().code()).isEqualTo(200);
+
+            // A principal no rule maps is not a user: refused like a bad ticket, on every route.
+            Subject service = KDC.login("backup/localhost");
+            AuthMatrix.assertAllRefused(AuthMatrix.Caller.perRequest(ruled.baseUrl(), PLAIN,
+                    () -> TestKdc.negotiate(service, SERVICE)), "invalid credentials", "Negotiate");
+        }
+        // A rule list with a mistake stops the start, naming the key.
+        assertThatThrownBy(() -> TestServer.start(dir.resolve("bad"), Map.of(
+                "livy.server.auth.type", "kerberos",
+                "livy.server.auth.kerberos.principal", TestKdc.HTTP_PRINCIPAL,
+                "livy.server.auth.kerberos.keytab", KDC.keytab(SERVICE).toString(),
+                "livy.server.auth.kerberos.name-rules", "RULE:[1:$1] DEFALT")).close())
+                .hasMessageContaining("sparkgate.auth.kerberos.name-rules").hasMessageContaining("DEFALT");
+    }
+
+    private static JsonNode createPi(AuthMatrix.Caller caller) throws Exception {
+        AggregatedHttpResponse created = AuthMatrix.web(caller).execute(RequestHeaders.of(HttpMethod.POST, "/batches",
+                HttpHeaderNames.CONTENT_TYPE, MediaType.JSON), """
+                {"file": "%s", "className": "io.sparkgate.examples.SparkPi"}
+                """.formatted(TestServer.EXAMPLES_JAR)).aggregate().join();
+        assertThat(created.status().code()).as(created.contentUtf8()).isEqualTo(201);
+        return JSON.readTree(created.contentUtf8());
+    }
+
+    private static void delete(AuthMatrix.Caller caller, int id) {
+        assertThat(AuthMatrix.web(caller).delete("/batches/" + id).aggregate().join().status().code())
+                .isEqualTo(200);
     }
 }

@@ -121,7 +121,7 @@ class KerberosLoginTest {
     }
 
     @Test
-    void sparkSubmitLogsInFromTheKeytabUnlessAProxyUserNeedsTheServersTicketCache() {
+    void sparkSubmitLogsInFromTheKeytabUnlessAProxyUserNeedsTheServersTicketCache() throws Exception {
         YarnSettings.KerberosLogin settings = new YarnSettings.KerberosLogin(TestKdc.principal(SERVER),
                 KDC.keytab(SERVER));
         BatchRequest plain = BatchRequest.of("/apps/app.jar");
@@ -132,26 +132,47 @@ class KerberosLoginTest {
                 Map.entry("--keytab", KDC.keytab(SERVER).toString()));
         assertThat(env).containsEntry("SPARK_SUBMIT_OPTS", "-Djava.security.krb5.conf=" + KDC.krb5Conf());
 
-        // Spark refuses --principal with --proxy-user: the submitter's tickets come from a cache that
-        // kinit fills from the keytab (MIT's client tools, as Livy uses them).
+        // Spark refuses --principal with --proxy-user: the submitter's tickets come from a ticket cache
+        // the server fills from its keytab, as kinit -kt would; the JDK in spark-submit's JVM reads it.
         BatchRequest proxied = new BatchRequest(plain.file(), "", "alice", "", java.util.List.of(),
                 java.util.List.of(), java.util.List.of(), java.util.List.of(), java.util.List.of(), "",
                 java.util.OptionalInt.empty(), "", java.util.OptionalInt.empty(), java.util.OptionalInt.empty(), "",
                 Map.of());
         Map<String, String> proxiedEnv = new HashMap<>();
-        if (onPath("kinit")) {
-            assertThat(YarnLauncher.kerberos(settings, proxied, dir, proxiedEnv)).isEmpty();
-            assertThat(proxiedEnv).containsEntry("KRB5CCNAME", "FILE:" + dir.resolve("krb5cc"));
-            assertThat(dir.resolve("krb5cc")).isNotEmptyFile();
-        } else {
-            assertThatThrownBy(() -> YarnLauncher.kerberos(settings, proxied, dir, proxiedEnv))
-                    .isInstanceOf(io.sparkgate.server.launch.LaunchException.class)
-                    .hasMessageContaining("needs kinit");
-        }
+        assertThat(YarnLauncher.kerberos(settings, proxied, dir, proxiedEnv)).isEmpty();
+        Path cache = dir.resolve("krb5cc");
+        assertThat(proxiedEnv).containsEntry("KRB5CCNAME", "FILE:" + cache);
+        KerberosTicket cached = ticketFromCache(cache);
+        assertThat(cached.getClient().getName()).isEqualTo(TestKdc.principal(SERVER));
+        assertThat(cached.getServer().getName()).isEqualTo("krbtgt/" + TestKdc.REALM + "@" + TestKdc.REALM);
+        assertThat(cached.isCurrent()).isTrue();
+        assertThat(java.nio.file.Files.getPosixFilePermissions(cache)).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+        // Keys that are not the principal's: the batch cannot be submitted, and says why.
+        YarnSettings.KerberosLogin wrong = new YarnSettings.KerberosLogin(TestKdc.principal(SERVER),
+                KDC.keytab("someone-else/localhost"));
+        assertThatThrownBy(() -> YarnLauncher.kerberos(wrong, proxied, dir.resolve("wrong"), new HashMap<>()))
+                .isInstanceOf(io.sparkgate.server.launch.LaunchException.class)
+                .hasMessageContaining(TestKdc.principal(SERVER))
+                .hasMessageContaining("proxy user");
     }
 
-    private static boolean onPath(String command) {
-        return java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(":"))
-                .anyMatch(d -> java.nio.file.Files.isExecutable(Path.of(d, command)));
+    /** The TGT a JVM finds in a ticket cache file, as spark-submit's Hadoop login does with KRB5CCNAME. */
+    private static KerberosTicket ticketFromCache(Path cache) throws Exception {
+        Map<String, String> options = Map.of("useTicketCache", "true", "ticketCache", cache.toString(),
+                "doNotPrompt", "true", "refreshKrb5Config", "true");
+        javax.security.auth.login.Configuration jaas = new javax.security.auth.login.Configuration() {
+            @Override
+            public javax.security.auth.login.AppConfigurationEntry[] getAppConfigurationEntry(String name) {
+                return new javax.security.auth.login.AppConfigurationEntry[] {
+                    new javax.security.auth.login.AppConfigurationEntry("com.sun.security.auth.module.Krb5LoginModule",
+                            javax.security.auth.login.AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
+            }
+        };
+        Subject subject = new Subject();
+        new javax.security.auth.login.LoginContext("cache", subject, null, jaas).login();
+        return subject.getPrivateCredentials(KerberosTicket.class).iterator().next();
     }
 }
