@@ -591,14 +591,13 @@ public final class BatchManager implements AutoCloseable {
                 rt.app = null;
             }
         }
-        if (!deleted) {
-            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
-        }
         BatchState state = switch (exit.outcome()) {
             case SUCCEEDED -> BatchState.SUCCESS;
             case FAILED -> BatchState.DEAD;
             case KILLED -> BatchState.KILLED;
         };
+        // The final state first: it is what a client waits for, and the exit code it was decided by is in
+        // its reason. The exit code's own column is a record for later reads, written right after.
         if (transition(id, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
             metrics.launchFailed(BatchMetrics.LaunchFailure.FAILED_BEFORE_RUNNING);
         }
@@ -606,6 +605,7 @@ public final class BatchManager implements AutoCloseable {
             runtimes.remove(id);
             logs.delete(id);
         } else {
+            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
             recordLogTail(id);
         }
     }
@@ -771,6 +771,11 @@ public final class BatchManager implements AutoCloseable {
             if (!closed) {
                 transition(id, BatchState.RUNNING, reason);
             }
+        }
+
+        @Override
+        public void onExited() {
+            tailer.wake(); // its end is read on the next tick: now, not up to a tick later
         }
 
         @Override

@@ -219,6 +219,7 @@ public final class SparkSubmitLauncher implements Launcher {
         private final Path exitCodeFile;
         private final LaunchListener listener;
         private final AtomicBoolean appIdReported = new AtomicBoolean();
+        private final AtomicBoolean exitWatched = new AtomicBoolean();
         private volatile SparkAppHandle handle;
         private volatile long handleFinalAtNanos = -1;
 
@@ -251,6 +252,7 @@ public final class SparkSubmitLauncher implements Launcher {
 
         @Override
         public boolean hasEnded() {
+            watchExit();
             if (Files.exists(exitCodeFile)) {
                 return true;
             }
@@ -261,6 +263,21 @@ public final class SparkSubmitLauncher implements Launcher {
             Duration wait = Files.exists(pidFile) ? EXIT_CODE_WAIT : SETTLE;
             return System.nanoTime() - finalAt > wait.toNanos()
                     && readPid().stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+        }
+
+        /**
+         * Once the wrapper's pid is known, tells the listener the moment it exits: the wrapper is this JVM's
+         * own child, so the JDK's process reaper sees its exit at once, sooner than the next poll.
+         */
+        private void watchExit() {
+            if (exitWatched.get()) {
+                return;
+            }
+            OptionalLong pid = readPid();
+            if (pid.isPresent() && exitWatched.compareAndSet(false, true)) {
+                ProcessHandle.of(pid.getAsLong()).ifPresentOrElse(
+                        p -> p.onExit().thenRun(listener::onExited), listener::onExited);
+            }
         }
 
         /**

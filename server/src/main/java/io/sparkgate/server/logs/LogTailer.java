@@ -43,6 +43,15 @@ public final class LogTailer implements AutoCloseable {
         followed.put(batchId, new Followed(requireNonNull(ended, "ended"), requireNonNull(drained, "drained")));
     }
 
+    /** An extra tick now, on the tailer's thread: a writer just ended and its end need not wait for the next one. */
+    public void wake() {
+        try {
+            thread.execute(this::tick);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed: nothing is followed any more
+        }
+    }
+
     private void tick() {
         followed.forEach((id, f) -> {
             try {
