@@ -23,7 +23,7 @@ import java.util.Map;
  * A Sparkgate server in its own JVM, started the way an operator starts it ({@code Main server}), so
  * that a test can kill it with SIGKILL and start another one on the same data directory.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
@@ -56,7 +56,7 @@ final class ServerProcess implements AutoCloseable {
     record Exit(int code, String output) {}
 
     /** The config file lines of a test server: the test Spark home, local mode, small drivers. */
-    static List<String> testConf() {
+    public static List<String> testConf() {
         return List.of(
                 ConfigKeys.SPARK_HOME.name() + " = " + TestServer.SPARK_HOME,
                 ConfigKeys.SPARK_MASTER.name() + " = local[1]",
@@ -70,7 +70,7 @@ final class ServerProcess implements AutoCloseable {
      * Starts a server on a free port with exactly these config file lines and these environment
      * variables on top of the test JVM's, and waits until it answers.
      */
-    static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
+    public static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
                                Map<String, String> env) {
         ServerProcess server = launch(dataDir, workDir, name, confLines, env);
         try {
@@ -120,26 +120,26 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + port;
     }
 
-    HttpResponse<String> call(String method, String path, String jsonBody) {
+    public HttpResponse<String> call(String method, String path, String jsonBody) {
         return http.call(method, path, jsonBody);
     }
 
     /** A GET that must answer 200; its JSON body. */
-    com.fasterxml.jackson.databind.JsonNode getJson(String path) {
+    public com.fasterxml.jackson.databind.JsonNode getJson(String path) {
         return http.getJson(path);
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed or closed. */
-    void crash() throws InterruptedException {
+    public void crash() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
     }
 
-    String output() {
+    public String output() {
         try {
             return Files.readString(output);
         } catch (IOException e) {
