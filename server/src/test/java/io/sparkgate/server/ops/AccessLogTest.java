@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.sparkgate.server.config.ConfigKeys;
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.config.OpsSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +33,9 @@ class AccessLogTest {
         try (TestServer on = TestServer.start(dir.resolve("on"), Map.of(ConfigKeys.ACCESS_LOG.name(), "true"))) {
             assertThat(on.get(logged).statusCode()).isEqualTo(404);
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(ACCESS_LOG)
-                    && Files.readString(ACCESS_LOG).contains("\"GET " + logged + " "));
+                    // The request line is the path, then (for a call of the batch API) the RPC it ran
+                    // as, e.g. "GET /batches/424243#BatchService/GetBatch h2c".
+                    && Files.readString(ACCESS_LOG).contains("\"GET " + logged + "#BatchService/GetBatch "));
         }
         String log = Files.readString(ACCESS_LOG);
         assertThat(log).contains(" 404 ");
