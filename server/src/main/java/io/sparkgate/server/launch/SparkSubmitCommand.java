@@ -29,7 +29,8 @@ public final class SparkSubmitCommand {
                                    Map<String, String> serverConf, Path workDir, Path outputFile,
                                    Map<String, String> env) {
         Map<String, String> all = new HashMap<>(env);
-        // Absolute: spark-submit runs in the batch directory (see SubmitWrapper.environment).
+        // Absolute: spark-submit runs in the batch directory, so a relative data directory (the default,
+        // data) would put the wrapper's pid and exit-code in data/batches/N/data/batches/N/.
         all.put("SPARKGATE_BATCH_DIR", workDir.toAbsolutePath().toString());
         SparkLauncher launcher = new SparkLauncher(all)
                 .setSparkHome(sparkHome.toString())

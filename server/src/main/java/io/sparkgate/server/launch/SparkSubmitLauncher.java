@@ -81,7 +81,7 @@ public final class SparkSubmitLauncher implements Launcher {
     public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
                               LaunchListener listener) {
         requireSparkSubmit(config);
-        Map<String, String> env = new HashMap<>(SubmitWrapper.environment(workDir, config.sparkHome()));
+        Map<String, String> env = new HashMap<>(SubmitWrapper.environment(config.sparkHome()));
         if (config.sparkMaster().startsWith("local")) {
             // The driver's UI and RPC listen on loopback only, like the server.
             env.put("SPARK_LOCAL_IP", "127.0.0.1");

@@ -62,13 +62,11 @@ public final class SubmitWrapper {
     }
 
     /**
-     * What the wrapper needs in its environment: where the batch's files go and the real Spark home.
-     * Absolute, because spark-submit runs in the batch directory: a relative data directory (the
-     * default, {@code data}) would otherwise put {@code pid} and {@code exit-code} in
-     * {@code data/batches/N/data/batches/N/}, where nobody looks, and every batch would end dead.
+     * What the wrapper needs in its environment besides the batch directory (which the one submit command,
+     * {@link SparkSubmitCommand}, sets for every launch): the real Spark home, absolute, because
+     * spark-submit runs in the batch directory.
      */
-    public static Map<String, String> environment(Path batchDir, Path sparkHome) {
-        return Map.of("SPARKGATE_BATCH_DIR", batchDir.toAbsolutePath().toString(),
-                      "SPARKGATE_SPARK_HOME", sparkHome.toAbsolutePath().toString());
+    public static Map<String, String> environment(Path sparkHome) {
+        return Map.of("SPARKGATE_SPARK_HOME", sparkHome.toAbsolutePath().toString());
     }
 }
