@@ -55,6 +55,8 @@ final class StubServerBench {
     private final Set<String> phases;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private ServerProcess server;
+    /** Whether the first start found a class-data archive of an earlier one. */
+    private boolean emptyStartWithArchive;
     private BatchServiceGrpc.BatchServiceBlockingStub stub;
 
     StubServerBench(Bench.Settings settings, Report report, Set<String> phases) {
@@ -76,6 +78,7 @@ final class StubServerBench {
                 "sparkgate.kill.grace-period = 5s", ""));
         int port = ServerProcess.freePort();
         Path log = settings.work().resolve("server-stub.log");
+        emptyStartWithArchive = Files.exists(classArchive());
         server = ServerProcess.startSparkgate("stub", settings.repo(), port, data, config, log);
         long emptyStartupMillis = TimeUnit.NANOSECONDS.toMillis(server.startupNanos());
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
@@ -520,6 +523,7 @@ final class StubServerBench {
         double seedSecs = (System.nanoTime() - s0) / 1e9;
 
         // Start-up with that history on disk: the same data dir, the same config.
+        boolean withArchive = Files.exists(classArchive());
         server = ServerProcess.startSparkgate("stub-restart", settings.repo(), port, data, config, log);
         long startup = TimeUnit.NANOSECONDS.toMillis(server.startupNanos());
         int n3 = stub.listBatches(ListBatchesRequest.newBuilder().setSize(0).build()).getTotal();
@@ -546,6 +550,9 @@ final class StubServerBench {
                 "≤ %,.0f B (whole live heap ÷ batches)", upperBound),
                 String.format(Locale.ROOT, "live heap %,.1f MB with %,d batches stored, after the list pages above", heap3 / 1e6, n3),
                 "", "< 2 KB (2,048 B)", upperBound < 2048));
+        report.note(SCALE, "Class-data archive (`./sparkgate server` loads the server's classes from the archive an earlier "
+                + "start wrote at its exit, see dist/src/main/bin/jvm-defaults.sh): " + (emptyStartWithArchive ? "present" : "absent")
+                + " at the first start (empty data dir), " + (withArchive ? "present" : "absent") + " at the restart.");
         report.note(SCALE, "Live heap = the total of `jcmd PID GC.class_histogram` (which runs a full GC first); logs are on "
                 + "disk and not counted. The whole live heap (Armeria, gRPC, H2's page cache, the caches of recent batches and "
                 + "messages) divided by the batches stored bounds the heap per batch from above.");
@@ -553,6 +560,11 @@ final class StubServerBench {
                 + "histories copied in SQL from batch " + template + " (made through the API), differing only in id. They have no "
                 + "log file on disk (their `/log` is empty); what a list page, a batch and its state show comes from the store, as "
                 + "for any finished batch.");
+    }
+
+    /** Where {@code ./sparkgate server} keeps its class-data archive. */
+    private Path classArchive() {
+        return settings.repo().resolve("server/target/sparkgate-server.jsa");
     }
 
     private static void sleep(long millis) {
