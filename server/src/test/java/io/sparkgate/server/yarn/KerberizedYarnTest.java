@@ -84,7 +84,6 @@ class KerberizedYarnTest {
 
     /** livy.conf's names where Livy has them: a kerberized Livy's configuration works unchanged. */
     private static Map<String, String> serverConfig(Path keytab) {
-        String javaHome = System.getProperty("java.home");
         String spark = "sparkgate.spark-conf.";
         // Every node of a real cluster has /etc/krb5.conf; these containers get the test KDC's.
         String krb5 = "-Djava.security.krb5.conf=" + KDC.krb5Conf();
@@ -98,17 +97,9 @@ class KerberizedYarnTest {
                 Map.entry("livy.server.auth.kerberos.principal", TestKdc.HTTP_PRINCIPAL),
                 Map.entry("livy.server.auth.kerberos.keytab", KDC.keytab("HTTP/localhost").toString()),
                 Map.entry("livy.impersonation.enabled", "true"),
-                Map.entry(spark + "spark.yarn.stagingDir", tmp.resolve("staging").toUri().toString()),
-                Map.entry(spark + "spark.yarn.maxAppAttempts", "1"),
-                Map.entry(spark + "spark.executor.instances", "1"),
-                Map.entry(spark + "spark.executor.cores", "1"),
-                Map.entry(spark + "spark.executor.memory", "512m"),
                 Map.entry(spark + "spark.driver.extraJavaOptions", krb5),
-                Map.entry(spark + "spark.executor.extraJavaOptions", krb5),
-                Map.entry(spark + "spark.yarn.appMasterEnv.JAVA_HOME", javaHome),
-                Map.entry(spark + "spark.executorEnv.JAVA_HOME", javaHome),
-                Map.entry(spark + "spark.yarn.appMasterEnv.SPARK_LOCAL_IP", "127.0.0.1"),
-                Map.entry(spark + "spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")));
+                Map.entry(spark + "spark.executor.extraJavaOptions", krb5)));
+        MiniYarn.sparkConf(tmp).forEach((k, v) -> conf.putIfAbsent(spark + k, v));
         return conf;
     }
 

@@ -2,12 +2,15 @@ package io.sparkgate.server.yarn;
 
 import static org.awaitility.Awaitility.await;
 
+import io.sparkgate.server.config.ConfigKeys;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.hadoop.yarn.client.api.YarnClient;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
@@ -29,11 +32,11 @@ public final class MiniYarn implements AutoCloseable {
     }
 
     public static MiniYarn start(Path workDir) {
-        return start(workDir, java.util.Map.of());
+        return start(workDir, Map.of());
     }
 
     /** A cluster with {@code extra} YARN properties on top of the test defaults. */
-    public static MiniYarn start(Path workDir, java.util.Map<String, String> extra) {
+    public static MiniYarn start(Path workDir, Map<String, String> extra) {
         MiniYARNCluster cluster = startCluster(configuration(workDir, extra));
         Path confDir = writeConfDir(cluster, workDir.resolve("hadoop-conf"), "yarn-site.xml");
         YarnClient client = YarnClient.createYarnClient();
@@ -43,7 +46,7 @@ public final class MiniYarn implements AutoCloseable {
     }
 
     /** The test defaults for a one-node cluster working in {@code workDir}, with {@code extra} on top. */
-    static YarnConfiguration configuration(Path workDir, java.util.Map<String, String> extra) {
+    static YarnConfiguration configuration(Path workDir, Map<String, String> extra) {
         YarnConfiguration conf = new YarnConfiguration();
         // The capacity scheduler needs its root queue spelt out, or it refuses every application.
         conf.set("yarn.scheduler.capacity.root.queues", "default");
@@ -65,8 +68,51 @@ public final class MiniYarn implements AutoCloseable {
         conf.set("yarn.nodemanager.local-dirs", workDir.resolve("nm-local").toString());
         conf.set("yarn.nodemanager.log-dirs", workDir.resolve("nm-logs").toString());
         conf.set("hadoop.tmp.dir", workDir.resolve("hadoop-tmp").toString());
+        // Speed: containers are granted and their ends seen on NodeManager heartbeats (1 s by default);
+        // a stopping NodeManager waits for its applications (~7 s by default, from the kill waits).
+        conf.setInt("yarn.resourcemanager.nodemanagers.heartbeat-interval-ms", 200);
+        conf.setInt("yarn.nodemanager.process-kill-wait.ms", 500);
+        conf.setInt("yarn.nodemanager.sleep-delay-before-sigkill.ms", 100);
         extra.forEach(conf::set);
         return conf;
+    }
+
+    /**
+     * The server configuration that runs every batch on this cluster, as an operator would write it
+     * for a one-node cluster: small executors, one attempt, containers bound to loopback.
+     *
+     * @param workDir where Spark stages the applications' files
+     */
+    public Map<String, String> serverConfig(Path workDir) {
+        return serverConfig(confDir, workDir);
+    }
+
+    /** {@link #serverConfig(Path)} for the cluster whose Hadoop configuration is in {@code confDir}. */
+    static Map<String, String> serverConfig(Path confDir, Path workDir) {
+        Map<String, String> conf = new LinkedHashMap<>();
+        conf.put(ConfigKeys.SPARK_MASTER.name(), "yarn");
+        conf.put(ConfigKeys.YARN_CONF_DIR.name(), confDir.toString());
+        conf.put(ConfigKeys.YARN_POLL_INTERVAL.name(), "500ms");
+        sparkConf(workDir).forEach((k, v) -> conf.put(ConfigKeys.SPARK_CONF.name() + k, v));
+        return conf;
+    }
+
+    /** The Spark properties of {@link #serverConfig(Path)}. */
+    static Map<String, String> sparkConf(Path workDir) {
+        String javaHome = System.getProperty("java.home");
+        Map<String, String> spark = new LinkedHashMap<>();
+        spark.put("spark.yarn.stagingDir", workDir.resolve("staging").toUri().toString());
+        spark.put("spark.yarn.maxAppAttempts", "1");
+        spark.put("spark.executor.instances", "1");
+        spark.put("spark.executor.cores", "1");
+        spark.put("spark.executor.memory", "512m");
+        // The ApplicationMaster asks for its executor and reports its end on its heartbeat (3 s by default).
+        spark.put("spark.yarn.scheduler.heartbeat.interval-ms", "500");
+        spark.put("spark.yarn.appMasterEnv.JAVA_HOME", javaHome);
+        spark.put("spark.executorEnv.JAVA_HOME", javaHome);
+        spark.put("spark.yarn.appMasterEnv.SPARK_LOCAL_IP", "127.0.0.1");
+        spark.put("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1");
+        return spark;
     }
 
     /** A started cluster, once its ResourceManager has its port. */

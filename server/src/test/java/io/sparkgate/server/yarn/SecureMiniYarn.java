@@ -146,14 +146,15 @@ public final class SecureMiniYarn implements AutoCloseable {
         }
         try {
             process.getOutputStream().close();
-            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
+            // The daemons stop in their own process (a NodeManager waits ~10 s on its log deleter)
+            // while the next tests run; one that does not end within a minute is killed.
+            process.onExit().orTimeout(1, java.util.concurrent.TimeUnit.MINUTES)
+                    .exceptionally(timeout -> {
+                        process.destroyForcibly();
+                        return process;
+                    });
         } catch (IOException e) {
             process.destroyForcibly();
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.linecorp.armeria.client.grpc.GrpcClients;
-import io.sparkgate.server.config.ConfigKeys;
 import io.sparkgate.api.v1.BatchServiceGrpc.BatchServiceBlockingStub;
 import io.sparkgate.api.v1.BatchState;
 import io.sparkgate.api.v1.CreateBatchRequest;
@@ -12,7 +11,6 @@ import io.sparkgate.api.v1.GetBatchLogRequest;
 import io.sparkgate.api.v1.GetBatchRequest;
 import io.sparkgate.api.v1.GetBatchStateRequest;
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.config.ConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,21 +57,7 @@ class YarnAggregatedLogsTest {
     }
 
     private static TestServer startServer() {
-        String javaHome = System.getProperty("java.home");
-        String spark = ConfigKeys.SPARK_CONF.name();
-        return TestServer.start(tmp.resolve("data"), Map.ofEntries(
-                Map.entry(ConfigKeys.SPARK_MASTER.name(), "yarn"),
-                Map.entry(ConfigKeys.YARN_CONF_DIR.name(), yarn.confDir().toString()),
-                Map.entry(ConfigKeys.YARN_POLL_INTERVAL.name(), "500ms"),
-                Map.entry(spark + "spark.yarn.stagingDir", tmp.resolve("staging").toUri().toString()),
-                Map.entry(spark + "spark.yarn.maxAppAttempts", "1"),
-                Map.entry(spark + "spark.executor.instances", "1"),
-                Map.entry(spark + "spark.executor.cores", "1"),
-                Map.entry(spark + "spark.executor.memory", "512m"),
-                Map.entry(spark + "spark.yarn.appMasterEnv.JAVA_HOME", javaHome),
-                Map.entry(spark + "spark.executorEnv.JAVA_HOME", javaHome),
-                Map.entry(spark + "spark.yarn.appMasterEnv.SPARK_LOCAL_IP", "127.0.0.1"),
-                Map.entry(spark + "spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")));
+        return TestServer.start(tmp.resolve("data"), yarn.serverConfig(tmp));
     }
 
     @Test

@@ -1,7 +1,5 @@
 package io.sparkgate.server.yarn;
 
-import io.sparkgate.server.config.ConfigKeys;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,12 +16,10 @@ import io.sparkgate.api.v1.GetBatchStateRequest;
 import io.sparkgate.api.v1.StateChange;
 import io.sparkgate.examples.FailingApp;
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.config.ConfigLoader;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.yarn.api.records.ApplicationId;
 import org.apache.hadoop.yarn.api.records.YarnApplicationState;
 import org.junit.jupiter.api.AfterAll;
@@ -54,21 +50,7 @@ class YarnBatchesTest {
     @BeforeAll
     static void startYarnAndServer() {
         yarn = MiniYarn.start(tmp.resolve("yarn"));
-        String javaHome = System.getProperty("java.home");
-        String spark = ConfigKeys.SPARK_CONF.name();
-        server = TestServer.start(tmp.resolve("data"), Map.ofEntries(
-                Map.entry(ConfigKeys.SPARK_MASTER.name(), "yarn"),
-                Map.entry(ConfigKeys.YARN_CONF_DIR.name(), yarn.confDir().toString()),
-                Map.entry(ConfigKeys.YARN_POLL_INTERVAL.name(), "500ms"),
-                Map.entry(spark + "spark.yarn.stagingDir", tmp.resolve("staging").toUri().toString()),
-                Map.entry(spark + "spark.yarn.maxAppAttempts", "1"),
-                Map.entry(spark + "spark.executor.instances", "1"),
-                Map.entry(spark + "spark.executor.cores", "1"),
-                Map.entry(spark + "spark.executor.memory", "512m"),
-                Map.entry(spark + "spark.yarn.appMasterEnv.JAVA_HOME", javaHome),
-                Map.entry(spark + "spark.executorEnv.JAVA_HOME", javaHome),
-                Map.entry(spark + "spark.yarn.appMasterEnv.SPARK_LOCAL_IP", "127.0.0.1"),
-                Map.entry(spark + "spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")));
+        server = TestServer.start(tmp.resolve("data"), yarn.serverConfig(tmp));
         batches = GrpcClients.newClient(server.baseUrl(), BatchServiceBlockingStub.class);
     }
 

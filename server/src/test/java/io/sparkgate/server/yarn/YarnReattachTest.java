@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgate.server.ServerProcess;
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.config.ConfigKeys;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,23 +142,9 @@ class YarnReattachTest {
     }
 
     private static ServerProcess startServer(Path dataDir, String name) {
-        String javaHome = System.getProperty("java.home");
-        String spark = ConfigKeys.SPARK_CONF.name();
         List<String> conf = new ArrayList<>(ServerProcess.testConf());
         // On YARN instead of local mode: in a properties file the later line wins.
-        conf.addAll(List.of(
-                ConfigKeys.SPARK_MASTER.name() + " = yarn",
-                ConfigKeys.YARN_CONF_DIR.name() + " = " + yarn.confDir(),
-                ConfigKeys.YARN_POLL_INTERVAL.name() + " = 500ms",
-                spark + "spark.yarn.stagingDir = " + tmp.resolve("staging").toUri(),
-                spark + "spark.yarn.maxAppAttempts = 1",
-                spark + "spark.executor.instances = 1",
-                spark + "spark.executor.cores = 1",
-                spark + "spark.executor.memory = 512m",
-                spark + "spark.yarn.appMasterEnv.JAVA_HOME = " + javaHome,
-                spark + "spark.executorEnv.JAVA_HOME = " + javaHome,
-                spark + "spark.yarn.appMasterEnv.SPARK_LOCAL_IP = 127.0.0.1",
-                spark + "spark.executorEnv.SPARK_LOCAL_IP = 127.0.0.1"));
+        yarn.serverConfig(tmp).forEach((k, v) -> conf.add(k + " = " + v));
         return ServerProcess.start(dataDir, tmp, name, conf, Map.of());
     }
 
