@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * first use and stopped when the JVM exits: starting one costs seconds, a new database in it
  * milliseconds.
  */
-final class TestPostgres {
+public final class TestPostgres {
 
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static EmbeddedPostgres postgres;
@@ -40,7 +40,7 @@ final class TestPostgres {
     }
 
     /** A store on a new, empty database. */
-    static JdbcBatchStore newStore() {
+    public static JdbcBatchStore newStore() {
         String name = "leases_" + DATABASES.incrementAndGet();
         try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
