@@ -83,9 +83,16 @@ public record ServerList(List<HostAndPort> servers) {
             }
         }
 
-        /** {@code host:port}, {@code [v6]:port}. */
-        public static HostAndPort parse(String server) {
-            requireNonNull(server, "server");
+        /**
+         * {@code host:port}, {@code [v6]:port}; an {@code http://} or {@code https://} in front (as the
+         * command line's {@code --server} accepts for REST) is dropped: TLS is the client's setting.
+         */
+        public static HostAndPort parse(String given) {
+            requireNonNull(given, "server");
+            String server = given.replaceFirst("^https?://", "");
+            if (server.endsWith("/")) {
+                server = server.substring(0, server.length() - 1);
+            }
             int colon = server.lastIndexOf(':');
             if (server.isEmpty() || colon < 0 || colon == server.length() - 1) {
                 throw new IllegalArgumentException("server '" + server + "' is not HOST:PORT");

@@ -27,6 +27,12 @@ class ServerListTest {
     }
 
     @Test
+    void aUrlSchemeInFrontIsDroppedAsTheRestCommandLineAcceptsIt() {
+        assertThat(ServerList.parse("https://a.example:8998,http://b.example:8998/").servers())
+                .containsExactly(new ServerList.HostAndPort("a.example", 8998), new ServerList.HostAndPort("b.example", 8998));
+    }
+
+    @Test
     void aServerThatIsNoHostAndPortIsRefusedNamingIt() {
         assertThatThrownBy(() -> ServerList.parse("a:8998,b")).hasMessageContaining("'b' is not HOST:PORT");
         assertThatThrownBy(() -> ServerList.parse("a:8998,,b:1")).hasMessageContaining("'' is not HOST:PORT");
