@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  * {@code java}, no JVM options, {@code Server.builder().http(127.0.0.1:PORT)} with defaults), serving
  * constant payloads captured from the real server in the same run, so sizes are byte-identical:
  * <ul>
- *   <li>REST {@code GET /batches/{id}/state} and {@code GET /batches}: a plain HTTP service returning the
+ *   <li>REST {@code GET /batches/{id}/state}, {@code GET /batches/{id}} and {@code GET /batches}: a plain HTTP service returning the
  *       captured JSON bytes, answered from the blocking task executor as the real (transcoded) service
  *       is ({@code useBlockingTaskExecutor(true)}), so the thread hop is in both;</li>
  *   <li>gRPC {@code GetBatchState} and {@code ListBatches}: the same {@code sparkgate.v1.BatchService}
@@ -45,6 +45,7 @@ public final class BaselineServer {
         Path dir = Path.of(args[1]);
         byte[] stateJson = Files.readAllBytes(dir.resolve("state.json"));
         byte[] listJson = Files.readAllBytes(dir.resolve("list.json"));
+        byte[] batchJson = Files.readAllBytes(dir.resolve("batch.json"));
         GetBatchStateResponse state = GetBatchStateResponse.parseFrom(Files.readAllBytes(dir.resolve("state.pb")));
         ListBatchesResponse list = ListBatchesResponse.parseFrom(Files.readAllBytes(dir.resolve("list.pb")));
 
@@ -70,6 +71,8 @@ public final class BaselineServer {
                 .service(grpc)
                 .service("/batches/{id}/state", (ctx, req) -> HttpResponse.of(CompletableFuture.supplyAsync(
                         () -> HttpResponse.of(HttpStatus.OK, MediaType.JSON, stateJson), ctx.blockingTaskExecutor())))
+                .service("/batches/{id}", (ctx, req) -> HttpResponse.of(CompletableFuture.supplyAsync(
+                        () -> HttpResponse.of(HttpStatus.OK, MediaType.JSON, batchJson), ctx.blockingTaskExecutor())))
                 .service("/batches", (ctx, req) -> HttpResponse.of(CompletableFuture.supplyAsync(
                         () -> HttpResponse.of(HttpStatus.OK, MediaType.JSON, listJson), ctx.blockingTaskExecutor())))
                 .build();

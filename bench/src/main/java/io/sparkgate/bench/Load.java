@@ -28,11 +28,42 @@ final class Load {
     private Load() {
     }
 
-    /** {@code wrk -t1 -c<connections>} for warm-up seconds (discarded), then measured with {@code --latency}. */
-    static Result wrk(String url, int connections, int warmupSeconds, int seconds) throws IOException, InterruptedException {
-        if (warmupSeconds > 0) {
-            runWrk(url, connections, warmupSeconds);
+    /** Seconds of one warm-up window. */
+    static final int WARM_WINDOW_SECONDS = 3;
+    /** Warm when two windows in a row differ by less than this fraction of req/s. */
+    private static final double STABLE = 0.10;
+
+    /** One load window: its req/s. */
+    interface Window {
+        double requestsPerSecond() throws Exception;
+    }
+
+    /**
+     * Loads in {@value #WARM_WINDOW_SECONDS}-second windows until throughput is stable (two windows in a
+     * row within 10%) or {@code maxSeconds} have passed: JIT warm-up, whose length depends on the
+     * machine's load, not a fixed time. Returns a description for the report.
+     */
+    static String warmUp(int maxSeconds, Window window) throws Exception {
+        List<Long> rates = new ArrayList<>();
+        double last = -1;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
+        boolean stable = false;
+        while (System.nanoTime() < deadline) {
+            double rps = window.requestsPerSecond();
+            rates.add(Math.round(rps));
+            if (last > 0 && Math.abs(rps - last) < STABLE * Math.max(rps, last)) {
+                stable = true;
+                break;
+            }
+            last = rps;
         }
+        return (stable ? "stable" : "NOT stable") + " after " + rates.size() * WARM_WINDOW_SECONDS + " s " + rates;
+    }
+
+    /** {@code wrk -t1 -c<connections>} warmed up until stable (at most {@code maxWarmupSeconds}), then measured with {@code --latency}. */
+    static Result wrk(String url, int connections, int maxWarmupSeconds, int seconds) throws Exception {
+        String warm = maxWarmupSeconds <= 0 ? "no warm-up" : warmUp(maxWarmupSeconds,
+                () -> number(runWrk(url, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
         String out = runWrk(url, connections, seconds);
         double rps = number(out, "Requests/sec:\\s+([0-9.]+)");
         long p50 = micros(out, "\\s50%\\s+([0-9.]+)(us|ms|s|m)");
@@ -46,7 +77,7 @@ final class Load {
             }
         }
         return new Result(rps, p50, p99, non2xx + socketErrors, out.lines().filter(l -> l.contains("requests in"))
-                .findFirst().orElse("").trim());
+                .findFirst().orElse("").trim() + "; warm-up " + warm);
     }
 
     private static String runWrk(String url, int connections, int seconds) throws IOException, InterruptedException {
@@ -115,7 +146,16 @@ final class Load {
      * flight, issuing the next call as the last one completes; calls completed inside the measured
      * window count.
      */
-    static Result grpc(int port, int connections, int warmupSeconds, int seconds, Call call) throws InterruptedException {
+    static Result grpc(int port, int connections, int maxWarmupSeconds, int seconds, Call call) throws Exception {
+        String warm = maxWarmupSeconds <= 0 ? "no warm-up" : warmUp(maxWarmupSeconds,
+                () -> grpcWindow(port, connections, 0, WARM_WINDOW_SECONDS, call).requestsPerSecond());
+        Result r = grpcWindow(port, connections, 0, seconds, call);
+        return new Result(r.requestsPerSecond(), r.p50Micros(), r.p99Micros(), r.errors(),
+                r.detail() + (r.detail().isEmpty() ? "" : "; ") + "warm-up " + warm);
+    }
+
+    private static Result grpcWindow(int port, int connections, int warmupSeconds, int seconds, Call call)
+            throws InterruptedException {
         List<ManagedChannel> channels = new ArrayList<>();
         Samples latency = new Samples();
         AtomicLong errors = new AtomicLong();

@@ -40,12 +40,14 @@ final class ServerProcess implements AutoCloseable {
         this.startupNanos = startupNanos;
     }
 
-    /** Starts the real server on 127.0.0.1 and waits until it answers REST; {@code config} may be null. */
+    /**
+     * Starts the real server on 127.0.0.1 as a user does, {@code ./sparkgate server} (its JVM defaults
+     * included, SPARKGATE_JAVA_OPTS unset; the script execs the JVM, so the process measured is the
+     * server's), and waits until it answers REST; {@code config} may be null.
+     */
     static ServerProcess startSparkgate(String name, Path repo, int port, Path dataDir, Path config, Path logFile)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Dsparkgate.home=" + repo,
-                "-Dsparkgate.embedded.spark-home=" + repo.resolve("spark-dist/target/spark-home"),
-                "-jar", repo.resolve("server/target/sparkgate-server.jar").toString(),
+        List<String> cmd = new ArrayList<>(List.of(repo.resolve("sparkgate").toString(),
                 "server", "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
         if (config != null) {
             cmd.add("--config");
@@ -54,11 +56,16 @@ final class ServerProcess implements AutoCloseable {
         return start(name, cmd, repo, port, logFile);
     }
 
-    /** Starts the bench module's baseline server in its own JVM (same JVM options as the real server: none). */
+    /**
+     * Starts the bench module's baseline server in its own JVM, with the JVM options {@code ./sparkgate}
+     * gives the real server (read from the script, so the two never drift apart).
+     */
     static ServerProcess startBaseline(Path repo, int port, Path payloadDir, Path logFile)
             throws IOException, InterruptedException {
-        List<String> cmd = List.of(javaBin(), "-cp", System.getProperty("java.class.path"),
-                BaselineServer.class.getName(), Integer.toString(port), payloadDir.toString());
+        List<String> cmd = new ArrayList<>(List.of(javaBin()));
+        cmd.addAll(defaultJavaOptions(repo));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                BaselineServer.class.getName(), Integer.toString(port), payloadDir.toString()));
         return start("baseline", cmd, repo, port, logFile);
     }
 
@@ -68,6 +75,7 @@ final class ServerProcess implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         Map<String, String> env = pb.environment();
         env.remove("SPARK_HOME");
+        env.put("JAVA_HOME", System.getProperty("java.home")); // the same JVM as the bench and the baseline
         env.keySet().removeIf(k -> k.startsWith("SPARKGATE_"));
         long t0 = System.nanoTime();
         Process p = pb.start();
@@ -124,6 +132,14 @@ final class ServerProcess implements AutoCloseable {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
+    /** Resident set size of the server process now, in bytes (VmRSS of /proc/PID/status). */
+    long residentBytes() throws IOException {
+        return Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status")).stream()
+                .filter(l -> l.startsWith("VmRSS:"))
+                .map(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024)
+                .findFirst().orElseThrow(() -> new IOException("no VmRSS for pid " + process.pid()));
+    }
+
     /** Live heap after a full GC, in bytes: the total of {@code jcmd PID GC.class_histogram}. */
     long liveHeapBytes() throws IOException, InterruptedException {
         Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
@@ -160,6 +176,29 @@ final class ServerProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The JVM options {@code ./sparkgate} gives the server by default: the array that
+     * {@code dist/src/main/bin/jvm-defaults.sh} (the one place they are set) defines, as bash sees it.
+     */
+    static List<String> defaultJavaOptions(Path repo) throws IOException {
+        Path defaults = repo.resolve("dist/src/main/bin/jvm-defaults.sh");
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", ". \"$1\" && printf '%s\\n' \"${SPARKGATE_JVM_DEFAULTS[@]}\"",
+                "jvm-defaults", defaults.toString()).redirectErrorStream(true);
+        pb.environment().remove("SPARKGATE_JAVA_OPTS"); // the defaults as a user gets them, not this shell's
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0 || out.isBlank()) {
+                throw new IllegalStateException("no JVM defaults from " + defaults + ": " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return out.lines().filter(l -> !l.isBlank()).toList();
     }
 
     static int freePort() throws IOException {

@@ -48,6 +48,9 @@ import java.util.function.Supplier;
  *     }
  * }
  * }</pre>
+ *
+ * <p>Over 300 lines because it is the whole client API in one place to read: one method per RPC, each
+ * with its retry rule (a submit is retried only with a request id) and its failover across servers.
  */
 public final class SparkgateClient implements AutoCloseable {
 

@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import io.sparkgate.server.config.Installation;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,8 +30,7 @@ final class Demo implements Callable<Integer> {
     Main.ServerOptions options = new Main.ServerOptions();
 
     @Option(names = "--examples-jar", description = "The examples jar (default: built by the project).")
-    Path examplesJar = Path.of(System.getProperty("sparkgate.home", "."), "examples", "target",
-                               "sparkgate-examples.jar");
+    Path examplesJar = Installation.fromSystemProperties().examplesDir().resolve("target/sparkgate-examples.jar");
 
     @Override
     public Integer call() throws Exception {
@@ -59,6 +59,7 @@ final class Demo implements Callable<Integer> {
                 return 1;
             }
             int id = JSON.readTree(created.body()).get("id").asInt();
+            say("web UI: " + base + "/ui/ (this batch: " + base + "/ui/batch.html?id=" + id + ")");
             // Follow the log as it is written (Server-Sent Events), until the end event.
             say("GET " + base + "/batches/" + id + "/log/stream");
             HttpResponse<java.util.stream.Stream<String>> stream = http.send(

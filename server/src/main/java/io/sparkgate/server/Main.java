@@ -1,5 +1,8 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+import io.sparkgate.server.config.Installation;
+
 import io.sparkgate.client.cli.ClientCommands;
 import io.sparkgate.server.api.SparkgateServer;
 import io.sparkgate.server.config.ConfigLoader;
@@ -15,10 +18,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The {@code sparkgate} command. */
-@Command(name = "sparkgate", mixinStandardHelpOptions = true,
+@Command(name = "sparkgate", mixinStandardHelpOptions = true, versionProvider = BuildInfo.VersionProvider.class,
         description = "Runs Apache Spark batch jobs for other programs: Livy's REST API and gRPC on one port.%n"
                 + "Client commands talk to a server (--server HOST:PORT, default $SPARKGATE_SERVER or localhost:8998).",
-        subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class})
+        subcommands = {Main.ServerCommand.class, Demo.class, HashPassword.class, CheckConfig.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -55,18 +58,27 @@ public final class Main implements Callable<Integer> {
         Path dataDir;
 
         SparkgateConfig load() {
+            return ConfigLoader.load(file(), config != null, System.getenv(), flags(), Installation.fromSystemProperties());
+        }
+
+        /** The config file: --config, else conf/sparkgate.conf (read when present). */
+        Path file() {
+            return config != null ? config : Path.of("conf", "sparkgate.conf");
+        }
+
+        /** The flags, as config keys. */
+        Map<String, String> flags() {
             Map<String, String> flags = new LinkedHashMap<>();
             if (port != null) {
-                flags.put(ConfigLoader.PORT, port.toString());
+                flags.put(ConfigKeys.PORT.name(), port.toString());
             }
             if (host != null) {
-                flags.put(ConfigLoader.HOST, host);
+                flags.put(ConfigKeys.HOST.name(), host);
             }
             if (dataDir != null) {
-                flags.put(ConfigLoader.DATA_DIR, dataDir.toString());
+                flags.put(ConfigKeys.DATA_DIR.name(), dataDir.toString());
             }
-            Path file = config != null ? config : Path.of("conf", "sparkgate.conf");
-            return ConfigLoader.load(file, config != null, System.getenv(), flags);
+            return flags;
         }
     }
 
@@ -87,7 +99,7 @@ public final class Main implements Callable<Integer> {
             }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
+                server.drainAndClose();
                 stopped.countDown();
             }, "sparkgate-shutdown"));
             stopped.await();

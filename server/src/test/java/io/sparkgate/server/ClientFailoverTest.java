@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -30,8 +32,8 @@ class ClientFailoverTest {
     @BeforeEach
     void startTwoServersOnOneDatabase(@TempDir Path tmp) throws Exception {
         postgres = EmbeddedPostgres.builder().start();
-        Map<String, String> store = Map.of(ConfigLoader.STORE_URL, postgres.getJdbcUrl("postgres", "postgres"),
-                ConfigLoader.STORE_USER, "postgres", ConfigLoader.STORE_PASSWORD, "postgres");
+        Map<String, String> store = Map.of(ConfigKeys.STORE_URL.name(), postgres.getJdbcUrl("postgres", "postgres"),
+                ConfigKeys.STORE_USER.name(), "postgres", ConfigKeys.STORE_PASSWORD.name(), "postgres");
         a = TestServer.start(tmp.resolve("a"), store);
         b = TestServer.start(tmp.resolve("b"), store);
     }

@@ -81,15 +81,32 @@ class CommandLineTest {
 
     @Test
     void listJsonParsesAndTheTableHasAHeader() throws Exception {
-        sparkgate("submit", "-f", "--class", "io.sparkgate.examples.NumberedLines", EXAMPLES, "2");
+        Run submitted = sparkgate("submit", "--json", "--name", "listed", "--class", "io.sparkgate.examples.NumberedLines",
+                EXAMPLES, "2");
+        assertThat(submitted.exitCode()).as(submitted.err()).isZero();
+        int id = JSON.readTree(submitted.out()).get("id").asInt();
+        await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> assertThat(
+                JSON.readTree(sparkgate("status", "--json", Integer.toString(id)).out()).get("state").asText())
+                .isEqualTo("success"));
 
-        JsonNode list = JSON.readTree(sparkgate("list", "--json").out());
+        Run listed = sparkgate("list", "--json");
         Run table = sparkgate("list");
 
-        assertThat(list.get("sessions").isArray()).isTrue();
-        assertThat(list.get("total").asInt()).isGreaterThanOrEqualTo(1);
-        assertThat(list.get("sessions").get(0).get("state").asText()).isIn("success", "running", "starting", "dead");
+        assertThat(listed.exitCode()).isZero();
+        JsonNode list = JSON.readTree(listed.out());
+        JsonNode mine = null;
+        for (JsonNode session : list.get("sessions")) {
+            if (session.get("id").asInt() == id) {
+                mine = session;
+            }
+        }
+        assertThat(mine).as("batch %d in %s", id, list).isNotNull();
+        assertThat(mine.get("state").asText()).isEqualTo("success");
+        assertThat(mine.get("name").asText()).isEqualTo("listed");
+        assertThat(list.get("total").asInt()).isEqualTo(list.get("sessions").size());
+        assertThat(table.exitCode()).isZero();
         assertThat(table.out().lines().findFirst().orElseThrow()).contains("ID", "NAME", "STATE", "APP ID", "AGE");
+        assertThat(table.out().lines()).anySatisfy(line -> assertThat(line).startsWith(id + " ").contains("listed", "success"));
     }
 
     @Test

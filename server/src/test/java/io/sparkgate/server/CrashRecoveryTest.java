@@ -5,12 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkgate.server.batch.Batch;
+import io.sparkgate.server.values.Batch;
 import io.sparkgate.server.batch.BatchRecovery;
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.LaunchInfo;
 import io.sparkgate.server.store.JdbcBatchStore;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

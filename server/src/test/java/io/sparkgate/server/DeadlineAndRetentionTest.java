@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -22,8 +25,8 @@ class DeadlineAndRetentionTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            ConfigLoader.TIMEOUT_RUNNING, "4s",
-            ConfigLoader.RETENTION, "6s"));
+            ConfigKeys.TIMEOUT_RUNNING.name(), "8s", // a two-line app ends well within it even on a loaded machine
+            ConfigKeys.RETENTION.name(), "10s"));
 
     @Test
     void aBatchRunningPastItsDeadlineIsKilledAndEndsDeadWithTheReason() throws Exception {
@@ -39,7 +42,7 @@ class DeadlineAndRetentionTest {
         assertThat(batch.get("state").asText()).isEqualTo("dead");
         JsonNode history = batch.get("stateHistory");
         assertThat(history.get(history.size() - 1).get("reason").asText())
-                .isEqualTo("running for more than 4s (sparkgate.timeout.running)");
+                .isEqualTo("running for more than 8s (sparkgate.timeout.running)");
         await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     }
 
@@ -47,10 +50,16 @@ class DeadlineAndRetentionTest {
     void aFinishedBatchIsRemovedWithItsLogAfterTheRetentionPeriod() throws Exception {
         int id = create("2", "0");
         Path batchDir = server.dataDir().resolve("batches").resolve(Integer.toString(id));
-        await().atMost(Duration.ofMinutes(1)).until(() -> server.get("/batches/" + id).statusCode() == 404
-                                                          || server.getJson("/batches/" + id).get("state").asText().equals("success"));
+        // Still there when it has just ended: a user reads the result of a finished batch.
+        JsonNode finished = await().atMost(Duration.ofMinutes(1)).until(() -> server.getJson("/batches/" + id),
+                b -> b.get("state").asText().equals("success"));
+        JsonNode history = finished.get("stateHistory");
+        Instant ended = Instant.parse(history.get(history.size() - 1).get("time").asText());
+        assertThat(server.get("/batches/" + id + "/log").statusCode()).isEqualTo(200);
 
         await().atMost(Duration.ofSeconds(30)).until(() -> server.get("/batches/" + id).statusCode() == 404);
+        // Kept for the whole retention period (10 s) after its end, never less.
+        assertThat(Duration.between(ended, Instant.now())).isGreaterThanOrEqualTo(Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(batchDir));
     }
 

@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -143,9 +145,9 @@ class OwnSparkHomeTest {
         return ServerProcess.start(dataDir, tmp, name, List.of(
                 "livy.spark.master = local[1]",
                 "livy.file.local-dir-whitelist = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
-                ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false"),
+                ConfigKeys.KILL_GRACE_PERIOD.name() + " = 5s",
+                ConfigKeys.SPARK_CONF.name() + "spark.driver.memory = 512m",
+                ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled = false"),
                 Map.of("SPARK_HOME", sparkHome.toString()));
     }
 

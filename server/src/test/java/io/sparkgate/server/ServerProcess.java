@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.awaitility.Awaitility.await;
 
 import io.sparkgate.server.config.ConfigLoader;
@@ -21,7 +23,7 @@ import java.util.Map;
  * A Sparkgate server in its own JVM, started the way an operator starts it ({@code Main server}), so
  * that a test can kill it with SIGKILL and start another one on the same data directory.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
@@ -54,34 +56,40 @@ final class ServerProcess implements AutoCloseable {
     record Exit(int code, String output) {}
 
     /** The config file lines of a test server: the test Spark home, local mode, small drivers. */
-    static List<String> testConf() {
+    public static List<String> testConf() {
         return List.of(
-                ConfigLoader.SPARK_HOME + " = " + TestServer.SPARK_HOME,
-                ConfigLoader.SPARK_MASTER + " = local[1]",
-                ConfigLoader.KILL_GRACE_PERIOD + " = 5s",
-                SubmitSettings.LOCAL_DIRS + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory = 512m",
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled = false");
+                ConfigKeys.SPARK_HOME.name() + " = " + TestServer.SPARK_HOME,
+                ConfigKeys.SPARK_MASTER.name() + " = local[1]",
+                ConfigKeys.KILL_GRACE_PERIOD.name() + " = 5s",
+                ConfigKeys.LOCAL_DIRS.name() + " = " + TestServer.EXAMPLES_JAR.getParent().getParent(),
+                ConfigKeys.SPARK_CONF.name() + "spark.driver.memory = 512m",
+                ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled = false");
     }
 
     /**
      * Starts a server on a free port with exactly these config file lines and these environment
      * variables on top of the test JVM's, and waits until it answers.
      */
-    static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
+    public static ServerProcess start(Path dataDir, Path workDir, String name, List<String> confLines,
                                Map<String, String> env) {
         ServerProcess server = launch(dataDir, workDir, name, confLines, env);
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            if (!server.process.isAlive()) {
-                throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
-                        + server.output());
-            }
-            try {
-                return server.call("GET", "/batches?size=0", null).statusCode() == 200;
-            } catch (UncheckedIOException e) {
-                return false;
-            }
-        });
+        try {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                if (!server.process.isAlive()) {
+                    throw new IllegalStateException("server exited with " + server.process.exitValue() + ":\n"
+                            + server.output());
+                }
+                try {
+                    return server.call("GET", "/batches?size=0", null).statusCode() == 200;
+                } catch (UncheckedIOException e) {
+                    return false;
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            // A server that never answered is no test's to close: it must not outlive the test.
+            server.process.destroyForcibly();
+            throw e;
+        }
         return server;
     }
 
@@ -112,26 +120,26 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + port;
     }
 
-    HttpResponse<String> call(String method, String path, String jsonBody) {
+    public HttpResponse<String> call(String method, String path, String jsonBody) {
         return http.call(method, path, jsonBody);
     }
 
     /** A GET that must answer 200; its JSON body. */
-    com.fasterxml.jackson.databind.JsonNode getJson(String path) {
+    public com.fasterxml.jackson.databind.JsonNode getJson(String path) {
         return http.getJson(path);
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed or closed. */
-    void crash() throws InterruptedException {
+    public void crash() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
     }
 
-    String output() {
+    public String output() {
         try {
             return Files.readString(output);
         } catch (IOException e) {
@@ -142,10 +150,17 @@ final class ServerProcess implements AutoCloseable {
     /** SIGTERM, the way an operator stops the server. */
     @Override
     public void close() throws InterruptedException {
+        stop(Duration.ofSeconds(30));
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within {@code wait}; whether it exited by itself. */
+    boolean stop(Duration wait) throws InterruptedException {
         process.destroy();
-        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             process.waitFor();
+            return false;
         }
+        return true;
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkgate.server;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import io.sparkgate.server.api.SparkgateServer;
 import io.sparkgate.server.config.ConfigLoader;
 import io.sparkgate.server.config.SparkgateConfig;
@@ -67,16 +69,23 @@ public final class TestServer implements BeforeAllCallback, AfterAllCallback, Au
     private void startIn(Path dir) {
         dataDir = dir;
         Map<String, String> values = new java.util.HashMap<>(Map.of(
-                ConfigLoader.PORT, "0",
-                ConfigLoader.DATA_DIR, dataDir.toString(),
-                ConfigLoader.SPARK_HOME, SPARK_HOME.toString(),
-                ConfigLoader.SPARK_MASTER, "local[1]",
-                ConfigLoader.KILL_GRACE_PERIOD, "5s",
+                ConfigKeys.PORT.name(), "0",
+                ConfigKeys.DATA_DIR.name(), dataDir.toString(),
+                ConfigKeys.SPARK_HOME.name(), SPARK_HOME.toString(),
+                ConfigKeys.SPARK_MASTER.name(), "local[1]",
+                ConfigKeys.KILL_GRACE_PERIOD.name(), "5s",
                 // Small drivers: several apps share a 2-core CI machine.
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.driver.memory", "512m",
-                ConfigLoader.SPARK_CONF_PREFIX + "spark.ui.enabled", "false"));
+                ConfigKeys.SPARK_CONF.name() + "spark.driver.memory", "512m",
+                ConfigKeys.SPARK_CONF.name() + "spark.ui.enabled", "false"));
         // The example apps and their data are the local files tests may submit.
-        values.put(SubmitSettings.LOCAL_DIRS, EXAMPLES_JAR.getParent().getParent() + "," + EXAMPLES_DATA);
+        values.put(ConfigKeys.LOCAL_DIRS.name(), EXAMPLES_JAR.getParent().getParent() + "," + EXAMPLES_DATA);
+        // A test configured as a Livy user would (their livy.conf keys) gets those, not our defaults.
+        if (extra.containsKey("livy.file.local-dir-whitelist")) {
+            values.remove(ConfigKeys.LOCAL_DIRS.name());
+        }
+        if (extra.containsKey("livy.spark.master")) {
+            values.remove(ConfigKeys.SPARK_MASTER.name());
+        }
         values.putAll(extra);
         SparkgateConfig config = ConfigLoader.fromMap(values);
         server = SparkgateServer.start(config);

@@ -1,5 +1,7 @@
 package io.sparkgate.server.api;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -14,21 +16,21 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchFilter;
 import io.sparkgate.server.batch.BatchSink;
 import io.sparkgate.server.batch.BatchManager;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.InvalidBatchRequestException;
 import io.sparkgate.server.batch.LogSink;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.StateChange;
 import io.sparkgate.server.batch.StateSink;
 import io.sparkgate.server.batch.Subscription;
+import io.sparkgate.server.metrics.LogStreamMetrics;
 import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Callers;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,6 +44,18 @@ import java.util.function.Function;
  * {@code Last-Event-ID: K} resumes at line K+1, with no gap and no duplicate; {@code ?from=K} starts
  * at line K. Flow control: the next chunk is written only once the previous one was taken by the
  * connection, so a slow reader holds a cursor, not a buffer.
+ *
+ * <p>Why the events are framed here and not by Armeria's {@code ServerSentEvents}: its flow control
+ * would do ({@code fromPublisher} over a {@code StreamMessage.streaming()} writer, whose
+ * {@code whenConsumed()} is the same one-chunk-in-flight signal used here), but its encoder (1.36) splits
+ * a field's value at {@code \n} only and writes a lone {@code \r} as it is, which an EventSource reads as
+ * the end of the line: a log line with a carriage return (a progress bar) would be cut into a broken
+ * event. A log line is one line by construction (the tailer splits at {@code \n}), so the whole framing
+ * is {@code id:}, {@code data:} with {@code \r} made a space, and a blank line: three appends, which a
+ * pre-pass over every line for Armeria's encoder would not save.
+ *
+ * <p>Over 300 lines because it holds both streams' routes and their sinks, which share the framing,
+ * the one-chunk-in-flight writer and the drain's close.
  */
 final class SseRoutes {
 
@@ -52,10 +66,12 @@ final class SseRoutes {
 
     private final BatchManager manager;
     private final AccessPolicy access;
+    private final LogStreamMetrics streams;
 
-    SseRoutes(BatchManager manager, AccessPolicy access) {
+    SseRoutes(BatchManager manager, AccessPolicy access, LogStreamMetrics streams) {
         this.manager = requireNonNull(manager, "manager");
         this.access = requireNonNull(access, "access");
+        this.streams = requireNonNull(streams, "streams");
     }
 
     /** Adds the routes, each service wrapped in {@code decorator} (authentication). */
@@ -77,13 +93,7 @@ final class SseRoutes {
         // A comment first, so a client sees the stream open (and knows changes from now on reach it).
         res.write(HttpData.ofUtf8(": watching\n\n"));
         SseBatchSink sink = new SseBatchSink(res);
-        Subscription sub = manager.watchAll(visible, sink);
-        sink.subscription = sub;
-        res.whenComplete().handle((ok, err) -> {
-            sub.cancel();
-            return null;
-        });
-        sub.wake();
+        sink.attach(manager.watchAll(visible, sink));
         return res;
     }
 
@@ -102,27 +112,26 @@ final class SseRoutes {
             // The line after the last one seen; no line follows the largest offset (and +1 would wrap).
             from = OptionalInt.of(seen == Integer.MAX_VALUE ? seen : seen + 1);
         }
-        if (from.isPresent() && from.getAsInt() < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + from.getAsInt());
-        }
+        BatchManager.nonNegative("from", from, 0);
         // An unknown batch is a JSON 404 (and another user's a 403), not a 200 stream carrying an error.
         Batch batch = access.checkRead(access.admit(Callers.of(ctx)), manager.get(id));
         HttpResponseWriter res = HttpResponse.streaming();
         start(ctx, res);
-        SseLogSink sink = new SseLogSink(res);
+        LogStreamMetrics.Follower follower = streams.follower(LogStreamMetrics.Transport.SSE);
+        SseLogSink sink = new SseLogSink(res, follower);
         Subscription sub;
         try {
             sub = manager.followLog(batch, from, sink);
         } catch (RuntimeException e) {
+            follower.ended();
             res.close(); // deleted a moment ago
             return res;
         }
-        sink.subscription = sub;
+        sink.attach(sub);
         res.whenComplete().handle((ok, err) -> {
-            sub.cancel();
+            follower.ended();
             return null;
         });
-        sub.wake();
         return res;
     }
 
@@ -158,9 +167,13 @@ final class SseRoutes {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            String shown = value.length() <= 100 ? value : value.substring(0, 100) + "...";
-            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + shown + "'");
+            throw new InvalidBatchRequestException("'" + name + "' must be an integer, got '" + Text.shown(value) + "'");
         }
+    }
+
+    /** The last event of both streams: {@code event: end}, {@code data: {"state": "<final>"}}. */
+    private static HttpData endEvent(BatchState finalState) {
+        return HttpData.ofUtf8("event: end\ndata: " + json(Map.of("state", finalState.livyName())) + "\n\n");
     }
 
     private static String json(Object value) {
@@ -171,9 +184,16 @@ final class SseRoutes {
         }
     }
 
-    /** State changes as SSE events: {@code {"state","time","reason"}} each; the stream closes after a final one. */
+    /**
+     * State changes as SSE events: {@code {"state","time","reason"}} each; after the final one an
+     * {@code end} event as {@code /log/stream} sends, then the stream closes. Without it a browser's
+     * EventSource cannot tell the end from a dropped connection and reconnects for ever; one that does
+     * reconnect gets the final state and {@code end} again at once.
+     */
     private static final class SseStateSink implements StateSink {
         private final HttpResponseWriter res;
+        /** The last state sent; only the feed's one thread at a time touches it. */
+        private BatchState last;
 
         SseStateSink(HttpResponseWriter res) {
             this.res = res;
@@ -182,36 +202,91 @@ final class SseRoutes {
         @Override
         public void change(StateChange change) {
             Map<String, Object> data = new LinkedHashMap<>();
-            data.put("state", change.state().name().toLowerCase(Locale.ROOT));
+            data.put("state", change.state().livyName());
             data.put("time", change.time().toString());
             data.put("reason", change.reason());
+            last = change.state();
             res.tryWrite(HttpData.ofUtf8("event: state\ndata: " + json(data) + "\n\n"));
         }
 
         @Override
         public void end() {
+            if (last != null) {
+                res.tryWrite(endEvent(last));
+            }
             res.close();
         }
 
         @Override
         public void fail(Throwable cause) {
+            closeFailed(res, cause);
+        }
+    }
+
+    /**
+     * Ends a stream that cannot go on. When the server drains, a clean close without an {@code end} event:
+     * an EventSource reconnects (to another server, after {@code retry:}) with its Last-Event-ID.
+     */
+    private static void closeFailed(HttpResponseWriter res, Throwable cause) {
+        if (cause instanceof ServerDrainingException) {
+            res.tryWrite(HttpData.ofUtf8("retry: " + Drain.RETRY_AFTER.toMillis() + "\n\n"));
+            res.close();
+        } else {
             res.close(cause);
         }
     }
 
-    /** Batches as SSE events, one in flight at a time (the feed keeps only the newest of each batch meanwhile). */
-    private static final class SseBatchSink implements BatchSink {
-        private final HttpResponseWriter res;
+    /**
+     * The one-chunk-in-flight rule of both streaming sinks: a chunk is written only once the previous one
+     * was taken by the connection, and then the feed is woken for the next, so a slow reader holds a
+     * cursor, not a buffer.
+     */
+    private abstract static class OneChunkInFlight {
+        final HttpResponseWriter res;
         private final AtomicBoolean inFlight = new AtomicBoolean();
-        private volatile Subscription subscription;
+        volatile Subscription subscription;
 
-        SseBatchSink(HttpResponseWriter res) {
+        OneChunkInFlight(HttpResponseWriter res) {
             this.res = res;
         }
 
-        @Override
         public boolean isReady() {
             return subscription != null && res.isOpen() && !inFlight.get();
+        }
+
+        /** Starts the flow: the feed sends once it is known here, and is cancelled when the response ends. */
+        final void attach(Subscription sub) {
+            subscription = sub;
+            res.whenComplete().handle((ok, err) -> {
+                sub.cancel();
+                return null;
+            });
+            sub.wake();
+        }
+
+        /** Writes one chunk; returns its size in bytes. */
+        final int write(String chunk) {
+            inFlight.set(true);
+            HttpData data = HttpData.ofUtf8(chunk);
+            if (!res.tryWrite(data)) {
+                return data.length(); // the client is gone; whenComplete cancels the subscription
+            }
+            res.whenConsumed().thenRun(() -> {
+                inFlight.set(false);
+                subscription.wake();
+            });
+            return data.length();
+        }
+
+        public void fail(Throwable cause) {
+            closeFailed(res, cause);
+        }
+    }
+
+    /** Batches as SSE events, one in flight at a time (the feed keeps only the newest of each batch meanwhile). */
+    private static final class SseBatchSink extends OneChunkInFlight implements BatchSink {
+        SseBatchSink(HttpResponseWriter res) {
+            super(res);
         }
 
         @Override
@@ -222,35 +297,17 @@ final class SseRoutes {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            inFlight.set(true);
-            if (!res.tryWrite(HttpData.ofUtf8("event: batch\ndata: " + json + "\n\n"))) {
-                return;
-            }
-            res.whenConsumed().thenRun(() -> {
-                inFlight.set(false);
-                subscription.wake();
-            });
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            res.close(cause);
+            write("event: batch\ndata: " + json + "\n\n");
         }
     }
 
     /** Log lines as SSE events, one chunk in flight at a time. */
-    private static final class SseLogSink implements LogSink {
-        private final HttpResponseWriter res;
-        private final AtomicBoolean inFlight = new AtomicBoolean();
-        private volatile Subscription subscription;
+    private static final class SseLogSink extends OneChunkInFlight implements LogSink {
+        private final LogStreamMetrics.Follower follower;
 
-        SseLogSink(HttpResponseWriter res) {
-            this.res = res;
-        }
-
-        @Override
-        public boolean isReady() {
-            return subscription != null && res.isOpen() && !inFlight.get();
+        SseLogSink(HttpResponseWriter res, LogStreamMetrics.Follower follower) {
+            super(res);
+            this.follower = follower;
         }
 
         @Override
@@ -261,26 +318,13 @@ final class SseRoutes {
                 chunk.append("id: ").append(offset++).append("\ndata: ")
                         .append(line.indexOf('\r') < 0 ? line : line.replace('\r', ' ')).append("\n\n");
             }
-            inFlight.set(true);
-            if (!res.tryWrite(HttpData.ofUtf8(chunk.toString()))) {
-                return; // the client is gone; whenComplete cancels the subscription
-            }
-            res.whenConsumed().thenRun(() -> {
-                inFlight.set(false);
-                subscription.wake();
-            });
+            follower.sent(write(chunk.toString()));
         }
 
         @Override
         public void end(BatchState finalState) {
-            res.tryWrite(HttpData.ofUtf8("event: end\ndata: "
-                    + json(Map.of("state", finalState.name().toLowerCase(Locale.ROOT))) + "\n\n"));
+            res.tryWrite(endEvent(finalState));
             res.close();
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            res.close(cause);
         }
     }
 }

@@ -1,5 +1,10 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.BatchFilter;
+
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.StateChange;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.logs.LogPage;
@@ -21,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * from it at the pace its client takes them. New lines (from the one log tailer) and state changes only
  * wake followers; the writer never waits for anyone, a stalled client costs one idle cursor, and a
  * slow one reads from the page cache when it is ready again.
+ *
+ * <p>Over 300 lines: three kinds of feed (a log, a batch's states, all batches) share one wake-and-drain
+ * loop, which is the part to read once.
  */
 final class BatchFeeds {
 
@@ -72,6 +80,15 @@ final class BatchFeeds {
         }
     }
 
+    /**
+     * Ends every feed now with {@code cause} (the server is draining): each sink's {@code fail} is called
+     * from the feed's own run, never concurrently with its other calls.
+     */
+    void closeAll(RuntimeException cause) {
+        feeds.values().forEach(set -> set.forEach(feed -> feed.close(cause)));
+        watchers.forEach(watcher -> watcher.close(cause));
+    }
+
     int followers(int batchId) {
         Set<Feed> set = feeds.get(batchId);
         return set == null ? 0 : set.size();
@@ -98,6 +115,7 @@ final class BatchFeeds {
     private abstract class Pass implements Subscription {
         private final AtomicInteger wip = new AtomicInteger();
         private final AtomicBoolean done = new AtomicBoolean();
+        private volatile RuntimeException closing;
 
         @Override
         public void wake() {
@@ -106,10 +124,19 @@ final class BatchFeeds {
             }
         }
 
+        void close(RuntimeException cause) {
+            closing = cause;
+            wake();
+        }
+
         private void run() {
             int missed = 1;
             do {
-                if (!done.get()) {
+                RuntimeException closeCause = closing;
+                if (closeCause != null && !done.get()) {
+                    interrupted(closeCause);
+                    finish();
+                } else if (!done.get()) {
                     try {
                         drain();
                     } catch (RuntimeException e) {
@@ -127,8 +154,16 @@ final class BatchFeeds {
         /** Sends what can be sent now; calls {@link #finish()} after the last message. */
         abstract void drain();
 
-        /** Tells the sink the feed broke (a deleted batch's log vanishing mid-read ends as the batch did). */
-        abstract void failed(RuntimeException e);
+        /**
+         * Tells the sink the feed broke; by default as {@link #interrupted}. A log follower overrides it: a
+         * deleted batch's log vanishing mid-read ends as the batch did.
+         */
+        void failed(RuntimeException e) {
+            interrupted(e);
+        }
+
+        /** Tells the sink the feed was ended by the server, whatever the batch's state: the client resumes elsewhere. */
+        abstract void interrupted(RuntimeException cause);
 
         void finish() {
             if (done.compareAndSet(false, true)) {
@@ -217,6 +252,11 @@ final class BatchFeeds {
                 sink.fail(e);
             }
         }
+
+        @Override
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
+        }
     }
 
     private final class StateWatcher extends Feed {
@@ -243,8 +283,8 @@ final class BatchFeeds {
         }
 
         @Override
-        void failed(RuntimeException e) {
-            sink.fail(e);
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
         }
     }
 
@@ -294,8 +334,8 @@ final class BatchFeeds {
         }
 
         @Override
-        void failed(RuntimeException e) {
-            sink.fail(e);
+        void interrupted(RuntimeException cause) {
+            sink.fail(cause);
         }
 
         @Override

@@ -1,8 +1,12 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchNotFoundException;
+import io.sparkgate.server.values.BatchState;
+
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.config.DurabilityConfig;
+import io.sparkgate.server.config.DeadlineSettings;
 import io.sparkgate.server.store.BatchStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,10 +30,10 @@ public final class BatchJanitor {
 
     private final BatchManager manager;
     private final BatchStore store;
-    private final DurabilityConfig config;
+    private final DeadlineSettings config;
     private final Clock clock;
 
-    public BatchJanitor(BatchManager manager, BatchStore store, DurabilityConfig config, Clock clock) {
+    public BatchJanitor(BatchManager manager, BatchStore store, DeadlineSettings config, Clock clock) {
         this.manager = requireNonNull(manager, "manager");
         this.store = requireNonNull(store, "store");
         this.config = requireNonNull(config, "config");
@@ -46,7 +50,7 @@ public final class BatchJanitor {
                     continue;
                 }
                 if (batch.lastChange().time().plus(limit).isBefore(now)) {
-                    String state = batch.state().name().toLowerCase(Locale.ROOT);
+                    String state = batch.state().livyName();
                     manager.end(batch.id(), state + " for more than " + human(limit) + " (sparkgate.timeout."
                             + state.replace('_', '-') + ")");
                 }

@@ -1,5 +1,16 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.AdmissionLimitException;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchConflictException;
+import io.sparkgate.server.values.BatchFilter;
+import io.sparkgate.server.values.BatchNotFoundException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.InvalidBatchRequestException;
+import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.Text;
+
 import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;
@@ -18,28 +29,41 @@ import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.RequestIdTakenException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The life of every batch. The only place batch state changes: each change gets a time and a reason,
- * is saved before anyone is told, and final states are final.
+ * The life of every batch: the only place batch state changes. Each change gets a time and a reason, is
+ * saved before anyone is told, and final states are final.
+ *
+ * <p>Every live batch has one {@link BatchOwner}, and every change of a batch runs on its owner's serial
+ * executor: API calls wait there for their answer (create's first write aside: the batch is not known to
+ * anyone before it), while the launch pool, the log tailer and the launchers' listeners (the YARN
+ * tracker) only post events to it and never touch the store themselves. So two changes of one batch never
+ * race, and a slow store write for one batch holds up that batch alone.
  *
  * <p>Launching is asynchronous: {@link #create} records the batch and returns; a small pool starts
  * {@code spark-submit}. Admission is bounded ({@link LaunchQueue}): batches over the limits on starting
  * and running batches wait as {@code not_started}; past the limit on waiting batches, creates are
- * refused before anything is recorded.
+ * refused before anything is recorded. Reads are {@link BatchReads}'; log follows and watches are
+ * {@link BatchFeeds}'.
+ *
+ * <p>Over 300 lines because it is the whole state machine of a batch (create, launch, follow, end,
+ * delete, re-attach after a restart), which reads best in one place.
  */
 public final class BatchManager implements AutoCloseable {
 
@@ -52,8 +76,9 @@ public final class BatchManager implements AutoCloseable {
     /** Longest client request id (CreateBatchRequest.request_id). */
     private static final int MAX_REQUEST_ID_LENGTH = 255;
 
-    /** Set by the server for every batch; a request may not move a batch elsewhere. */
-    private static final Set<String> SERVER_OWNED_CONF = Set.of("spark.master", "spark.submit.deployMode");
+    /** How long {@link #close()} waits for launched applications to connect back, at most. */
+    static final Duration DEFAULT_HANDOVER = Duration.ofSeconds(30);
+    private static final Duration HANDOVER_POLL = Duration.ofMillis(50);
 
     private final BatchStore store;
     private final LogStore logs;
@@ -63,17 +88,43 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService launchPool;
     private final LaunchQueue launches;
     private final Duration retryAfter;
-    private final ConcurrentMap<Integer, Runtime> runtimes = new ConcurrentHashMap<>();
+    /** The owners of the batches this server created or re-attached; see {@link BatchOwner}. */
+    private final ConcurrentMap<Integer, BatchOwner> owners = new ConcurrentHashMap<>();
+    /** Threads the owners' serial executors run on; a blocked owner holds one, the others go on. */
+    private final ExecutorService ownerPool;
+    private final BatchCache cache = new BatchCache();
+    private final BatchReads reads;
     private final ExecutorService feedPool;
     private final BatchFeeds feeds;
+    private final BatchMetrics metrics;
+    /** Set by {@link #close}: no launch starts from then on (the next server start queues them again). */
+    private volatile boolean closing;
+    /**
+     * Set by {@link #close} once launches are handed over: from then on what applications report is
+     * not saved (the store is about to close); the next start reconciles their batches from their
+     * processes and exit codes.
+     */
+    private volatile boolean closed;
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
+        this(store, logs, tailer, launcher, admission, clock, BatchMetrics.NONE);
+    }
+
+    /** @param metrics told of every state change, after it is saved */
+    public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
+                        AdmissionSettings admission, Clock clock, BatchMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics");
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
         this.tailer = requireNonNull(tailer, "tailer");
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
+        this.ownerPool = Executors.newCachedThreadPool(ThreadFactories.newThreadFactory("sparkgate-batch", true));
+        this.reads = new BatchReads(store, logs, cache, id -> {
+            BatchOwner owner = owners.get(id);
+            return owner != null && owner.app != null;
+        });
         // No more launches run at once than batches may be starting.
         this.launchPool = Executors.newFixedThreadPool(admission.maxStarting(),
                 ThreadFactories.newThreadFactory("sparkgate-launch", true));
@@ -85,11 +136,10 @@ public final class BatchManager implements AutoCloseable {
         logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
     }
 
-
     /**
-     * Validates and records a new batch, then queues its launch.
+     * Records a new batch, then queues its launch. The request is one the submission policy
+     * ({@code security.SubmissionPolicy}, the one validator of requests) has accepted.
      *
-     * @throws InvalidBatchRequestException when the request cannot run as asked; nothing is recorded
      * @throws AdmissionLimitException when too many batches wait to start; nothing is recorded
      */
     public Batch create(BatchRequest request, String owner) {
@@ -105,7 +155,7 @@ public final class BatchManager implements AutoCloseable {
      * @throws BatchConflictException when {@code requestId} was used for a different request
      */
     public Created create(BatchRequest request, String owner, String requestId) {
-        validate(request);
+        launcher.check(request);
         if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
             throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
                     + " characters, got " + requestId.length());
@@ -125,13 +175,14 @@ public final class BatchManager implements AutoCloseable {
         }
         Batch batch;
         try {
+            String submitted = "submitted" + LaunchableRequest.ignoredConf(request).stream()
+                    .map(k -> "; " + LaunchableRequest.notice(k)).collect(Collectors.joining());
             StateChange first = ticket.grant() == LaunchQueue.Grant.START
-                    ? new StateChange(BatchState.STARTING, clock.instant(), "submitted")
-                    : new StateChange(BatchState.NOT_STARTED, clock.instant(), "submitted; " + ticket.reason());
-            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), clock.instant());
+                    ? new StateChange(BatchState.STARTING, now(), submitted)
+                    : new StateChange(BatchState.NOT_STARTED, now(), submitted + "; " + ticket.reason());
+            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
             int id = store.insert(draft, requestId);
             batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
-            runtimes.putIfAbsent(id, new Runtime()); // a delete that came first keeps its mark
         } catch (RequestIdTakenException e) {
             // A concurrent create with the same request id won the database's unique constraint.
             launches.release(ticket);
@@ -142,12 +193,15 @@ public final class BatchManager implements AutoCloseable {
             launches.release(ticket);
             throw e;
         }
-        int id = batch.id();
+        BatchOwner holder = owner(batch.id());
+        // First on its executor, before its launch: a delete that came first keeps its mark.
+        holder.post(() -> {
+            if (!holder.deleted) {
+                cache.wrote(batch);
+            }
+        });
         notifyListeners(batch);
-        launches.submit(id, ticket);
-        if (store.get(id).map(b -> b.state().isFinal()).orElse(true)) {
-            launches.ended(id); // deleted before it was submitted: its place must not stay taken
-        }
+        launches.submit(batch.id(), ticket);
         return new Created(batch, false);
     }
 
@@ -160,19 +214,33 @@ public final class BatchManager implements AutoCloseable {
     }
 
     public Batch get(int id) {
-        return store.get(id).orElseThrow(() -> new BatchNotFoundException(id));
+        return reads.get(id);
     }
 
-    /** The last lines of a batch's log, as carried on the Batch object. */
-    public List<String> logTail(int id) {
-        return logs.tail(id, BATCH_LOG_TAIL);
+    /**
+     * The batch a REST path segment names, as Livy reads it: a number is an id, anything else a name,
+     * and a name means the newest batch of that name (names need not be unique here).
+     *
+     * @param visibleTo when present, only batches this user owns or runs as are looked up by name
+     * @throws BatchNotFoundException when there is no such batch
+     */
+    public Batch get(String idOrName, Optional<String> visibleTo) {
+        return reads.get(idOrName, visibleTo);
+    }
+
+    /**
+     * The last lines of a batch's log, as carried on the Batch object: for a final batch as recorded
+     * when its output was drained (no file opened), for a live one from its log.
+     */
+    public List<String> logTail(Batch batch) {
+        return reads.logTail(batch, BATCH_LOG_TAIL);
     }
 
     /**
      * A page of the batch list in ascending id order.
      *
      * @param from index of the first batch; 0 when empty
-     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative
      */
     public BatchPage list(OptionalInt from, OptionalInt size) {
         return list(from, size, Optional.empty());
@@ -183,45 +251,18 @@ public final class BatchManager implements AutoCloseable {
      * or runs as (proxy user) only, {@code total} included.
      */
     public BatchPage list(OptionalInt from, OptionalInt size, Optional<String> onlyOf) {
-        int start = from.orElse(0);
-        int count = size.orElse(DEFAULT_PAGE_SIZE);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
-        }
-        if (count < 0) {
-            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
-        }
-        return list(start, count, BatchFilter.all(onlyOf));
+        return list(from, size, BatchFilter.all(onlyOf));
     }
 
     /**
      * A page of the batches {@code filter} holds, in its order, {@code total} counting them all.
      *
      * @param from index of the first batch; 0 when empty
-     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty
+     * @param size most batches; {@value #DEFAULT_PAGE_SIZE} when empty, all when negative (as on Livy)
      */
     public BatchPage list(OptionalInt from, OptionalInt size, BatchFilter filter) {
-        int start = from.orElse(0);
         int count = size.orElse(DEFAULT_PAGE_SIZE);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
-        }
-        if (count < 0) {
-            throw new InvalidBatchRequestException("'size' must be >= 0, got " + count);
-        }
-        return list(start, count, filter);
-    }
-
-    private BatchPage list(int start, int count, BatchFilter filter) {
-        Optional<String> onlyOf = filter.visibleTo();
-        if (!filter.isPlain()) {
-            return new BatchPage(start, store.count(filter), store.list(filter, start, count));
-        }
-        if (onlyOf.isPresent()) {
-            String user = onlyOf.get();
-            return new BatchPage(start, store.countOf(user), store.listOf(user, start, count));
-        }
-        return new BatchPage(start, store.count(), store.list(start, count));
+        return reads.list(nonNegative("from", from, 0), count < 0 ? Integer.MAX_VALUE : count, filter);
     }
 
     /**
@@ -229,15 +270,7 @@ public final class BatchManager implements AutoCloseable {
      * means all; a missing or negative {@code from} means the tail, {@code max(0, total - size)}.
      */
     public LogPage log(Batch batch, OptionalInt from, OptionalInt size) {
-        int id = batch.id();
-        int count = size.orElse(DEFAULT_PAGE_SIZE);
-        long start;
-        if (from.isPresent() && from.getAsInt() >= 0) {
-            start = from.getAsInt();
-        } else {
-            start = count < 0 ? 0 : Math.max(0, logs.total(id) - count);
-        }
-        return logs.read(id, start, count);
+        return reads.log(batch, from, size, DEFAULT_PAGE_SIZE);
     }
 
     /**
@@ -245,16 +278,33 @@ public final class BatchManager implements AutoCloseable {
      * final state once the batch is final and its log drained.
      */
     public Subscription followLog(Batch batch, OptionalInt from, LogSink sink) {
-        int start = from.orElse(0);
-        if (start < 0) {
-            throw new InvalidBatchRequestException("'from' must be >= 0, got " + start);
+        return feeds.followLog(batch, nonNegative("from", from, 0), sink);
+    }
+
+    /**
+     * The rule for list and stream offsets and sizes: absent means {@code fallback}, negative is refused.
+     * Public so that a protocol adapter can check its arguments before it looks a batch up (a bad argument
+     * is INVALID_ARGUMENT whether or not the batch exists).
+     */
+    public static int nonNegative(String name, OptionalInt value, int fallback) {
+        int v = value.orElse(fallback);
+        if (v < 0) {
+            throw new InvalidBatchRequestException("'" + name + "' must be >= 0, got " + v);
         }
-        return feeds.followLog(batch, start, sink);
+        return v;
     }
 
     /** Watches a batch's state: its state at once, then every change, ending after a final one. */
     public Subscription watch(Batch batch, StateSink sink) {
         return feeds.watch(batch, sink);
+    }
+
+    /**
+     * Ends every open log follow and watch with {@code fail(cause)} (the server is draining), so
+     * that their clients resume on another server; the batches themselves go on.
+     */
+    public void endStreams(RuntimeException cause) {
+        feeds.closeAll(cause);
     }
 
     /**
@@ -272,80 +322,108 @@ public final class BatchManager implements AutoCloseable {
 
     /** Kills the batch's application if it still runs, then forgets the batch. */
     public void delete(int id, String byUser) {
-        Batch batch = get(id);
-        Runtime rt = runtimes.computeIfAbsent(id, k -> new Runtime());
-        LaunchedApp app;
-        synchronized (rt) {
-            rt.deleted = true;
-            app = rt.app;
+        get(id); // an unknown batch is NOT_FOUND, not a new owner
+        BatchOwner owner = owner(id);
+        owner.run(() -> {
+            owner.deleted = true;
+            LaunchedApp app = owner.app;
+            transition(owner, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
+            store.delete(id);
+            cache.deleted(id);
+            launches.ended(id);
+            if (app != null) {
+                app.kill(); // its log goes when its process is gone (ended)
+            } else {
+                owners.remove(id);
+                logs.delete(id);
+            }
+        });
+    }
+
+    /** The owner of a batch, made when the batch is first changed on this server. */
+    private BatchOwner owner(int id) {
+        return owners.computeIfAbsent(id, k -> new BatchOwner(k, ownerPool));
+    }
+
+    /** The launch pool's task, when the queue grants a batch its start: waits while its owner launches it. */
+    private void launch(int id) {
+        if (closing) {
+            log.debug("batch {}: not launched, the server is stopping", id);
+            return; // recorded unlaunched: the next start queues it again
         }
-        if (!batch.state().isFinal()) {
-            transition(id, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
+        BatchOwner owner = owners.get(id);
+        if (owner == null) {
+            launches.ended(id); // deleted while queued
+            return;
         }
-        store.delete(id);
-        launches.ended(id);
-        if (app != null) {
-            app.kill(); // its log goes when its process is gone (onExit)
-        } else {
-            runtimes.remove(id);
-            logs.delete(id);
+        try {
+            owner.run(() -> launchNow(owner));
+        } catch (RuntimeException e) {
+            log.error("batch {}: launch failed", id, e);
         }
     }
 
-    private void launch(int id) {
+    private void launchNow(BatchOwner owner) {
+        int id = owner.id;
         try {
-            Runtime rt = runtimes.get(id);
-            if (rt == null || rt.deleted) {
+            Batch batch = reads.current(id).orElse(null);
+            if (owner.deleted || batch == null || batch.state().isFinal()) {
                 launches.ended(id);
-                return;
-            }
-            Batch batch = get(id);
-            if (batch.state().isFinal()) {
-                launches.ended(id);
-                return; // ended while queued (its deadline passed)
+                return; // deleted, or ended while queued (its deadline passed)
             }
             if (batch.state() == BatchState.NOT_STARTED) {
-                transition(id, BatchState.STARTING, "its turn to start");
+                transition(owner, BatchState.STARTING, "its turn to start");
             }
             LaunchedApp app;
             try {
-                app = launcher.launch(id, batch.request(), logs.batchDir(id), logs.outputFile(id), new Events(id));
+                for (String key : LaunchableRequest.ignoredConf(batch.request())) {
+                    logs.append(id, Text.NOTICE + LaunchableRequest.notice(key));
+                }
+                app = launcher.launch(id, LaunchableRequest.launchable(batch.request()), logs.batchDir(id),
+                        logs.outputFile(id), new Events(owner));
             } catch (LaunchException e) {
-                logs.append(id, "[sparkgate] " + e.getMessage());
-                transition(id, BatchState.DEAD, e.getMessage());
+                logs.append(id, Text.NOTICE + e.getMessage());
+                if (transition(owner, BatchState.DEAD, e.getMessage()) != null) {
+                    metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
+                }
+                recordLogTail(id);
                 return;
             }
-            boolean killNow;
-            synchronized (rt) {
-                rt.app = app;
-                killNow = rt.deleted || store.get(id).map(b -> b.state().isFinal()).orElse(true);
+            owner.app = app;
+            follow(owner, app);
+            if (reads.current(id).map(b -> b.state().isFinal()).orElse(true)) {
+                app.kill(); // ended while spark-submit started
             }
-            follow(id, rt, app);
-            if (killNow) {
-                app.kill();
-            }
-        } catch (BatchNotFoundException e) {
-            launches.ended(id); // deleted while queued: nothing to launch
         } catch (RuntimeException e) {
             log.error("batch {}: launch failed", id, e);
-            transition(id, BatchState.DEAD, "launch failed: " + e);
+            if (transition(owner, BatchState.DEAD, "launch failed: " + e) != null) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.INTERNAL);
+            }
         }
     }
 
     /**
      * Indexes the application's output until it ends, then ends the batch. On the way, saves how to
-     * find the application's process again after a restart, as soon as the launcher knows it.
+     * find the application's process again after a restart, as soon as the launcher knows it. The
+     * tailer's thread only looks; the saves are its owner's.
      */
-    private void follow(int id, Runtime rt, LaunchedApp app) {
-        tailer.follow(id, () -> {
-            if (!rt.launchSaved) {
+    private void follow(BatchOwner owner, LaunchedApp app) {
+        AtomicBoolean savePosted = new AtomicBoolean(owner.launchSaved);
+        tailer.follow(owner.id, () -> {
+            if (closed) {
+                return false; // the next server follows it on
+            }
+            if (!savePosted.get()) {
                 app.launchInfo().ifPresent(info -> {
-                    store.saveLaunch(id, info);
-                    rt.launchSaved = true;
+                    savePosted.set(true);
+                    owner.post(() -> {
+                        store.saveLaunch(owner.id, info);
+                        owner.launchSaved = true;
+                    });
                 });
             }
             return app.hasEnded();
-        }, () -> ended(id, app.exit()));
+        }, () -> owner.post(() -> ended(owner, app.exit())));
     }
 
     /**
@@ -356,27 +434,29 @@ public final class BatchManager implements AutoCloseable {
      * @return false when the launcher cannot find the application (the batch is left as it is)
      */
     boolean reattach(Batch batch, RecordedLaunch recorded) {
-        int id = recorded.batchId();
-        Runtime rt = new Runtime();
-        runtimes.put(id, rt);
-        // It holds its place from now on; before the launcher looks, which may already report it running.
-        launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
-        Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(id));
-        if (found.isEmpty()) {
-            runtimes.remove(id);
-            launches.ended(id);
-            return false;
-        }
-        LaunchedApp app = found.get();
-        rt.app = app;
-        rt.launchSaved = recorded.process().isPresent();
-        if (app.hasEnded()) {
-            logs.advance(id, true);
-            ended(id, app.exit());
-        } else {
-            follow(id, rt, app);
-        }
-        return true;
+        BatchOwner owner = owner(recorded.batchId());
+        return owner.call(() -> {
+            int id = owner.id;
+            cache.wrote(batch); // ours from now on: every change to it is made here
+            // It holds its place from now on; before the launcher looks, which may already report it running.
+            launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
+            Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(owner));
+            if (found.isEmpty()) {
+                owners.remove(id);
+                launches.ended(id);
+                return false;
+            }
+            LaunchedApp app = found.get();
+            owner.app = app;
+            owner.launchSaved = recorded.process().isPresent();
+            if (app.hasEnded()) {
+                logs.advance(id, true);
+                ended(owner, app.exit());
+            } else {
+                follow(owner, app);
+            }
+            return true;
+        });
     }
 
     /**
@@ -387,171 +467,224 @@ public final class BatchManager implements AutoCloseable {
      * @return what it waits for; empty when it starts now
      */
     Optional<String> relaunch(Batch batch) {
-        int id = batch.id();
-        runtimes.put(id, new Runtime());
-        if (batch.state() == BatchState.STARTING) {
-            // Never launched: it waits like any other until its turn.
-            transition(id, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
-        }
-        return launches.enqueue(id, batch.owner());
+        BatchOwner owner = owner(batch.id());
+        return owner.call(() -> {
+            cache.wrote(batch); // ours from now on: every change to it is made here
+            if (batch.state() == BatchState.STARTING) {
+                // Never launched: it waits like any other until its turn.
+                transition(owner, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
+            }
+            return launches.enqueue(batch.id(), batch.owner());
+        });
     }
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
-        transition(id, BatchState.DEAD, reason);
-        Runtime rt = runtimes.get(id);
-        LaunchedApp app = rt == null ? null : rt.app;
-        if (app != null) {
-            app.kill();
-        }
+        BatchOwner owner = owner(id);
+        owner.run(() -> {
+            BatchState from = transition(owner, BatchState.DEAD, reason);
+            if (from == BatchState.NOT_STARTED) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.WAIT_TIMEOUT);
+            } else if (from == BatchState.STARTING) {
+                metrics.launchFailed(BatchMetrics.LaunchFailure.START_TIMEOUT);
+            }
+            LaunchedApp app = owner.app;
+            if (app != null) {
+                app.kill();
+            }
+        });
     }
 
-    /** Saves a change of a batch that is not a state change (app id, links). */
-    private void update(int id, java.util.function.UnaryOperator<Batch> change) {
-        Runtime rt = runtimes.get(id);
-        if (rt == null) {
+    /** Saves a change of a batch that is not a state change (app id, links); on its owner's executor. */
+    private void update(BatchOwner owner, UnaryOperator<Batch> change) {
+        assert owner.isCurrent() : "batch " + owner.id + " changed off its owner's executor";
+        Batch current = reads.current(owner.id).orElse(null);
+        if (current == null || owner.deleted) {
             return;
         }
-        Batch next;
-        synchronized (rt) {
-            Batch current = store.get(id).orElse(null);
-            if (current == null) {
-                return;
-            }
-            next = change.apply(current);
-            store.save(next);
+        Batch next = change.apply(current);
+        if (!store.save(next)) {
+            return; // deleted meanwhile
         }
+        cache.wrote(next);
         notifyListeners(next);
     }
 
-    /** The application ended and its output is indexed: the batch's final state. */
-    private void ended(int id, AppExit exit) {
-        Runtime rt = runtimes.get(id);
-        boolean deleted = rt == null || rt.deleted;
-        if (!deleted) {
-            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
-        }
+    /** The application ended and its output is indexed: the batch's final state. On its owner's executor. */
+    private void ended(BatchOwner owner, AppExit exit) {
+        int id = owner.id;
+        boolean deleted = owner.deleted;
+        owner.app = null; // a delete from now on finds no application and removes the log itself
         BatchState state = switch (exit.outcome()) {
             case SUCCEEDED -> BatchState.SUCCESS;
             case FAILED -> BatchState.DEAD;
             case KILLED -> BatchState.KILLED;
         };
-        transition(id, state, exit.reason());
+        // The final state first: it is what a client waits for, and the exit code it was decided by is in
+        // its reason. The exit code's own column is a record for later reads, written right after.
+        if (transition(owner, state, exit.reason()) == BatchState.STARTING && state == BatchState.DEAD) {
+            metrics.launchFailed(BatchMetrics.LaunchFailure.FAILED_BEFORE_RUNNING);
+        }
         if (deleted) {
-            runtimes.remove(id);
+            owners.remove(id);
             logs.delete(id);
         } else {
-            rt.app = null;
+            exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
+            recordLogTail(id);
         }
     }
 
-    /** Moves a batch to a new state unless it is gone or already final. */
-    private void transition(int id, BatchState state, String reason) {
-        Runtime rt = runtimes.get(id);
-        Object lock = rt == null ? this : rt;
-        Batch next;
-        synchronized (lock) {
-            Batch current = store.get(id).orElse(null);
-            if (current == null || current.state().isFinal() || current.state() == state) {
-                return;
-            }
-            next = current.withState(new StateChange(state, clock.instant(), reason));
-            store.save(next);
+    /** Records the final log tail of a batch whose application is gone, so reading it opens no file. */
+    private void recordLogTail(int id) {
+        List<String> tail = logs.tail(id, BATCH_LOG_TAIL);
+        store.saveLogTail(id, tail);
+        cache.wroteLogTail(id, tail);
+    }
+
+    /**
+     * Moves a batch to a new state unless it is gone or already final; on its owner's executor.
+     *
+     * @return the state it left; null when nothing changed
+     */
+    private BatchState transition(BatchOwner owner, BatchState state, String reason) {
+        assert owner.isCurrent() : "batch " + owner.id + " changed off its owner's executor";
+        int id = owner.id;
+        Batch current = reads.current(id).orElse(null);
+        if (current == null || current.state().isFinal() || current.state() == state) {
+            return null;
         }
-        log.info("batch {}: {} ({})", id, state.name().toLowerCase(Locale.ROOT), reason);
+        BatchState from = current.state();
+        Batch next = current.withState(new StateChange(state, now(), reason));
+        if (!store.save(next)) {
+            return null; // deleted meanwhile
+        }
+        cache.wrote(next);
+        log.info("batch {}: {} ({})", id, state.livyName(), reason);
+        metrics.changed(next, from);
         notifyListeners(next);
         if (state.isFinal()) {
             launches.ended(id);
         } else if (state == BatchState.RUNNING) {
             launches.started(id);
         }
+        return from;
+    }
+
+    /**
+     * Now, to the microsecond: what the store keeps (PostgreSQL's precision), so that a batch served from
+     * the cache and the same batch read back from the store look the same.
+     */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
     private void notifyListeners(Batch batch) {
         feeds.changed(batch);
     }
 
-    private static void validate(BatchRequest r) {
-        if (r.file().isBlank()) {
-            throw new InvalidBatchRequestException("'file' is required: the application's jar or Python file");
-        }
-        positive("driverCores", r.driverCores());
-        positive("executorCores", r.executorCores());
-        positive("numExecutors", r.numExecutors());
-        for (Map.Entry<String, String> e : r.conf().entrySet()) {
-            if (e.getKey().isBlank()) {
-                throw new InvalidBatchRequestException("'conf' has an empty key");
-            }
-            // spark-submit takes only Spark properties, as key=value: any other key would make the launch fail
-            // after the batch was accepted, and a key with '=' would silently set a different property.
-            if (!e.getKey().startsWith("spark.")) {
-                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey())
-                        + "' is not a Spark property: keys must start with 'spark.'");
-            }
-            if (e.getKey().indexOf('=') >= 0) {
-                throw new InvalidBatchRequestException("'conf' key '" + abbreviate(e.getKey()) + "' may not contain '='");
-            }
-            if (SERVER_OWNED_CONF.contains(e.getKey())) {
-                throw new InvalidBatchRequestException("'conf' may not set " + e.getKey()
-                        + ": the server decides where batches run");
-            }
-        }
-    }
-
-    /** A client's value as shown in an error message: never the whole of a huge one. */
-    private static String abbreviate(String value) {
-        return value.length() <= 100 ? value : value.substring(0, 100) + "...";
-    }
-
-    private static void positive(String field, OptionalInt value) {
-        if (value.isPresent() && value.getAsInt() <= 0) {
-            throw new InvalidBatchRequestException("'" + field + "' must be a positive number, got " + value.getAsInt());
-        }
+    /** {@link #close(Duration)} with the default bound on the hand-over. */
+    @Override
+    public void close() {
+        close(DEFAULT_HANDOVER);
     }
 
     /**
-     * Stops launching. Running applications are left running: their batches are recorded durably and
-     * the next server start re-attaches them (and launches the batches still queued).
+     * Stops launching, in an order that loses no batch: no new launch starts; launches under way finish;
+     * applications launched by this process are given up to {@code handover} to connect back to it
+     * ({@link LaunchedApp#handedOver}), since a SparkContext that finds its launcher gone fails; then what
+     * applications report is no longer saved, and the owners finish the changes already posted, so that
+     * the store can close after this returns. Running applications are left running: their batches are
+     * recorded durably and the next server start re-attaches them (and launches the batches still
+     * queued). Called once, by the thread that stops the server.
      */
-    @Override
-    public void close() {
-        launchPool.shutdownNow();
-        feedPool.shutdownNow();
+    public void close(Duration handover) {
+        long deadline = System.nanoTime() + handover.toNanos();
+        closing = true;
+        // Not shutdownNow: interrupting a thread in the middle of a store write closes H2's file channel.
+        launchPool.shutdown();
         try {
-            launchPool.awaitTermination(5, TimeUnit.SECONDS);
+            if (!launchPool.awaitTermination(remaining(deadline), TimeUnit.NANOSECONDS)) {
+                log.warn("stopping: launches still under way after {}", handover);
+            }
+            List<Integer> waiting = notHandedOver();
+            boolean waited = !waiting.isEmpty();
+            if (waited) {
+                log.info("stopping: waiting at most {} for batches {} to connect back", handover, waiting);
+            }
+            while (!waiting.isEmpty() && remaining(deadline) > 0) {
+                Thread.sleep(HANDOVER_POLL.toMillis());
+                waiting = notHandedOver();
+            }
+            if (!waiting.isEmpty()) {
+                log.warn("stopping: batches {} did not connect back within {}; a SparkContext they start "
+                        + "after this process exits fails", waiting, handover);
+            } else if (waited) {
+                log.info("stopping: every launched application connected back");
+            }
+            closed = true;
+            ownerPool.shutdown();
+            if (!ownerPool.awaitTermination(Math.max(remaining(deadline), TimeUnit.SECONDS.toNanos(5)),
+                    TimeUnit.NANOSECONDS)) {
+                log.warn("stopping: batch changes still under way");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        closed = true;
+        feedPool.shutdownNow();
     }
 
-    /** What the manager knows of a batch beyond its stored state. */
-    private static final class Runtime {
-        volatile LaunchedApp app;
-        volatile boolean deleted;
-        volatile boolean launchSaved;
+    private List<Integer> notHandedOver() {
+        List<Integer> ids = new ArrayList<>();
+        owners.forEach((id, owner) -> {
+            LaunchedApp app = owner.app;
+            if (app != null && !app.handedOver()) {
+                ids.add(id);
+            }
+        });
+        ids.sort(null);
+        return ids;
     }
 
-    /** Events from one batch's application. */
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
+    }
+
+    /**
+     * Events from one batch's application, from the launcher's threads: posted to the batch's owner.
+     * After close the store may be gone: the next start reconciles what is dropped here.
+     */
     private final class Events implements LaunchListener {
-        private final int id;
+        private final BatchOwner owner;
 
-        Events(int id) {
-            this.id = id;
+        Events(BatchOwner owner) {
+            this.owner = owner;
         }
 
         @Override
         public void onRunning(String reason) {
-            transition(id, BatchState.RUNNING, reason);
+            if (!closed) {
+                owner.post(() -> transition(owner, BatchState.RUNNING, reason));
+            }
+        }
+
+        @Override
+        public void onExited() {
+            tailer.wake(); // its end is read on the next tick: now, not up to a tick later
         }
 
         @Override
         public void onAppId(String appId) {
-            update(id, b -> b.withAppId(appId));
+            if (!closed) {
+                owner.post(() -> update(owner, b -> b.withAppId(appId)));
+            }
         }
 
         @Override
         public void onAppInfo(String sparkUiUrl, String driverLogUrl) {
-            update(id, b -> b.withAppInfo(sparkUiUrl, driverLogUrl));
+            if (!closed) {
+                owner.post(() -> update(owner, b -> b.withAppInfo(sparkUiUrl, driverLogUrl)));
+            }
         }
     }
 }

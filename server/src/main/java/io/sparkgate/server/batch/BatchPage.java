@@ -1,5 +1,7 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+
 import java.util.List;
 
 /** A page of the batch list: {@code batches} start at index {@code from} of {@code total}. */

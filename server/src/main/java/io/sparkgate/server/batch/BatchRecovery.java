@@ -1,8 +1,12 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchState;
+
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.LaunchInfo;
+import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.RecordedLaunch;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.store.BatchStore;
@@ -37,11 +41,13 @@ public final class BatchRecovery {
     private final BatchManager manager;
     private final BatchStore store;
     private final LogStore logs;
+    private final Launcher launcher;
 
-    public BatchRecovery(BatchManager manager, BatchStore store, LogStore logs) {
+    public BatchRecovery(BatchManager manager, BatchStore store, LogStore logs, Launcher launcher) {
         this.manager = requireNonNull(manager, "manager");
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
+        this.launcher = requireNonNull(launcher, "launcher");
     }
 
     /** Reconciles all unfinished batches; returns how many there were. */
@@ -85,7 +91,7 @@ public final class BatchRecovery {
         int id = batch.id();
         return batch.state() == BatchState.NOT_STARTED
                 || (batch.state() == BatchState.STARTING && store.launch(id).isEmpty() && batch.appId().isEmpty()
-                    && isEmpty(logs.outputFile(id)) && !Files.exists(logs.batchDir(id).resolve("pid")));
+                    && isEmpty(logs.outputFile(id)) && !launcher.leftTrace(logs.batchDir(id)));
     }
 
     private void reattach(Batch batch) {

@@ -1,5 +1,7 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.Batch;
+
 /** The outlet of a watch of all batches. Called from one thread at a time. */
 public interface BatchSink {
 

@@ -1,5 +1,7 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.BatchState;
+
 import java.util.List;
 
 /**

@@ -1,5 +1,7 @@
 package io.sparkgate.server.batch;
 
+import io.sparkgate.server.values.StateChange;
+
 /** The outlet of one state watcher. Called from one thread at a time. */
 public interface StateSink {
 

@@ -1,5 +1,22 @@
 package io.sparkgate.server.config;
 
+import static io.sparkgate.server.config.ConfigKeys.AUTH_MODE;
+import static io.sparkgate.server.config.ConfigKeys.HOST;
+import static io.sparkgate.server.config.ConfigKeys.JWT_AUDIENCE;
+import static io.sparkgate.server.config.ConfigKeys.JWT_CLOCK_SKEW;
+import static io.sparkgate.server.config.ConfigKeys.JWT_ISSUER;
+import static io.sparkgate.server.config.ConfigKeys.JWT_JWKS_FILE;
+import static io.sparkgate.server.config.ConfigKeys.JWT_PUBLIC_KEY_FILE;
+import static io.sparkgate.server.config.ConfigKeys.JWT_USER_CLAIM;
+import static io.sparkgate.server.config.ConfigKeys.KERBEROS_KEYTAB;
+import static io.sparkgate.server.config.ConfigKeys.KERBEROS_NAME_RULES;
+import static io.sparkgate.server.config.ConfigKeys.KERBEROS_PRINCIPAL;
+import static io.sparkgate.server.config.ConfigKeys.TLS_CERT_FILE;
+import static io.sparkgate.server.config.ConfigKeys.TLS_CLIENT_AUTH;
+import static io.sparkgate.server.config.ConfigKeys.TLS_CLIENT_CA_FILE;
+import static io.sparkgate.server.config.ConfigKeys.TLS_KEY_FILE;
+import static io.sparkgate.server.config.ConfigKeys.TOKENS_FILE;
+import static io.sparkgate.server.config.ConfigKeys.USERS_FILE;
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.config.ConfigLoader.ConfigException;
@@ -24,40 +41,13 @@ import java.util.Set;
  * @param jwt signed JWTs accepted in mode {@code bearer}, when an issuer key is configured
  * @param kerberos the service principal and keytab of mode {@code kerberos} (SPNEGO)
  * @param tls the port's certificate and client certificates; empty: plaintext
+ *
+ * <p>Over 300 lines because each of the five modes (basic, bearer with tokens or JWTs, mutual TLS,
+ * Kerberos) has its own keys, and the rules between them (which keys a mode needs, which it refuses)
+ * must be read together to be checked.
  */
 public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> tokensFile, Optional<Jwt> jwt,
                            Optional<Kerberos> kerberos, Optional<Tls> tls) {
-
-    public static final String MODE = "sparkgate.auth.mode";
-    public static final String USERS_FILE = "sparkgate.auth.basic.users-file";
-    public static final String TOKENS_FILE = "sparkgate.auth.bearer.tokens-file";
-    public static final String JWT_PUBLIC_KEY_FILE = "sparkgate.auth.jwt.public-key-file";
-    public static final String JWT_JWKS_FILE = "sparkgate.auth.jwt.jwks-file";
-    public static final String JWT_ISSUER = "sparkgate.auth.jwt.issuer";
-    public static final String JWT_AUDIENCE = "sparkgate.auth.jwt.audience";
-    public static final String JWT_USER_CLAIM = "sparkgate.auth.jwt.user-claim";
-    public static final String JWT_CLOCK_SKEW = "sparkgate.auth.jwt.clock-skew";
-    public static final String KERBEROS_PRINCIPAL = "sparkgate.auth.kerberos.principal";
-    public static final String KERBEROS_KEYTAB = "sparkgate.auth.kerberos.keytab";
-    public static final String TLS_CERT_FILE = "sparkgate.tls.cert-file";
-    public static final String TLS_KEY_FILE = "sparkgate.tls.key-file";
-    public static final String TLS_CLIENT_CA_FILE = "sparkgate.tls.client-ca-file";
-    public static final String TLS_CLIENT_AUTH = "sparkgate.tls.client-auth";
-
-    /** The keys of this section; {@link ConfigLoader} rejects other {@code sparkgate.*} keys. */
-    static final Set<String> KEYS = Set.of(MODE, USERS_FILE, TOKENS_FILE, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE,
-            JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, TLS_CERT_FILE, TLS_KEY_FILE,
-            TLS_CLIENT_CA_FILE, TLS_CLIENT_AUTH);
-
-    /**
-     * Livy keys that mean the same as one of {@link #KEYS}: its SPNEGO authentication
-     * ({@code livy.server.auth.type = kerberos} and its principal and keytab). Livy's TLS comes from a
-     * Java keystore, which maps onto no key here.
-     */
-    static final Map<String, String> LIVY_ALIASES = Map.of(
-            "livy.server.auth.type", MODE,
-            "livy.server.auth.kerberos.principal", KERBEROS_PRINCIPAL,
-            "livy.server.auth.kerberos.keytab", KERBEROS_KEYTAB);
 
     /** How callers prove who they are. */
     public enum Mode {
@@ -74,17 +64,18 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
     }
 
     /** The mode each credential key belongs to. */
-    private static final Map<String, Mode> MODE_OF_KEY = Map.of(
-            USERS_FILE, Mode.BASIC,
-            TOKENS_FILE, Mode.BEARER,
-            JWT_PUBLIC_KEY_FILE, Mode.BEARER,
-            JWT_JWKS_FILE, Mode.BEARER,
-            JWT_ISSUER, Mode.BEARER,
-            JWT_AUDIENCE, Mode.BEARER,
-            JWT_USER_CLAIM, Mode.BEARER,
-            JWT_CLOCK_SKEW, Mode.BEARER,
-            KERBEROS_PRINCIPAL, Mode.KERBEROS,
-            KERBEROS_KEYTAB, Mode.KERBEROS);
+    private static final Map<String, Mode> MODE_OF_KEY = Map.ofEntries(
+            Map.entry(USERS_FILE.name(), Mode.BASIC),
+            Map.entry(TOKENS_FILE.name(), Mode.BEARER),
+            Map.entry(JWT_PUBLIC_KEY_FILE.name(), Mode.BEARER),
+            Map.entry(JWT_JWKS_FILE.name(), Mode.BEARER),
+            Map.entry(JWT_ISSUER.name(), Mode.BEARER),
+            Map.entry(JWT_AUDIENCE.name(), Mode.BEARER),
+            Map.entry(JWT_USER_CLAIM.name(), Mode.BEARER),
+            Map.entry(JWT_CLOCK_SKEW.name(), Mode.BEARER),
+            Map.entry(KERBEROS_PRINCIPAL.name(), Mode.KERBEROS),
+            Map.entry(KERBEROS_KEYTAB.name(), Mode.KERBEROS),
+            Map.entry(KERBEROS_NAME_RULES.name(), Mode.KERBEROS));
 
     private static String lower(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
@@ -121,11 +112,14 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
      * @param principal {@code HTTP/<fully qualified host>@REALM}, the name clients ask their KDC for;
      *                  {@code *}: any principal the keytab has keys for (a host with several names)
      * @param keytab the keytab file
+     * @param nameRules how a client principal becomes the caller's user name, in Hadoop's
+     *                  {@code hadoop.security.auth_to_local} language; parsed when the server starts
      */
-    public record Kerberos(String principal, Path keytab) {
+    public record Kerberos(String principal, Path keytab, String nameRules) {
         public Kerberos {
             requireNonNull(principal, "principal");
             requireNonNull(keytab, "keytab");
+            requireNonNull(nameRules, "nameRules");
         }
 
         /** Whether tickets for any principal of the keytab are accepted ({@code principal = *}). */
@@ -160,11 +154,6 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         requireNonNull(tls, "tls");
     }
 
-    /** Whether {@code key} (after Livy aliases) belongs to this section. */
-    static boolean accepts(String key) {
-        return KEYS.contains(key);
-    }
-
     public static AuthSettings defaults() {
         return new AuthSettings(Mode.NONE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty());
@@ -172,12 +161,12 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
 
     /** The section from the config's {@code sparkgate.*} values; a bad value throws {@link ConfigLoader.ConfigException}. */
     static AuthSettings from(Map<String, String> values) {
-        Mode mode = parseEnum(Mode.class, MODE, values.getOrDefault(MODE, "none"));
+        Mode mode = parseEnum(Mode.class, AUTH_MODE.name(), AUTH_MODE.get(values));
         // A credential key of another mode is a mistake (e.g. a users file while the mode is still
         // none): refuse it rather than run with less protection than the operator meant.
         for (Map.Entry<String, Mode> e : MODE_OF_KEY.entrySet()) {
             if (values.containsKey(e.getKey()) && e.getValue() != mode) {
-                throw new ConfigException(e.getKey() + " is set but " + MODE + " = " + lower(mode)
+                throw new ConfigException(e.getKey() + " is set but " + AUTH_MODE + " = " + lower(mode)
                         + "; it belongs to mode " + lower(e.getValue()));
             }
         }
@@ -188,33 +177,33 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         Optional<Kerberos> kerberos = Optional.empty();
         switch (mode) {
             case NONE -> {
-                String host = values.getOrDefault(ConfigLoader.HOST, "127.0.0.1");
+                String host = HOST.get(values);
                 if (!isLoopback(host)) {
-                    throw new ConfigException(MODE + " = none (the default) serves everyone without credentials, "
-                            + "so it listens on loopback only, but " + ConfigLoader.HOST + " = " + host
-                            + " is not a loopback address: set " + MODE + " to basic, bearer, mtls or kerberos, or "
-                            + ConfigLoader.HOST + " to 127.0.0.1");
+                    throw new ConfigException(AUTH_MODE + " = none (the default) serves everyone without credentials, "
+                            + "so it listens on loopback only, but " + HOST + " = " + host
+                            + " is not a loopback address: set " + AUTH_MODE + " to basic, bearer, mtls or kerberos, or "
+                            + HOST + " to 127.0.0.1");
                 }
             }
-            case BASIC -> usersFile = Optional.of(readableFile(values, USERS_FILE, "mode basic needs it"));
+            case BASIC -> usersFile = Optional.of(readableFile(values, USERS_FILE.name(), "mode basic needs it"));
             case BEARER -> {
-                tokensFile = optionalFile(values, TOKENS_FILE);
+                tokensFile = optionalFile(values, TOKENS_FILE.name());
                 jwt = jwt(values);
                 if (tokensFile.isEmpty() && jwt.isEmpty()) {
-                    throw new ConfigException(MODE + " = bearer needs " + TOKENS_FILE + " (static tokens) or "
+                    throw new ConfigException(AUTH_MODE + " = bearer needs " + TOKENS_FILE + " (static tokens) or "
                             + JWT_PUBLIC_KEY_FILE + " / " + JWT_JWKS_FILE + " (signed JWTs), or both");
                 }
             }
             case MTLS -> {
                 if (tls.isEmpty() || tls.get().clientCaFile().isEmpty()) {
-                    throw new ConfigException(MODE + " = mtls needs TLS with client certificates: set "
+                    throw new ConfigException(AUTH_MODE + " = mtls needs TLS with client certificates: set "
                             + TLS_CERT_FILE + ", " + TLS_KEY_FILE + " and " + TLS_CLIENT_CA_FILE);
                 }
             }
             case KERBEROS -> {
-                String principal = values.get(KERBEROS_PRINCIPAL);
+                String principal = values.get(KERBEROS_PRINCIPAL.name());
                 if (principal == null || principal.isBlank()) {
-                    throw new ConfigException(MODE + " = kerberos needs " + KERBEROS_PRINCIPAL
+                    throw new ConfigException(AUTH_MODE + " = kerberos needs " + KERBEROS_PRINCIPAL
                             + " (the server's HTTP/<host>@REALM principal, or * for any in the keytab) and "
                             + KERBEROS_KEYTAB);
                 }
@@ -224,11 +213,11 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
                             + "' has no realm; write HTTP/<host>@REALM");
                 }
                 if (principal.contains("_HOST")) {
-                    principal = principal.replace("_HOST", serverHostName(values.getOrDefault(ConfigLoader.HOST,
-                            "127.0.0.1")));
+                    principal = principal.replace("_HOST", serverHostName(HOST.get(values)));
                 }
                 kerberos = Optional.of(new Kerberos(principal,
-                        readableFile(values, KERBEROS_KEYTAB, "mode kerberos needs the service principal's keytab")));
+                        readableFile(values, KERBEROS_KEYTAB.name(), "mode kerberos needs the service principal's keytab"),
+                        KERBEROS_NAME_RULES.get(values).strip()));
             }
             default -> throw new IllegalStateException(mode.name());
         }
@@ -245,16 +234,16 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
             InetAddress named = address.isAnyLocalAddress() ? InetAddress.getLocalHost() : address;
             return named.getCanonicalHostName().toLowerCase(Locale.ROOT);
         } catch (UnknownHostException e) {
-            throw new ConfigException("cannot resolve " + ConfigLoader.HOST + " = " + host + " for _HOST in "
+            throw new ConfigException("cannot resolve " + HOST + " = " + host + " for _HOST in "
                     + KERBEROS_PRINCIPAL + ": " + e.getMessage());
         }
     }
 
     private static Optional<Tls> tls(Map<String, String> values, Mode mode) {
-        Optional<Path> cert = optionalFile(values, TLS_CERT_FILE);
-        Optional<Path> key = optionalFile(values, TLS_KEY_FILE);
-        Optional<Path> clientCa = optionalFile(values, TLS_CLIENT_CA_FILE);
-        String clientAuthValue = values.get(TLS_CLIENT_AUTH);
+        Optional<Path> cert = optionalFile(values, TLS_CERT_FILE.name());
+        Optional<Path> key = optionalFile(values, TLS_KEY_FILE.name());
+        Optional<Path> clientCa = optionalFile(values, TLS_CLIENT_CA_FILE.name());
+        String clientAuthValue = values.get(TLS_CLIENT_AUTH.name());
         if (cert.isEmpty() && key.isEmpty()) {
             if (clientCa.isPresent() || clientAuthValue != null) {
                 throw new ConfigException((clientCa.isPresent() ? TLS_CLIENT_CA_FILE : TLS_CLIENT_AUTH)
@@ -268,7 +257,7 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         }
         ClientAuth clientAuth;
         if (clientCa.isEmpty() && mode == Mode.MTLS) {
-            throw new ConfigException(MODE + " = mtls needs " + TLS_CLIENT_CA_FILE
+            throw new ConfigException(AUTH_MODE + " = mtls needs " + TLS_CLIENT_CA_FILE
                     + " (the CA that client certificates chain to)");
         }
         if (clientCa.isEmpty()) {
@@ -278,22 +267,22 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
             }
             clientAuth = ClientAuth.NONE;
         } else if (clientAuthValue != null) {
-            clientAuth = parseEnum(ClientAuth.class, TLS_CLIENT_AUTH, clientAuthValue);
+            clientAuth = parseEnum(ClientAuth.class, TLS_CLIENT_AUTH.name(), clientAuthValue);
         } else {
             clientAuth = mode == Mode.MTLS ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;
         }
         if (mode == Mode.MTLS && clientAuth == ClientAuth.NONE) {
-            throw new ConfigException(MODE + " = mtls needs client certificates, but " + TLS_CLIENT_AUTH + " = none");
+            throw new ConfigException(AUTH_MODE + " = mtls needs client certificates, but " + TLS_CLIENT_AUTH + " = none");
         }
         return Optional.of(new Tls(cert.get(), key.get(), clientCa, clientAuth));
     }
 
     private static Optional<Jwt> jwt(Map<String, String> values) {
-        Optional<Path> publicKey = optionalFile(values, JWT_PUBLIC_KEY_FILE);
-        Optional<Path> jwks = optionalFile(values, JWT_JWKS_FILE);
-        String issuer = values.get(JWT_ISSUER);
+        Optional<Path> publicKey = optionalFile(values, JWT_PUBLIC_KEY_FILE.name());
+        Optional<Path> jwks = optionalFile(values, JWT_JWKS_FILE.name());
+        String issuer = values.get(JWT_ISSUER.name());
         if (publicKey.isEmpty() && jwks.isEmpty()) {
-            for (String key : Set.of(JWT_ISSUER, JWT_AUDIENCE, JWT_USER_CLAIM, JWT_CLOCK_SKEW)) {
+            for (String key : Set.of(JWT_ISSUER.name(), JWT_AUDIENCE.name(), JWT_USER_CLAIM.name(), JWT_CLOCK_SKEW.name())) {
                 if (values.containsKey(key)) {
                     throw new ConfigException(key + " needs the issuer's key: set " + JWT_PUBLIC_KEY_FILE + " or "
                             + JWT_JWKS_FILE);
@@ -307,12 +296,12 @@ public record AuthSettings(Mode mode, Optional<Path> usersFile, Optional<Path> t
         if (issuer == null || issuer.isBlank()) {
             throw new ConfigException(JWT_ISSUER + " is required with signed JWTs: tokens must name their issuer");
         }
-        String userClaim = values.getOrDefault(JWT_USER_CLAIM, "sub").trim();
+        String userClaim = JWT_USER_CLAIM.get(values);
         if (userClaim.isEmpty()) {
             throw new ConfigException(JWT_USER_CLAIM + " must not be empty");
         }
-        Duration skew = ConfigLoader.parseDuration(JWT_CLOCK_SKEW, values.getOrDefault(JWT_CLOCK_SKEW, "60s"));
-        Optional<String> audience = Optional.ofNullable(values.get(JWT_AUDIENCE)).map(String::trim)
+        Duration skew = JWT_CLOCK_SKEW.get(values);
+        Optional<String> audience = Optional.ofNullable(values.get(JWT_AUDIENCE.name())).map(String::trim)
                 .filter(a -> !a.isEmpty());
         return Optional.of(new Jwt(publicKey, jwks, issuer.trim(), audience, userClaim, skew));
     }

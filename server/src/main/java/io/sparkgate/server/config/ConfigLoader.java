@@ -5,13 +5,18 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,47 +27,14 @@ import java.util.regex.Pattern;
  *
  * <p>Unknown {@code sparkgate.*} keys and bad values stop the server with a message that names them:
  * a typo in a config file should never be silently ignored.
+ *
+ * <p>Over 300 lines because it also parses the value types every key uses (sizes, durations, lists,
+ * booleans as Livy and Spark write them) and explains where each value came from (check-config).
  */
 public final class ConfigLoader {
 
-    public static final String HOST = "sparkgate.server.host";
-    public static final String PORT = "sparkgate.server.port";
-    public static final String DATA_DIR = "sparkgate.data-dir";
-    public static final String SPARK_HOME = "sparkgate.spark.home";
-    public static final String SPARK_MASTER = "sparkgate.spark.master";
-    public static final String KILL_GRACE_PERIOD = "sparkgate.kill.grace-period";
-    public static final String STORE_URL = "sparkgate.store.url";
-    public static final String STORE_USER = "sparkgate.store.user";
-    public static final String STORE_PASSWORD = "sparkgate.store.password";
-    public static final String RETENTION = "sparkgate.retention";
-    public static final String TIMEOUT_NOT_STARTED = "sparkgate.timeout.not-started";
-    public static final String TIMEOUT_STARTING = "sparkgate.timeout.starting";
-    public static final String TIMEOUT_RUNNING = "sparkgate.timeout.running";
-    public static final String YARN_CONF_DIR = "sparkgate.yarn.conf-dir";
-    public static final String YARN_POLL_INTERVAL = "sparkgate.yarn.poll-interval";
-    public static final String YARN_APP_LOOKUP_TIMEOUT = "sparkgate.yarn.app-lookup-timeout";
-    /** Prefix of Hadoop properties for YARN, e.g. {@code sparkgate.hadoop-conf.yarn.resourcemanager.address}. */
-    public static final String HADOOP_CONF_PREFIX = "sparkgate.hadoop-conf.";
-    /** Prefix of Spark properties applied to every batch, e.g. {@code sparkgate.spark-conf.spark.ui.enabled}. */
-    public static final String SPARK_CONF_PREFIX = "sparkgate.spark-conf.";
-
-    /** System property the launcher script sets to the Spark home assembled by the build. */
-    public static final String EMBEDDED_SPARK_HOME_PROPERTY = "sparkgate.embedded.spark-home";
-
-    private static final Set<String> KEYS = Set.of(HOST, PORT, DATA_DIR, SPARK_HOME, SPARK_MASTER,
-            KILL_GRACE_PERIOD, STORE_URL, STORE_USER, STORE_PASSWORD,
-            RETENTION, TIMEOUT_NOT_STARTED, TIMEOUT_STARTING, TIMEOUT_RUNNING, YARN_CONF_DIR, YARN_POLL_INTERVAL,
-            YARN_APP_LOOKUP_TIMEOUT);
-
-    /** Livy keys a Livy user's file may bring; they mean the same as their Sparkgate key. */
-    private static final Map<String, String> LIVY_ALIASES = livyAliases(Map.of(
-            "livy.server.host", HOST,
-            "livy.server.port", PORT,
-            "livy.spark.master", SPARK_MASTER,
-            "livy.server.yarn.poll-interval", YARN_POLL_INTERVAL,
-            "livy.server.yarn.app-lookup-timeout", YARN_APP_LOOKUP_TIMEOUT));
-
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)?");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)b?");
 
     private ConfigLoader() {}
 
@@ -73,28 +45,72 @@ public final class ConfigLoader {
      * @param fileRequired whether a missing file is an error (the user named it) or fine (the default path)
      * @param env the environment, normally {@code System.getenv()}
      * @param flags settings from the command line, as config keys
+     * @param installation where the server is installed, for the defaults that depend on it
      */
     public static SparkgateConfig load(Path file, boolean fileRequired, Map<String, String> env,
-                                       Map<String, String> flags) {
+                                       Map<String, String> flags, Installation installation) {
+        return explain(file, fileRequired, env, flags, installation).config();
+    }
+
+    /** Where a configured value came from. */
+    public enum Source { FILE, ENVIRONMENT, FLAG }
+
+    /**
+     * One key as given: its value, where from, and the name it was given under (a Livy alias, an
+     * environment variable), when that differs from {@code key}.
+     */
+    public record Given(String key, String value, Source source, String givenAs) {}
+
+    /** A validated configuration and every key that was set, in precedence order resolved (the last one wins). */
+    public record Explanation(SparkgateConfig config, List<Given> given) {}
+
+    /**
+     * Like {@link #load}, and also says which keys were set where (for {@code sparkgate check-config});
+     * keys not listed have their defaults.
+     */
+    public static Explanation explain(Path file, boolean fileRequired, Map<String, String> env,
+                                      Map<String, String> flags, Installation installation) {
         Map<String, String> values = new LinkedHashMap<>();
+        Map<String, Given> given = new TreeMap<>();
         if (Files.isRegularFile(file)) {
-            values.putAll(readFile(file));
+            readFile(file).forEach((k, v) -> {
+                values.put(k, v);
+                String key = sparkgateName(k);
+                given.put(key, new Given(key, v, Source.FILE, k.equals(key) ? file.toString() : file + ", as " + k));
+            });
         } else if (fileRequired) {
             throw new ConfigException("config file not found: " + file);
         }
-        for (String key : allKeys()) {
-            String value = env.get(envName(key));
-            if (value != null) {
-                values.put(key, value);
+        for (ConfigKey<?> key : ConfigKeys.ALL) {
+            for (String name : envNamed(key)) {
+                String value = env.get(envName(name));
+                if (value != null) {
+                    values.put(name, value);
+                    given.put(name, new Given(name, value, Source.ENVIRONMENT, envName(name)));
+                }
             }
         }
         values.putAll(flags);
-        return build(values, env);
+        flags.forEach((k, v) -> given.put(k, new Given(k, v, Source.FLAG, "")));
+        return new Explanation(build(values, env, installation), List.copyOf(given.values()));
+    }
+
+    /** {@link #load(Path, boolean, Map, Map, Installation)} for a server not installed anywhere in particular. */
+    public static SparkgateConfig load(Path file, boolean fileRequired, Map<String, String> env,
+                                       Map<String, String> flags) {
+        return load(file, fileRequired, env, flags, Installation.workingDirectory());
+    }
+
+    /** Every plain key the server knows (not the {@code spark-conf.} / {@code hadoop-conf.} prefixes), sorted. */
+    public static Set<String> knownKeys() {
+        Set<String> names = new TreeSet<>();
+        ConfigKeys.ALL.stream().filter(k -> !k.isPrefix()).forEach(k -> names.add(k.name()));
+        return Collections.unmodifiableSet(names);
     }
 
     /** The config built from defaults and the given keys alone; for tests and embedding. */
     public static SparkgateConfig fromMap(Map<String, String> values) {
-        return build(new LinkedHashMap<>(values), Map.of());
+        return build(new LinkedHashMap<>(values), Map.of(), Installation.workingDirectory());
     }
 
     private static Map<String, String> readFile(Path file) {
@@ -109,106 +125,127 @@ public final class ConfigLoader {
         return values;
     }
 
+    /** The Sparkgate name of a key given under its Livy name or old name; any other name as it is. */
+    private static String sparkgateName(String given) {
+        return ConfigKeys.ALL.stream()
+                .filter(k -> k.livyName().filter(given::equals).isPresent() || k.oldName().filter(given::equals).isPresent())
+                .map(ConfigKey::name)
+                .findFirst()
+                .orElse(given);
+    }
+
     /** The environment variable of a key: {@code sparkgate.data-dir} → {@code SPARKGATE_DATA_DIR}. */
     public static String envName(String key) {
         return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
-    private static SparkgateConfig build(Map<String, String> raw, Map<String, String> env) {
-        Map<String, String> values = new LinkedHashMap<>();
-        Map<String, String> sparkConf = new TreeMap<>();
-        Map<String, String> hadoopConf = new TreeMap<>();
-        for (Map.Entry<String, String> e : raw.entrySet()) {
-            String key = LIVY_ALIASES.getOrDefault(e.getKey(), e.getKey());
-            if (key.startsWith(SPARK_CONF_PREFIX)) {
-                sparkConf.put(key.substring(SPARK_CONF_PREFIX.length()), e.getValue());
-            } else if (key.startsWith(HADOOP_CONF_PREFIX)) {
-                hadoopConf.put(key.substring(HADOOP_CONF_PREFIX.length()), e.getValue());
-            } else if (KEYS.contains(key) || inSection(key)) {
-                values.put(key, e.getValue());
-            } else if (key.startsWith("sparkgate.")) {
-                throw new ConfigException("unknown configuration key '" + e.getKey() + "'");
-            }
-            // Other keys (livy.* we do not use, comments of other tools) are ignored on purpose, so a
-            // Livy user can bring a whole livy.conf.
+    /** The names of a plain key that environment variables may set: its own and its old one. */
+    private static List<String> envNamed(ConfigKey<?> key) {
+        if (key.isPrefix()) {
+            return List.of();
         }
-        Path sparkHome = Optional.ofNullable(values.get(SPARK_HOME))
-                .or(() -> Optional.ofNullable(env.get("SPARK_HOME")))
-                .or(() -> Optional.ofNullable(System.getProperty(EMBEDDED_SPARK_HOME_PROPERTY)))
-                .map(Path::of)
+        List<String> names = new ArrayList<>(List.of(key.name()));
+        key.oldName().ifPresent(names::add);
+        return names;
+    }
+
+    /**
+     * The given values by their Sparkgate names: Livy names taken when the Sparkgate name is not set,
+     * old names when they agree with the new one; an unknown {@code sparkgate.*} key is an error. Other
+     * keys (livy.* we do not use, comments of other tools) are ignored on purpose, so a Livy user can
+     * bring a whole livy.conf.
+     */
+    static Map<String, String> canonical(Map<String, String> raw) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            if (e.getKey().startsWith("sparkgate.")) {
+                ConfigKey<?> key = ConfigKeys.ALL.stream()
+                        .filter(k -> k.matches(e.getKey()) || k.oldName().filter(e.getKey()::equals).isPresent())
+                        .findFirst()
+                        .orElseThrow(() -> new ConfigException("unknown configuration key '" + e.getKey() + "'"));
+                if (!key.matches(e.getKey())) {
+                    continue; // an old name: below
+                }
+                values.put(e.getKey(), e.getValue());
+            }
+        }
+        for (ConfigKey<?> key : ConfigKeys.ALL) {
+            key.livyName().map(raw::get).ifPresent(v -> values.putIfAbsent(key.name(), v));
+            key.oldName().ifPresent(old -> {
+                String oldValue = raw.get(old);
+                if (oldValue == null) {
+                    return;
+                }
+                String current = values.putIfAbsent(key.name(), oldValue);
+                if (current != null && !current.trim().equals(oldValue.trim())) {
+                    throw new ConfigException(key.name() + " = " + current.trim() + " and its old name " + old
+                            + " = " + oldValue.trim() + " disagree: set only " + key.name());
+                }
+            });
+        }
+        return values;
+    }
+
+    private static SparkgateConfig build(Map<String, String> raw, Map<String, String> env,
+                                         Installation installation) {
+        Map<String, String> values = canonical(raw);
+        Path sparkHome = ConfigKeys.SPARK_HOME.find(values)
+                .or(() -> Optional.ofNullable(env.get("SPARK_HOME")).map(Path::of))
+                .or(installation::embeddedSparkHome)
                 .orElse(Path.of("spark-dist", "target", "spark-home"));
-        Optional<Path> yarnConfDir = Optional.ofNullable(values.get(YARN_CONF_DIR))
+        Optional<Path> yarnConfDir = Optional.ofNullable(values.get(ConfigKeys.YARN_CONF_DIR.name()))
                 .or(() -> Optional.ofNullable(env.get("HADOOP_CONF_DIR")))
                 .or(() -> Optional.ofNullable(env.get("YARN_CONF_DIR")))
                 .filter(dir -> !dir.isBlank())
                 .map(dir -> Path.of(dir).toAbsolutePath().normalize());
         try {
             return new SparkgateConfig(
-                    values.getOrDefault(HOST, "127.0.0.1"),
-                    parseInt(PORT, values.getOrDefault(PORT, "8998")),
-                    Path.of(values.getOrDefault(DATA_DIR, "data")),
+                    ConfigKeys.HOST.get(values),
+                    ConfigKeys.PORT.get(values),
+                    ConfigKeys.DATA_DIR.get(values),
+                    installation.home(),
+                    ConfigKeys.MAX_REQUEST_SIZE.get(values),
+                    ConfigKeys.CSRF_PROTECTION.get(values),
                     sparkHome.toAbsolutePath().normalize(),
-                    values.getOrDefault(SPARK_MASTER, "local[*]"),
-                    parseDuration(KILL_GRACE_PERIOD, values.getOrDefault(KILL_GRACE_PERIOD, "10s")),
-                    sparkConf,
-                    durability(values),
+                    ConfigKeys.SPARK_MASTER.get(values),
+                    ConfigKeys.KILL_GRACE_PERIOD.get(values),
+                    ConfigKeys.SPARK_CONF.entries(values),
+                    StoreSettings.from(values),
+                    DeadlineSettings.from(values),
                     new YarnSettings(
                             yarnConfDir,
-                            hadoopConf,
-                            parseDuration(YARN_POLL_INTERVAL, values.getOrDefault(YARN_POLL_INTERVAL, "1s")),
-                            parseDuration(YARN_APP_LOOKUP_TIMEOUT,
-                                    values.getOrDefault(YARN_APP_LOOKUP_TIMEOUT, "120s"))),
+                            ConfigKeys.HADOOP_CONF.entries(values),
+                            ConfigKeys.YARN_POLL_INTERVAL.get(values),
+                            ConfigKeys.YARN_APP_LOOKUP_TIMEOUT.get(values),
+                            yarnLogin(values)),
                     AuthSettings.from(values),
                     AccessSettings.from(values),
-                    SubmitSettings.from(values),
+                    SubmitSettings.from(values, installation),
                     AdmissionSettings.from(values),
-                    ReplicaSettings.from(values, values.getOrDefault(STORE_URL, "").isEmpty()));
+                    OpsSettings.from(values),
+                    ReplicaSettings.from(values, ConfigKeys.STORE_URL.get(values).isEmpty()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
     }
 
-    /** Whether a key belongs to one of the sections that parse themselves (auth, access, submit, admission). */
-    private static boolean inSection(String key) {
-        return AuthSettings.accepts(key) || AccessSettings.accepts(key) || SubmitSettings.accepts(key)
-                || AdmissionSettings.accepts(key) || ReplicaSettings.accepts(key);
-    }
-
-    /** Every plain key, for environment overrides. */
-    private static Set<String> allKeys() {
-        Set<String> all = new java.util.TreeSet<>(KEYS);
-        all.addAll(AuthSettings.KEYS);
-        all.addAll(AccessSettings.KEYS);
-        all.addAll(SubmitSettings.KEYS);
-        all.addAll(AdmissionSettings.KEYS);
-        all.addAll(ReplicaSettings.KEYS);
-        return all;
-    }
-
-    private static Map<String, String> livyAliases(Map<String, String> base) {
-        Map<String, String> all = new java.util.HashMap<>(base);
-        all.putAll(AuthSettings.LIVY_ALIASES);
-        all.putAll(AccessSettings.LIVY_ALIASES);
-        all.putAll(SubmitSettings.LIVY_ALIASES);
-        all.putAll(AdmissionSettings.LIVY_ALIASES);
-        return Map.copyOf(all);
-    }
-
-    private static DurabilityConfig durability(Map<String, String> values) {
-        DurabilityConfig d = DurabilityConfig.defaults();
-        return new DurabilityConfig(
-                values.getOrDefault(STORE_URL, d.storeUrl()),
-                values.getOrDefault(STORE_USER, d.storeUser()),
-                values.getOrDefault(STORE_PASSWORD, d.storePassword()),
-                durationOr(values, RETENTION, d.retention()),
-                durationOr(values, TIMEOUT_NOT_STARTED, d.notStartedTimeout()),
-                durationOr(values, TIMEOUT_STARTING, d.startingTimeout()),
-                durationOr(values, TIMEOUT_RUNNING, d.runningTimeout()));
-    }
-
-    private static Duration durationOr(Map<String, String> values, String key, Duration fallback) {
-        String value = values.get(key);
-        return value == null ? fallback : parseDuration(key, value);
+    /** The server's principal and keytab: both or neither; the keytab must be readable. */
+    private static Optional<YarnSettings.KerberosLogin> yarnLogin(Map<String, String> values) {
+        String principal = ConfigKeys.YARN_PRINCIPAL.find(values).orElse("");
+        String keytab = ConfigKeys.YARN_KEYTAB.find(values).orElse("");
+        if (principal.isEmpty() && keytab.isEmpty()) {
+            return Optional.empty();
+        }
+        if (principal.isEmpty() || keytab.isEmpty()) {
+            throw new ConfigException(ConfigKeys.YARN_PRINCIPAL + " and " + ConfigKeys.YARN_KEYTAB + " go together; "
+                    + (principal.isEmpty() ? ConfigKeys.YARN_PRINCIPAL : ConfigKeys.YARN_KEYTAB) + " is not set");
+        }
+        Path file = Path.of(keytab).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ConfigException("bad value for " + ConfigKeys.YARN_KEYTAB + ": " + file
+                    + " is not a readable file");
+        }
+        return Optional.of(new YarnSettings.KerberosLogin(principal, file));
     }
 
     /** {@code true/yes/on} or {@code false/no/off}, as Livy's and Spark's files write them. */
@@ -221,11 +258,35 @@ public final class ConfigLoader {
     }
 
     /** A comma-separated list, entries trimmed, empty entries dropped. */
-    static java.util.List<String> parseList(String value) {
-        return java.util.Arrays.stream(value.split(","))
+    static List<String> parseList(String value) {
+        return Arrays.stream(value.split(","))
                 .map(String::trim)
                 .filter(entry -> !entry.isEmpty())
                 .toList();
+    }
+
+    /** Sizes as Spark and Livy write them: {@code 1m}, {@code 512k}, {@code 10mb}; bytes without a unit. */
+    static long parseSize(String key, String value) {
+        Matcher m = SIZE.matcher(value.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new ConfigException("bad value for " + key + ": '" + value + "' is not a size like 1m or 512k");
+        }
+        int shift = switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            case "t" -> 40;
+            default -> 0;
+        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            if (n > (Long.MAX_VALUE >> shift)) {
+                throw new NumberFormatException();
+            }
+            return n << shift;
+        } catch (NumberFormatException e) {
+            throw new ConfigException("bad value for " + key + ": '" + value + "' is too large");
+        }
     }
 
     static int parseInt(String key, String value) {

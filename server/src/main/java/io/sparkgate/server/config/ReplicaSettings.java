@@ -7,7 +7,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -27,13 +27,8 @@ import java.util.regex.Pattern;
  */
 public record ReplicaSettings(String id, Duration leaseTtl, Duration renewInterval, Duration scanInterval) {
 
-    public static final String ID = "sparkgate.replica.id";
-    public static final String LEASE_TTL = "sparkgate.replica.lease-ttl";
-    public static final String RENEW_INTERVAL = "sparkgate.replica.renew-interval";
-    public static final String SCAN_INTERVAL = "sparkgate.replica.scan-interval";
-
-    /** The keys of this section; {@link ConfigLoader} rejects other {@code sparkgate.*} keys. */
-    static final Set<String> KEYS = Set.of(ID, LEASE_TTL, RENEW_INTERVAL, SCAN_INTERVAL);
+    private static final List<ConfigKey<?>> KEYS = List.of(ConfigKeys.REPLICA_ID, ConfigKeys.REPLICA_LEASE_TTL,
+            ConfigKeys.REPLICA_RENEW_INTERVAL, ConfigKeys.REPLICA_SCAN_INTERVAL);
 
     private static final Pattern VALID_ID = Pattern.compile("[A-Za-z0-9._:-]{1,255}");
 
@@ -43,30 +38,25 @@ public record ReplicaSettings(String id, Duration leaseTtl, Duration renewInterv
         requireNonNull(renewInterval, "renewInterval");
         requireNonNull(scanInterval, "scanInterval");
         if (!VALID_ID.matcher(id).matches()) {
-            throw new IllegalArgumentException(ID + " must be 1 to 255 letters, digits, '.', '_', ':' or '-', got '"
+            throw new IllegalArgumentException(ConfigKeys.REPLICA_ID + " must be 1 to 255 letters, digits, '.', '_', ':' or '-', got '"
                     + id + "'");
         }
         if (leaseTtl.toMillis() < 1000) {
-            throw new IllegalArgumentException(LEASE_TTL + " must be at least 1s, got " + leaseTtl);
+            throw new IllegalArgumentException(ConfigKeys.REPLICA_LEASE_TTL + " must be at least 1s, got " + leaseTtl);
         }
         if (renewInterval.isZero() || renewInterval.isNegative()
                 || renewInterval.multipliedBy(2).compareTo(leaseTtl) > 0) {
-            throw new IllegalArgumentException(RENEW_INTERVAL + " must be positive and at most half of "
-                    + LEASE_TTL + " (" + leaseTtl.toMillis() + " ms), got " + renewInterval.toMillis() + " ms");
+            throw new IllegalArgumentException(ConfigKeys.REPLICA_RENEW_INTERVAL + " must be positive and at most half of "
+                    + ConfigKeys.REPLICA_LEASE_TTL + " (" + leaseTtl.toMillis() + " ms), got " + renewInterval.toMillis() + " ms");
         }
         if (scanInterval.isZero() || scanInterval.isNegative()) {
-            throw new IllegalArgumentException(SCAN_INTERVAL + " must be positive, got " + scanInterval);
+            throw new IllegalArgumentException(ConfigKeys.REPLICA_SCAN_INTERVAL + " must be positive, got " + scanInterval);
         }
-    }
-
-    /** Whether {@code key} belongs to this section. */
-    static boolean accepts(String key) {
-        return KEYS.contains(key);
     }
 
     /** This host's name and process id; 15 s leases renewed every 5 s; a scan every second. */
     public static ReplicaSettings defaults() {
-        return new ReplicaSettings(defaultId(), Duration.ofSeconds(15), Duration.ofSeconds(5), Duration.ofSeconds(1));
+        return from(Map.of(), false);
     }
 
     /**
@@ -76,27 +66,21 @@ public record ReplicaSettings(String id, Duration leaseTtl, Duration renewInterv
      */
     static ReplicaSettings from(Map<String, String> values, boolean embeddedStore) {
         if (embeddedStore) {
-            KEYS.stream().filter(values::containsKey).sorted().findFirst().ifPresent(key -> {
+            KEYS.stream().map(ConfigKey::name).filter(values::containsKey).sorted().findFirst().ifPresent(key -> {
                 throw new ConfigLoader.ConfigException(key + " is set, but several servers (replicas) need a "
-                        + "shared PostgreSQL database: set " + ConfigLoader.STORE_URL
+                        + "shared PostgreSQL database: set " + ConfigKeys.STORE_URL
                         + " = jdbc:postgresql://... (the embedded H2 database belongs to one server)");
             });
         }
-        ReplicaSettings d = defaults();
         try {
             return new ReplicaSettings(
-                    Optional.ofNullable(values.get(ID)).map(String::strip).orElse(d.id()),
-                    duration(values, LEASE_TTL, d.leaseTtl()),
-                    duration(values, RENEW_INTERVAL, d.renewInterval()),
-                    duration(values, SCAN_INTERVAL, d.scanInterval()));
+                    ConfigKeys.REPLICA_ID.find(values).orElseGet(ReplicaSettings::defaultId),
+                    ConfigKeys.REPLICA_LEASE_TTL.get(values),
+                    ConfigKeys.REPLICA_RENEW_INTERVAL.get(values),
+                    ConfigKeys.REPLICA_SCAN_INTERVAL.get(values));
         } catch (IllegalArgumentException e) {
             throw new ConfigLoader.ConfigException("bad replica settings: " + e.getMessage());
         }
-    }
-
-    private static Duration duration(Map<String, String> values, String key, Duration fallback) {
-        String value = values.get(key);
-        return value == null ? fallback : ConfigLoader.parseDuration(key, value);
     }
 
     private static String defaultId() {

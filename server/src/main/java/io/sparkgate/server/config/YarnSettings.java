@@ -17,18 +17,41 @@ import java.util.Optional;
  *                   server's YarnClient and, as {@code spark.hadoop.*}, for every batch
  * @param pollInterval how often the one tracker asks the ResourceManager about all tracked batches
  * @param appLookupTimeout how long a batch may wait for its application to appear in YARN before it is dead
+ * @param login the server's own Kerberos identity on a kerberized cluster ({@code sparkgate.yarn.principal}
+ *              and {@code sparkgate.yarn.keytab}); empty on a cluster without Kerberos
  */
 public record YarnSettings(
         Optional<Path> confDir,
         Map<String, String> hadoopConf,
         Duration pollInterval,
-        Duration appLookupTimeout) {
+        Duration appLookupTimeout,
+        Optional<KerberosLogin> login) {
+
+    /**
+     * A principal and the keytab with its keys, for the server's logins to YARN and HDFS.
+     *
+     * @param principal e.g. {@code sparkgate/gateway.example.com@EXAMPLE.COM}
+     * @param keytab its keytab file
+     */
+    public record KerberosLogin(String principal, Path keytab) {
+        public KerberosLogin {
+            requireNonNull(principal, "principal");
+            requireNonNull(keytab, "keytab");
+        }
+    }
+
+    /** The settings without a Kerberos login. */
+    public YarnSettings(Optional<Path> confDir, Map<String, String> hadoopConf, Duration pollInterval,
+                        Duration appLookupTimeout) {
+        this(confDir, hadoopConf, pollInterval, appLookupTimeout, Optional.empty());
+    }
 
     public YarnSettings {
         requireNonNull(confDir, "confDir");
         hadoopConf = Map.copyOf(requireNonNull(hadoopConf, "hadoopConf"));
         requireNonNull(pollInterval, "pollInterval");
         requireNonNull(appLookupTimeout, "appLookupTimeout");
+        requireNonNull(login, "login");
         if (pollInterval.isNegative() || pollInterval.isZero()) {
             throw new IllegalArgumentException("YARN poll interval must be > 0: " + pollInterval);
         }

@@ -9,6 +9,13 @@ public interface LaunchListener {
      */
     void onRunning(String reason);
 
+    /**
+     * The application's process is gone, so {@link LaunchedApp#hasEnded()} can tell now: a hint to ask at
+     * once rather than at the next poll. Not called by every launcher; at most once.
+     */
+    default void onExited() {
+    }
+
     /** Spark (or the cluster manager) reported the application id. Called at most once. */
     void onAppId(String appId);
 

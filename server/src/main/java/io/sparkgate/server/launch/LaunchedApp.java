@@ -1,5 +1,7 @@
 package io.sparkgate.server.launch;
 
+import io.sparkgate.server.values.LaunchInfo;
+
 import java.util.Optional;
 
 /** A started application. */
@@ -19,6 +21,16 @@ public interface LaunchedApp {
 
     /** How the application ended; only meaningful once {@link #hasEnded()}. */
     AppExit exit();
+
+    /**
+     * Whether the application can do without the server process that launched it from now on. One
+     * started through SparkLauncher connects back to the launching JVM when its SparkContext starts,
+     * a few seconds after its launch, and fails if nobody answers; so a stopping server waits for this
+     * (within a bound) before it exits. True by default: nothing else depends on the launching process.
+     */
+    default boolean handedOver() {
+        return true;
+    }
 
     /**
      * The local process to find again after a server restart, once known; saved with the batch. Empty

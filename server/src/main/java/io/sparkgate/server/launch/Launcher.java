@@ -1,11 +1,21 @@
 package io.sparkgate.server.launch;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
 /** Starts Spark applications. Implementations must not block longer than it takes to spawn a process. */
 public interface Launcher {
+
+    /**
+     * Refuses, before anything is recorded, a request this launcher's Spark home cannot run at all
+     * (e.g. a Python batch on a Spark home without Python).
+     *
+     * @throws io.sparkgate.server.batch.InvalidBatchRequestException naming what to change
+     */
+    default void check(BatchRequest request) {
+    }
 
     /**
      * Starts one application.
@@ -31,5 +41,14 @@ public interface Launcher {
      */
     default Optional<LaunchedApp> reattach(RecordedLaunch recorded, LaunchListener listener) {
         return Optional.empty();
+    }
+
+    /**
+     * Whether an earlier {@link #launch} into {@code workDir} got as far as starting a process, so that
+     * recovery must look for its application rather than launch the batch again. Only the launcher knows
+     * what it leaves behind.
+     */
+    default boolean leftTrace(Path workDir) {
+        return Files.exists(workDir.resolve(SparkSubmitLauncher.PID_FILE));
     }
 }

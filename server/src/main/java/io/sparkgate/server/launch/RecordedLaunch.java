@@ -1,5 +1,7 @@
 package io.sparkgate.server.launch;
 
+import io.sparkgate.server.values.LaunchInfo;
+
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.sparkgate.server.launch;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

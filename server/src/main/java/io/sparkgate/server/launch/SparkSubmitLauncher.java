@@ -1,8 +1,10 @@
 package io.sparkgate.server.launch;
 
+import io.sparkgate.server.values.LaunchInfo;
+
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.SparkgateConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,13 +12,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.launcher.SparkAppHandle;
 import org.apache.spark.launcher.SparkLauncher;
@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * into the batch directory ({@code exit-code}) once the Spark home's own {@code spark-submit} is gone,
  * together with its own pid at start ({@code pid}). Every batch starts through the wrapper, so the
  * embedded Spark home and a user's own distribution behave the same.
+ *
+ * <p>Just over 300 lines: a launched and a re-attached {@code spark-submit} are two views of the same
+ * process files (pid, exit code), kept side by side.
  */
 public final class SparkSubmitLauncher implements Launcher {
 
@@ -43,6 +46,11 @@ public final class SparkSubmitLauncher implements Launcher {
     private static final Duration SETTLE = Duration.ofSeconds(1);
     /** The wrapper writes its exit code right before it exits; without it after this long, it was killed. */
     private static final Duration EXIT_CODE_WAIT = Duration.ofSeconds(5);
+
+    /** Written by our {@code bin/spark-submit} into the batch directory: its own pid, at start. */
+    static final String PID_FILE = "pid";
+    /** Written by our {@code bin/spark-submit} after the driver is gone: the driver's exit code. */
+    static final String EXIT_CODE_FILE = "exit-code";
 
     private final SparkgateConfig config;
     private final ScheduledExecutorService scheduler;
@@ -65,10 +73,15 @@ public final class SparkSubmitLauncher implements Launcher {
     }
 
     @Override
+    public void check(BatchRequest request) {
+        PySparkSupport.check(config.sparkHome(), request);
+    }
+
+    @Override
     public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
                               LaunchListener listener) {
         requireSparkSubmit(config);
-        Map<String, String> env = new HashMap<>(SubmitWrapper.environment(workDir, config.sparkHome()));
+        Map<String, String> env = new HashMap<>(SubmitWrapper.environment(config.sparkHome()));
         if (config.sparkMaster().startsWith("local")) {
             // The driver's UI and RPC listen on loopback only, like the server.
             env.put("SPARK_LOCAL_IP", "127.0.0.1");
@@ -77,18 +90,8 @@ public final class SparkSubmitLauncher implements Launcher {
         try {
             // Inside the try: SparkLauncher checks arguments itself, and a value it refuses ends the batch
             // with the reason rather than escaping as an unexpected error.
-            SparkLauncher launcher = new SparkLauncher(env)
-                    .setSparkHome(wrapper.home().toString())
-                    .setMaster(config.sparkMaster())
-                    .setAppResource(request.file())
-                    .directory(workDir.toFile())
-                    .redirectError()
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
-            List<String> options = SparkSubmitArguments.options(request, config.sparkConf());
-            for (int i = 0; i < options.size(); i += 2) {
-                launcher.addSparkArg(options.get(i), options.get(i + 1));
-            }
-            launcher.addAppArgs(request.args().toArray(String[]::new));
+            SparkLauncher launcher = SparkSubmitCommand.of(wrapper.home(), config.sparkMaster(), request,
+                    config.sparkConf(), workDir, outputFile, env);
             Files.createDirectories(workDir);
             // Leftovers of an earlier attempt must not be taken for this one's.
             Files.deleteIfExists(child.exitCodeFile);
@@ -111,13 +114,13 @@ public final class SparkSubmitLauncher implements Launcher {
     @Override
     public Optional<LaunchedApp> reattach(RecordedLaunch recorded, LaunchListener listener) {
         Path workDir = recorded.workDir();
-        Path exitCodeFile = workDir.resolve("exit-code");
+        Path exitCodeFile = workDir.resolve(EXIT_CODE_FILE);
         if (Files.exists(exitCodeFile)) {
             return Optional.of(new Adopted(recorded.batchId(), exitCodeFile, Optional.empty()));
         }
         Optional<ProcessHandle> process = recorded.process().isPresent()
                 ? recorded.process().flatMap(SparkSubmitLauncher::sameProcess)
-                : writerOfPidFile(workDir.resolve("pid"));
+                : writerOfPidFile(workDir.resolve(PID_FILE));
         if (process.isEmpty()) {
             // It may have ended between the two looks.
             return Files.exists(exitCodeFile)
@@ -155,18 +158,8 @@ public final class SparkSubmitLauncher implements Launcher {
         }
     }
 
-    /** SIGTERM to a {@code spark-submit} process tree now, SIGKILL to what is left after the grace period. */
     private void killTree(int batchId, ProcessHandle p) {
-        p.descendants().forEach(ProcessHandle::destroy);
-        p.destroy();
-        long graceMillis = config.killGracePeriod().toMillis();
-        scheduler.schedule(() -> {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            if (p.isAlive()) {
-                log.info("batch {}: spark-submit still alive {} ms after SIGTERM, killing it", batchId, graceMillis);
-                p.destroyForcibly();
-            }
-        }, graceMillis, TimeUnit.MILLISECONDS);
+        ProcessTree.kill(batchId, p, config.killGracePeriod(), scheduler);
     }
 
     private static OptionalInt readExitCode(Path exitCodeFile) {
@@ -226,13 +219,14 @@ public final class SparkSubmitLauncher implements Launcher {
         private final Path exitCodeFile;
         private final LaunchListener listener;
         private final AtomicBoolean appIdReported = new AtomicBoolean();
+        private final AtomicBoolean exitWatched = new AtomicBoolean();
         private volatile SparkAppHandle handle;
         private volatile long handleFinalAtNanos = -1;
 
         Child(int batchId, Path workDir, LaunchListener listener) {
             this.batchId = batchId;
-            this.pidFile = workDir.resolve("pid");
-            this.exitCodeFile = workDir.resolve("exit-code");
+            this.pidFile = workDir.resolve(PID_FILE);
+            this.exitCodeFile = workDir.resolve(EXIT_CODE_FILE);
             this.listener = listener;
         }
 
@@ -258,6 +252,7 @@ public final class SparkSubmitLauncher implements Launcher {
 
         @Override
         public boolean hasEnded() {
+            watchExit();
             if (Files.exists(exitCodeFile)) {
                 return true;
             }
@@ -268,6 +263,34 @@ public final class SparkSubmitLauncher implements Launcher {
             Duration wait = Files.exists(pidFile) ? EXIT_CODE_WAIT : SETTLE;
             return System.nanoTime() - finalAt > wait.toNanos()
                     && readPid().stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+        }
+
+        /**
+         * Once the wrapper's pid is known, tells the listener the moment it exits: the wrapper is this JVM's
+         * own child, so the JDK's process reaper sees its exit at once, sooner than the next poll.
+         */
+        private void watchExit() {
+            if (exitWatched.get()) {
+                return;
+            }
+            OptionalLong pid = readPid();
+            if (pid.isPresent() && exitWatched.compareAndSet(false, true)) {
+                ProcessHandle.of(pid.getAsLong()).ifPresentOrElse(
+                        p -> p.onExit().thenRun(listener::onExited), listener::onExited);
+            }
+        }
+
+        /**
+         * Connected back and told its application id (a local driver does both as its SparkContext
+         * starts), or gone. One that never opens a SparkContext never connects: it counts as handed
+         * over only once it ends, so a server stopping meanwhile waits for it up to its bound.
+         */
+        @Override
+        public boolean handedOver() {
+            SparkAppHandle h = handle;
+            return h == null || h.getState().isFinal()
+                    || (h.getState() != SparkAppHandle.State.UNKNOWN && appIdReported.get())
+                    || Files.exists(exitCodeFile);
         }
 
         @Override

@@ -37,7 +37,8 @@ public final class SubmitWrapper {
      * server keep their own copy.
      */
     public static SubmitWrapper install(Path dataDir) {
-        Path home = requireNonNull(dataDir, "dataDir").resolve("launcher");
+        // Absolute: spark-submit runs it from the batch directory, where a relative data dir would not resolve.
+        Path home = requireNonNull(dataDir, "dataDir").toAbsolutePath().resolve("launcher");
         Path bin = home.resolve("bin");
         try (InputStream script = SubmitWrapper.class.getResourceAsStream(RESOURCE)) {
             if (script == null) {
@@ -60,9 +61,12 @@ public final class SubmitWrapper {
         return home;
     }
 
-    /** What the wrapper needs in its environment: where the batch's files go and the real Spark home. */
-    public static Map<String, String> environment(Path batchDir, Path sparkHome) {
-        return Map.of("SPARKGATE_BATCH_DIR", batchDir.toString(),
-                      "SPARKGATE_SPARK_HOME", sparkHome.toString());
+    /**
+     * What the wrapper needs in its environment besides the batch directory (which the one submit command,
+     * {@link SparkSubmitCommand}, sets for every launch): the real Spark home, absolute, because
+     * spark-submit runs in the batch directory.
+     */
+    public static Map<String, String> environment(Path sparkHome) {
+        return Map.of("SPARKGATE_SPARK_HOME", sparkHome.toAbsolutePath().toString());
     }
 }

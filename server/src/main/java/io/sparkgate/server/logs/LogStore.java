@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #advance} indexes the lines completed since the last call; one thread per batch calls it
  * (the {@link LogTailer}, or whoever appends). Readers read concurrently and see exactly the lines
  * indexed before the count they read was published.
+ *
+ * <p>Over 300 lines: the file format (output, index) and its reading, indexing and recovery are one
+ * thing whose invariants must be read together.
  */
 public final class LogStore implements AutoCloseable {
 

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class LogTailer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LogTailer.class);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private final LogStore logs;
     private final ScheduledExecutorService thread;
@@ -42,6 +43,15 @@ public final class LogTailer implements AutoCloseable {
         followed.put(batchId, new Followed(requireNonNull(ended, "ended"), requireNonNull(drained, "drained")));
     }
 
+    /** An extra tick now, on the tailer's thread: a writer just ended and its end need not wait for the next one. */
+    public void wake() {
+        try {
+            thread.execute(this::tick);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed: nothing is followed any more
+        }
+    }
+
     private void tick() {
         followed.forEach((id, f) -> {
             try {
@@ -56,9 +66,21 @@ public final class LogTailer implements AutoCloseable {
         });
     }
 
+    /**
+     * Stops following and waits for a poll under way to finish (its callbacks may still write to the
+     * store, which closes after this). Not interrupted: an interrupted store write closes H2's file.
+     */
     @Override
     public void close() {
-        thread.shutdownNow();
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(CLOSE_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                thread.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            thread.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     private record Followed(BooleanSupplier ended, Runnable drained) {}

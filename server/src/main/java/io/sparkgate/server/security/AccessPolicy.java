@@ -1,10 +1,12 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.values.AccessDeniedException;
+
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchNotFoundException;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchNotFoundException;
+import io.sparkgate.server.values.InvalidBatchRequestException;
 import io.sparkgate.server.config.AccessSettings;
 import io.sparkgate.server.config.AccessSettings.OthersBatches;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -138,19 +140,31 @@ public final class Authentication {
         return service -> new HealthExempt(service, auth.apply(service));
     }
 
+    /**
+     * The decorator of the web UI's routes ({@code /}, {@code /ui/...}): the API's own, so the browser
+     * answers the challenge of basic auth with its prompt and presents its client certificate in mtls,
+     * except in bearer mode. A browser cannot send a bearer token when it loads a page, so there the
+     * static files (HTML, CSS and scripts, the same for everyone and holding no batch data) are served
+     * without credentials, and the page sends the token the user gives it on every API call, which
+     * is where the data is and where it is checked.
+     */
+    public Function<? super HttpService, ? extends HttpService> uiDecorator() {
+        return settings.mode() == Mode.BEARER ? Function.identity() : decorator();
+    }
+
     /** Says at start how callers are authenticated, and warns where that is weaker than it looks. */
     public void logStart(String host, boolean tls) {
         if (settings.mode() == Mode.NONE) {
             log.info("Authentication is off ({} = none): listening on loopback {} only; every caller is anonymous",
-                    AuthSettings.MODE, host);
+                    ConfigKeys.AUTH_MODE.name(), host);
             return;
         }
         log.info("Authentication: {} ({}); gRPC health checks need no credentials",
                 settings.mode().name().toLowerCase(java.util.Locale.ROOT), tls ? "over TLS" : "no TLS");
         if (!tls && !AuthSettings.isLoopback(host)) {
             log.warn("{} = {} without TLS on {}: credentials travel in clear text; set {} and {}",
-                    AuthSettings.MODE, settings.mode().name().toLowerCase(java.util.Locale.ROOT), host,
-                    AuthSettings.TLS_CERT_FILE, AuthSettings.TLS_KEY_FILE);
+                    ConfigKeys.AUTH_MODE.name(), settings.mode().name().toLowerCase(java.util.Locale.ROOT), host,
+                    ConfigKeys.TLS_CERT_FILE.name(), ConfigKeys.TLS_KEY_FILE.name());
         }
     }
 

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.Curve;
@@ -61,7 +63,7 @@ final class BearerCheck {
 
     static BearerCheck load(Optional<Path> tokensFile, Optional<AuthSettings.Jwt> jwt) {
         List<CredentialFile.Entry> tokens = tokensFile
-                .map(file -> CredentialFile.read(AuthSettings.TOKENS_FILE, file, h -> SHA256_HEX.matcher(h).matches(),
+                .map(file -> CredentialFile.read(ConfigKeys.TOKENS_FILE.name(), file, h -> SHA256_HEX.matcher(h).matches(),
                         "SHA-256 hex of a token", false))
                 .orElse(List.of())
                 .stream()
@@ -120,11 +122,11 @@ final class BearerCheck {
                 algorithms.addAll(JWSAlgorithm.Family.EC);
             } else {
                 // An 'oct' (HMAC) key in a file of public keys would make every reader of the file a signer.
-                throw new ConfigException("bad value for " + AuthSettings.JWT_JWKS_FILE + ": key type "
+                throw new ConfigException("bad value for " + ConfigKeys.JWT_JWKS_FILE.name() + ": key type "
                         + key.getKeyType() + " is not accepted; only RSA and EC public keys");
             }
             if (key.isPrivate()) {
-                throw new ConfigException("bad value for " + AuthSettings.JWT_JWKS_FILE
+                throw new ConfigException("bad value for " + ConfigKeys.JWT_JWKS_FILE.name()
                         + ": it holds a private key; give the server the public keys only");
             }
         }
@@ -141,19 +143,19 @@ final class BearerCheck {
     }
 
     private static JWKSet pemKey(Path file) {
-        PublicKey key = Pem.publicKey(AuthSettings.JWT_PUBLIC_KEY_FILE, file);
+        PublicKey key = Pem.publicKey(ConfigKeys.JWT_PUBLIC_KEY_FILE.name(), file);
         if (key instanceof RSAPublicKey rsa) {
             return new JWKSet(new RSAKey.Builder(rsa).build());
         }
         if (key instanceof ECPublicKey ec) {
             Curve curve = Curve.forECParameterSpec(ec.getParams());
             if (curve == null) {
-                throw new ConfigException("bad value for " + AuthSettings.JWT_PUBLIC_KEY_FILE
+                throw new ConfigException("bad value for " + ConfigKeys.JWT_PUBLIC_KEY_FILE.name()
                         + ": unsupported EC curve; use P-256, P-384 or P-521");
             }
             return new JWKSet(new ECKey.Builder(curve, ec).build());
         }
-        throw new ConfigException("bad value for " + AuthSettings.JWT_PUBLIC_KEY_FILE + ": a " + key.getAlgorithm()
+        throw new ConfigException("bad value for " + ConfigKeys.JWT_PUBLIC_KEY_FILE.name() + ": a " + key.getAlgorithm()
                 + " key; only RSA and EC keys are accepted");
     }
 
@@ -161,11 +163,11 @@ final class BearerCheck {
         try {
             JWKSet set = JWKSet.load(file.toFile());
             if (set.getKeys().isEmpty()) {
-                throw new ConfigException("bad value for " + AuthSettings.JWT_JWKS_FILE + ": " + file + " has no keys");
+                throw new ConfigException("bad value for " + ConfigKeys.JWT_JWKS_FILE.name() + ": " + file + " has no keys");
             }
             return set;
         } catch (IOException | ParseException e) {
-            throw new ConfigException("bad value for " + AuthSettings.JWT_JWKS_FILE + ": " + file
+            throw new ConfigException("bad value for " + ConfigKeys.JWT_JWKS_FILE.name() + ": " + file
                     + " is not a JWK set (" + e.getMessage() + ")");
         }
     }

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import io.sparkgate.server.config.AuthSettings;
 import java.nio.file.Path;
 import java.util.HexFormat;
@@ -35,7 +37,7 @@ final class PasswordCheck {
     }
 
     static PasswordCheck load(Path file) {
-        Map<String, String> hashes = CredentialFile.read(AuthSettings.USERS_FILE, file,
+        Map<String, String> hashes = CredentialFile.read(ConfigKeys.USERS_FILE.name(), file,
                         h -> BCRYPT.matcher(h).matches(), "BCrypt hash", true).stream()
                 .collect(Collectors.toUnmodifiableMap(CredentialFile.Entry::user, CredentialFile.Entry::hash));
         return new PasswordCheck(hashes);

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import com.linecorp.armeria.server.ServerBuilder;
 import io.netty.handler.ssl.ClientAuth;
 import io.sparkgate.server.config.AuthSettings;
@@ -23,15 +25,15 @@ public final class ServerTls {
             return;
         }
         AuthSettings.Tls tls = settings.tls().get();
-        List<X509Certificate> chain = Pem.certificates(AuthSettings.TLS_CERT_FILE, tls.certFile());
-        PrivateKey key = Pem.privateKey(AuthSettings.TLS_KEY_FILE, tls.keyFile());
+        List<X509Certificate> chain = Pem.certificates(ConfigKeys.TLS_CERT_FILE.name(), tls.certFile());
+        PrivateKey key = Pem.privateKey(ConfigKeys.TLS_KEY_FILE.name(), tls.keyFile());
         if (!sameKeyPair(key, chain.get(0))) {
-            throw new io.sparkgate.server.config.ConfigLoader.ConfigException(AuthSettings.TLS_KEY_FILE
-                    + " does not hold the private key of the certificate in " + AuthSettings.TLS_CERT_FILE);
+            throw new io.sparkgate.server.config.ConfigLoader.ConfigException(ConfigKeys.TLS_KEY_FILE.name()
+                    + " does not hold the private key of the certificate in " + ConfigKeys.TLS_CERT_FILE.name());
         }
         sb.https(address).tls(key, chain);
         if (tls.clientCaFile().isPresent()) {
-            List<X509Certificate> cas = Pem.certificates(AuthSettings.TLS_CLIENT_CA_FILE, tls.clientCaFile().get());
+            List<X509Certificate> cas = Pem.certificates(ConfigKeys.TLS_CLIENT_CA_FILE.name(), tls.clientCaFile().get());
             ClientAuth clientAuth = switch (tls.clientAuth()) {
                 case NONE -> ClientAuth.NONE;
                 case OPTIONAL -> ClientAuth.OPTIONAL;

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.config.AuthSettings;
@@ -48,10 +50,12 @@ final class SpnegoCheck {
 
     private final Subject service;
     private final GSSCredential acceptor;
+    private final KerberosNameRules names;
 
-    private SpnegoCheck(Subject service, GSSCredential acceptor) {
+    private SpnegoCheck(Subject service, GSSCredential acceptor, KerberosNameRules names) {
         this.service = service;
         this.acceptor = acceptor;
+        this.names = names;
     }
 
     /**
@@ -62,6 +66,12 @@ final class SpnegoCheck {
      */
     static SpnegoCheck load(AuthSettings.Kerberos settings) {
         requireNonNull(settings, "settings");
+        KerberosNameRules names;
+        try {
+            names = KerberosNameRules.parse(settings.nameRules());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("bad value for " + ConfigKeys.KERBEROS_NAME_RULES.name() + ": " + e.getMessage());
+        }
         Path file = settings.keytab();
         Subject subject = new Subject();
         KeyTab keytab;
@@ -72,13 +82,13 @@ final class SpnegoCheck {
             try {
                 principal = new KerberosPrincipal(settings.principal());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("bad value for " + AuthSettings.KERBEROS_PRINCIPAL + ": '"
+                throw new ConfigException("bad value for " + ConfigKeys.KERBEROS_PRINCIPAL.name() + ": '"
                         + settings.principal() + "' (" + e.getMessage() + ")");
             }
             keytab = KeyTab.getInstance(principal, file.toFile());
             if (keytab.getKeys(principal).length == 0) {
-                throw new ConfigException(AuthSettings.KERBEROS_KEYTAB + " = " + file + " holds no key for "
-                        + AuthSettings.KERBEROS_PRINCIPAL + " = " + principal.getName()
+                throw new ConfigException(ConfigKeys.KERBEROS_KEYTAB.name() + " = " + file + " holds no key for "
+                        + ConfigKeys.KERBEROS_PRINCIPAL.name() + " = " + principal.getName()
                         + (Files.isReadable(file) ? "" : " (the file cannot be read)"));
             }
             subject.getPrincipals().add(principal);
@@ -92,10 +102,10 @@ final class SpnegoCheck {
                     GSSCredential.INDEFINITE_LIFETIME, new Oid[] {SPNEGO, KRB5}, GSSCredential.ACCEPT_ONLY));
             log.info("SPNEGO: accepting tickets for {} with the keys of {}",
                     settings.anyPrincipal() ? "any principal" : settings.principal(), file);
-            return new SpnegoCheck(subject, credential);
+            return new SpnegoCheck(subject, credential, names);
         } catch (GSSException e) {
             throw new ConfigException("cannot accept Kerberos tickets as " + settings.principal() + " with "
-                    + AuthSettings.KERBEROS_KEYTAB + " = " + file + ": " + e.getMessage());
+                    + ConfigKeys.KERBEROS_KEYTAB.name() + " = " + file + ": " + e.getMessage());
         }
     }
 
@@ -124,10 +134,9 @@ final class SpnegoCheck {
                 throw new AuthenticationException(INVALID);
             }
             String principal = context.getSrcName().toString();
-            String user = shortName(principal, context.getTargName().toString())
+            String user = names.shortName(principal, defaultRealm(context.getTargName().toString()))
                     .orElseThrow(() -> {
-                        log.info("SPNEGO: {} is of another realm than the service {}; refused", principal,
-                                acceptorName(ctx));
+                        log.info("SPNEGO: no name rule ({}) maps {} to a user; refused", names, principal);
                         return new AuthenticationException(INVALID);
                     });
             return new Accepted(Caller.of(user),
@@ -173,20 +182,19 @@ final class SpnegoCheck {
     }
 
     /**
-     * Hadoop's default {@code auth_to_local} rule: the first component of a principal of the service's
-     * realm ({@code alice@R}, {@code alice/admin@R}, {@code HTTP/host@R} → {@code alice}, ..., {@code HTTP});
-     * nothing for another realm, which needs a mapping rule Hadoop's default does not have either.
+     * The realm whose principals rule {@code DEFAULT} maps: krb5.conf's {@code default_realm}, as for
+     * Hadoop's (and so Livy's) name rules; the service's own realm when krb5.conf names none.
      */
-    static Optional<String> shortName(String principal, String servicePrincipal) {
-        String realm = realmOf(principal);
-        String serviceRealm = realmOf(servicePrincipal);
-        if (realm.isEmpty() || !realm.equals(serviceRealm)) {
-            return Optional.empty();
+    static String defaultRealm(String servicePrincipal) {
+        try {
+            String realm = new KerberosPrincipal("sparkgate-default-realm").getRealm();
+            if (realm != null && !realm.isEmpty()) {
+                return realm;
+            }
+        } catch (IllegalArgumentException e) {
+            // no default realm configured
         }
-        String name = principal.substring(0, principal.length() - realm.length() - 1);
-        int slash = name.indexOf('/');
-        String first = slash < 0 ? name : name.substring(0, slash);
-        return first.isEmpty() ? Optional.empty() : Optional.of(first);
+        return realmOf(servicePrincipal);
     }
 
     private static String realmOf(String principal) {

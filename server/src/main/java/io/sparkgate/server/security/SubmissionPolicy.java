@@ -1,9 +1,12 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.InvalidBatchRequestException;
+import io.sparkgate.server.config.ConfigKeys;
 import io.sparkgate.server.config.SubmitSettings;
 import java.io.IOException;
 import java.net.URI;
@@ -32,6 +35,9 @@ import java.util.regex.Pattern;
  * local paths against the allowed directories. Paths are read the way Spark reads them
  * ({@code Utils.resolveURI}): {@code file:} and {@code local:} URIs by their decoded path, anything
  * without a scheme as a plain path, lists split at commas and trimmed.
+ *
+ * <p>Over 300 lines because it is the whole list of submission rules, the one validator of requests
+ * (shape, formats, conf keys, paths), each rule with its one message: reading them together is the point.
  */
 public final class SubmissionPolicy {
 
@@ -68,9 +74,6 @@ public final class SubmissionPolicy {
      * "the application" would take its arguments as spark-submit options, unchecked).
      */
     private static final List<String> LAUNCHER_PACKAGES = List.of("org.apache.spark.deploy.", "org.apache.spark.launcher.");
-
-    /** Prefix of the YARN tags the server gives batches' applications. */
-    private static final String RESERVED_TAG_PREFIX = "sparkgate-";
 
     private final SubmitSettings settings;
 
@@ -134,6 +137,8 @@ public final class SubmissionPolicy {
             if (!CONF_KEY.matcher(key).matches()) {
                 throw invalid("'conf' key " + quote(key) + " is not a Spark property name (letters, digits, '.', '_', '-')");
             }
+            // Keys that are no Spark property are accepted, as Livy does, and dropped at launch with a
+            // notice (batch.LaunchableRequest).
             text("conf key '" + key + "'", e.getValue(), max, true);
         }
         if (!r.name().isEmpty()) {
@@ -221,6 +226,10 @@ public final class SubmissionPolicy {
         Map<String, String> forced = settings.forcedConf();
         for (Map.Entry<String, String> e : new TreeMap<>(r.conf()).entrySet()) {
             String key = e.getKey();
+            if (SubmitSettings.SERVER_OWNED_CONF.contains(key)) {
+                throw invalid("'conf' may not set " + key + ": the server decides where batches run ("
+                        + ConfigKeys.SPARK_MASTER + ")");
+            }
             if (forced.containsKey(key)) {
                 if (!forced.get(key).equals(e.getValue())) {
                     throw invalid("'conf' may not set " + key + ": the server sets it for every batch");
@@ -236,9 +245,9 @@ public final class SubmissionPolicy {
             if (key.equals("spark.yarn.tags")) {
                 for (String tag : e.getValue().split(",")) {
                     // YARN lowercases tags; the tracker finds each batch's application by its sparkgate- tag.
-                    if (tag.trim().toLowerCase(java.util.Locale.ROOT).startsWith(RESERVED_TAG_PREFIX)) {
+                    if (tag.trim().toLowerCase(java.util.Locale.ROOT).startsWith(Text.TAG_PREFIX)) {
                         throw invalid("'conf' spark.yarn.tags may not hold '" + tag.trim() + "': tags starting with "
-                                + RESERVED_TAG_PREFIX + " are the server's, to find each batch's application");
+                                + Text.TAG_PREFIX + " are the server's, to find each batch's application");
                     }
                 }
             }
@@ -458,8 +467,7 @@ public final class SubmissionPolicy {
     }
 
     private static String quote(String value) {
-        String shown = value.length() > 200 ? value.substring(0, 200) + "..." : value;
-        return "'" + shown + "'";
+        return "'" + Text.shown(value) + "'";
     }
 
     private static InvalidBatchRequestException invalid(String message) {

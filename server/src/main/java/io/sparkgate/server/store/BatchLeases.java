@@ -15,7 +15,7 @@ import javax.sql.DataSource;
 /**
  * Leases on live batches in the batch database, for several servers (replicas) sharing it: claim,
  * renew, release, and the kill requests any replica may record for the holder to act on. Writes to a
- * held batch's state go through {@link BatchStore#save(io.sparkgate.server.batch.Batch, Lease)}, fenced
+ * held batch's state go through {@link BatchStore#save(io.sparkgate.server.values.Batch, Lease)}, fenced
  * by the lease.
  *
  * <p>Every expiry is computed and compared by the database ({@code CURRENT_TIMESTAMP}), so replicas'

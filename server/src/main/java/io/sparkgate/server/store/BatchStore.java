@@ -1,8 +1,8 @@
 package io.sparkgate.server.store;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.LaunchInfo;
+import io.sparkgate.server.values.BatchFilter;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -21,8 +21,12 @@ public interface BatchStore extends AutoCloseable {
      */
     int insert(Batch batch, String requestId);
 
-    /** Replaces the stored state of an existing batch (state, history, app id and links); no-op if it is gone. */
-    void save(Batch batch);
+    /**
+     * Replaces the stored state of an existing batch (state, history, app id and links).
+     *
+     * @return false when the batch is gone (nothing written)
+     */
+    boolean save(Batch batch);
 
     /**
      * Like {@link #save(Batch)}, fenced by {@code lease}: written only while {@code lease} still holds
@@ -37,8 +41,38 @@ public interface BatchStore extends AutoCloseable {
 
     Optional<Batch> get(int id);
 
+    /**
+     * The batches with these ids that still exist, in ascending id order, each with its recorded log
+     * tail: one round trip for a whole page.
+     */
+    List<StoredBatch> getAll(List<Integer> ids);
+
+    /**
+     * Ids of one page of the batches {@code filter} holds, in its order: up to {@code size}, skipping the
+     * first {@code from}. With {@link #getAll}, a page in two round trips.
+     */
+    List<Integer> pageIds(BatchFilter filter, int from, int size);
+
+    /** One page's ids, as {@link #pageIds}, and the number of batches {@code filter} holds: one round trip. */
+    PageIds page(BatchFilter filter, int from, int size);
+
+    /** The ids of one page of a list and the list's length, read together. */
+    record PageIds(List<Integer> ids, int total) {}
+
+    /**
+     * Records the last lines of a batch's log (at most a few; the caller decides how many), read with the
+     * batch by {@link #getAll}; no-op if the batch is gone.
+     */
+    void saveLogTail(int id, List<String> lines);
+
     /** The batch created with the given idempotency key. */
     Optional<Batch> findByRequestId(String requestId);
+
+    /**
+     * The newest batch (highest id) of this name; with {@code visibleTo}, among the batches that user
+     * owns or runs as (proxy user) only.
+     */
+    Optional<Batch> findNewestNamed(String name, Optional<String> visibleTo);
 
     /** Up to {@code size} batches in ascending id order, skipping the first {@code from}. */
     List<Batch> list(int from, int size);
@@ -78,6 +112,9 @@ public interface BatchStore extends AutoCloseable {
 
     /** Forgets a batch; true when it existed. */
     boolean delete(int id);
+
+    /** Each state that has batches now, with their number and oldest creation time (for metrics: one query). */
+    List<StateSummary> summary();
 
     @Override
     default void close() {}

@@ -4,11 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.LaunchInfo;
+import io.sparkgate.server.values.BatchFilter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,9 +20,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.flywaydb.core.Flyway;
@@ -37,7 +37,10 @@ import org.slf4j.LoggerFactory;
  * <p>Connections come from a small HikariCP pool for both databases, rather than one shared
  * connection for H2: the API's blocking threads, the launch threads and the log tailer all read and
  * write batches, and a pool lets them do so concurrently (H2's MVStore has row-level locking) with
- * the same code that PostgreSQL needs.
+ * the same code that PostgreSQL needs. Concurrent inserts share one transaction ({@link GroupCommit}).
+ *
+ * <p>Longer than most classes here because it is the one place that speaks SQL: every query of the
+ * schema is in this file, next to the others it must agree with.
  */
 public final class JdbcBatchStore implements BatchStore {
 
@@ -47,10 +50,15 @@ public final class JdbcBatchStore implements BatchStore {
     private static final String UNIQUE_VIOLATION = "23505";
 
     private static final String COLUMNS = "id, request_id, request, owner, state, app_id, spark_ui_url, "
-            + "driver_log_url, created_time";
+            + "driver_log_url, created_time, log_tail";
+
+    /** Longest log tail kept in a row ({@link #saveLogTail}), in characters. */
+    private static final int MAX_LOG_TAIL_CHARS = 16 * 1024;
+    private static final int MAX_IDS_PER_QUERY = 500;
 
     private final HikariDataSource dataSource;
     private final BatchLeases leases;
+    private final GroupCommit<NewBatch, Integer> inserts = new GroupCommit<>(this::insertAll);
 
     private JdbcBatchStore(HikariDataSource dataSource, boolean postgres) {
         this.dataSource = dataSource;
@@ -120,31 +128,53 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public int insert(Batch batch, String requestId) {
-        String sql = "INSERT INTO batches (request_id, request, owner, state, app_id, spark_ui_url, driver_log_url, "
-                     + "created_time, finished_time, proxy_user, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        return inserts.write(new NewBatch(batch, requestId));
+    }
+
+    /**
+     * A group of concurrent inserts in one transaction and one commit. If any of them fails (a request id
+     * taken, say), the group is rolled back and each insert runs alone, so each caller gets its own outcome.
+     */
+    private void insertAll(List<GroupCommit.Write<NewBatch, Integer>> group) {
+        if (group.size() > 1) {
+            List<Integer> ids = new ArrayList<>(group.size());
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    for (GroupCommit.Write<NewBatch, Integer> w : group) {
+                        ids.add(insertRow(c, w.item.batch(), w.item.requestId()));
+                    }
+                    c.commit();
+                } catch (SQLException e) {
+                    c.rollback();
+                    ids.clear();
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                ids.clear();
+            }
+            if (!ids.isEmpty()) {
+                for (int i = 0; i < group.size(); i++) {
+                    group.get(i).succeed(ids.get(i));
+                }
+                return;
+            }
+        }
+        for (GroupCommit.Write<NewBatch, Integer> w : group) {
+            try {
+                w.succeed(insertAlone(w.item.batch(), w.item.requestId()));
+            } catch (RuntimeException e) {
+                w.fail(e);
+            }
+        }
+    }
+
+    private int insertAlone(Batch batch, String requestId) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                int id;
-                try (PreparedStatement ps = c.prepareStatement(sql, new String[] {"id"})) {
-                    ps.setString(1, requestId.isEmpty() ? null : requestId);
-                    ps.setString(2, BatchRequestJson.write(batch.request()));
-                    ps.setString(3, batch.owner());
-                    ps.setString(4, batch.state().name());
-                    ps.setString(5, batch.appId());
-                    ps.setString(6, batch.sparkUiUrl());
-                    ps.setString(7, batch.driverLogUrl());
-                    setTime(ps, 8, batch.createdTime());
-                    setTime(ps, 9, batch.state().isFinal() ? batch.lastChange().time() : null);
-                    ps.setString(10, batch.request().proxyUser());
-                    ps.setString(11, batch.request().name());
-                    ps.executeUpdate();
-                    try (ResultSet keys = ps.getGeneratedKeys()) {
-                        keys.next();
-                        id = keys.getInt(1);
-                    }
-                }
-                insertHistory(c, id, batch.history(), 0);
+                int id = insertRow(c, batch, requestId);
                 c.commit();
                 return id;
             } catch (SQLException e) {
@@ -161,9 +191,38 @@ public final class JdbcBatchStore implements BatchStore {
         }
     }
 
+    /** Inserts the row and history of a new batch in the connection's transaction; returns its id. */
+    private static int insertRow(Connection c, Batch batch, String requestId) throws SQLException {
+        String sql = "INSERT INTO batches (request_id, request, owner, state, app_id, spark_ui_url, driver_log_url, "
+                     + "created_time, finished_time, proxy_user, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        int id;
+        try (PreparedStatement ps = c.prepareStatement(sql, new String[] {"id"})) {
+            ps.setString(1, requestId.isEmpty() ? null : requestId);
+            ps.setString(2, BatchRequestJson.write(batch.request()));
+            ps.setString(3, batch.owner());
+            ps.setString(4, batch.state().name());
+            ps.setString(5, batch.appId());
+            ps.setString(6, batch.sparkUiUrl());
+            ps.setString(7, batch.driverLogUrl());
+            setTime(ps, 8, batch.createdTime());
+            setTime(ps, 9, batch.state().isFinal() ? batch.lastChange().time() : null);
+            ps.setString(10, batch.request().proxyUser());
+            ps.setString(11, batch.request().name());
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                id = keys.getInt(1);
+            }
+        }
+        insertHistory(c, id, batch.history(), 0);
+        return id;
+    }
+
+    private record NewBatch(Batch batch, String requestId) {}
+
     @Override
-    public void save(Batch batch) {
-        write(batch, null);
+    public boolean save(Batch batch) {
+        return write(batch, null);
     }
 
     /**
@@ -182,7 +241,8 @@ public final class JdbcBatchStore implements BatchStore {
         write(batch, lease);
     }
 
-    private void write(Batch batch, Lease lease) {
+    /** Writes the batch's state; false when no row was updated (the batch is gone). */
+    private boolean write(Batch batch, Lease lease) {
         String sql = "UPDATE batches SET state = ?, app_id = ?, spark_ui_url = ?, driver_log_url = ?, "
                      + "finished_time = ?"
                      + (lease == null ? " WHERE id = ?"
@@ -221,6 +281,7 @@ public final class JdbcBatchStore implements BatchStore {
                 if (updated == 0 && lease != null) {
                     throw new LeaseLostException(lease);
                 }
+                return updated > 0;
             } catch (SQLException e) {
                 c.rollback();
                 throw e;
@@ -253,8 +314,7 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public Optional<Batch> get(int id) {
-        return query("SELECT " + COLUMNS + " FROM batches WHERE id = ?", id, id, ps -> ps.setInt(1, id))
-                .stream().findFirst();
+        return getAll(List.of(id)).stream().findFirst().map(StoredBatch::batch);
     }
 
     @Override
@@ -262,27 +322,31 @@ public final class JdbcBatchStore implements BatchStore {
         if (requestId.isEmpty()) {
             return Optional.empty();
         }
-        // The history is read by id range; an unknown id gives none, so look the id up first.
-        Optional<Integer> id = ids("SELECT id FROM batches WHERE request_id = ?", ps -> ps.setString(1, requestId))
-                .stream().findFirst();
+        List<Integer> id = ids("SELECT id FROM batches WHERE request_id = ?", ps -> ps.setString(1, requestId));
+        return getAll(id).stream().findFirst().map(StoredBatch::batch);
+    }
+
+    @Override
+    public Optional<Batch> findNewestNamed(String name, Optional<String> visibleTo) {
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        // V5's index on (name, id) answers this from the index alone.
+        Optional<Integer> id = ids("SELECT id FROM batches WHERE name = ?"
+                + (visibleTo.isPresent() ? " AND (owner = ? OR proxy_user = ?)" : "")
+                + " ORDER BY id DESC LIMIT 1", ps -> {
+                    ps.setString(1, name);
+                    if (visibleTo.isPresent()) {
+                        ps.setString(2, visibleTo.get());
+                        ps.setString(3, visibleTo.get());
+                    }
+                }).stream().findFirst();
         return id.flatMap(this::get);
     }
 
     @Override
     public List<Batch> list(int from, int size) {
-        List<Integer> page = ids("SELECT id FROM batches ORDER BY id LIMIT ? OFFSET ?", ps -> {
-            ps.setInt(1, size);
-            ps.setInt(2, from);
-        });
-        if (page.isEmpty()) {
-            return List.of();
-        }
-        int first = page.get(0);
-        int last = page.get(page.size() - 1);
-        return query("SELECT " + COLUMNS + " FROM batches WHERE id BETWEEN ? AND ? ORDER BY id", first, last, ps -> {
-            ps.setInt(1, first);
-            ps.setInt(2, last);
-        });
+        return list(BatchFilter.all(Optional.empty()), from, size);
     }
 
     @Override
@@ -292,18 +356,7 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> listOf(String user, int from, int size) {
-        List<Integer> page = ids("SELECT id FROM batches WHERE owner = ? OR proxy_user = ? ORDER BY id LIMIT ? OFFSET ?",
-                ps -> {
-                    ps.setString(1, user);
-                    ps.setString(2, user);
-                    ps.setInt(3, size);
-                    ps.setInt(4, from);
-                });
-        List<Batch> out = new ArrayList<>(page.size());
-        for (int id : page) {
-            get(id).ifPresent(out::add);
-        }
-        return out;
+        return list(BatchFilter.all(Optional.of(user)), from, size);
     }
 
     @Override
@@ -316,70 +369,43 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> list(BatchFilter filter, int from, int size) {
+        List<Integer> page = pageIds(filter, from, size);
+        Map<Integer, Batch> byId = new java.util.HashMap<>();
+        getAll(page).forEach(s -> byId.put(s.batch().id(), s.batch()));
+        return page.stream().map(byId::get).filter(java.util.Objects::nonNull).toList(); // in the filter's order
+    }
+
+    @Override
+    public List<Integer> pageIds(BatchFilter filter, int from, int size) {
         Where where = Where.of(filter);
-        List<Integer> page = ids("SELECT id FROM batches" + where.sql + " ORDER BY id"
-                + (filter.newestFirst() ? " DESC" : "") + " LIMIT ? OFFSET ?", ps -> {
+        return ids("SELECT id FROM batches" + where.sql + " ORDER BY id" + (filter.newestFirst() ? " DESC" : "")
+                + " LIMIT ? OFFSET ?", ps -> {
                     int next = where.bind(ps);
                     ps.setInt(next, size);
                     ps.setInt(next + 1, from);
                 });
-        if (page.isEmpty()) {
-            return List.of();
-        }
-        Map<Integer, Batch> byId = byIds(page);
-        List<Batch> out = new ArrayList<>(page.size());
-        for (int id : page) {
-            Batch b = byId.get(id);
-            if (b != null) {
-                out.add(b);
-            }
-        }
-        return out;
     }
 
-    /**
-     * The batches with these ids (a filtered page, sparse in the id range), with their histories: two
-     * queries whatever the page's size.
-     */
-    private Map<Integer, Batch> byIds(List<Integer> ids) {
-        String in = " IN (" + String.join(", ", java.util.Collections.nCopies(ids.size(), "?")) + ")";
-        Binder binder = ps -> {
-            for (int i = 0; i < ids.size(); i++) {
-                ps.setInt(i + 1, ids.get(i));
-            }
-        };
-        try (Connection c = dataSource.getConnection()) {
-            Map<Integer, Row> rows = new java.util.HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM batches WHERE id" + in)) {
-                binder.bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        rows.put(rs.getInt(1), new Row(rs.getInt(1), rs.getString(3), rs.getString(4),
-                                rs.getString(6), rs.getString(7), rs.getString(8), getTime(rs, 9), new ArrayList<>()));
-                    }
+    @Override
+    public PageIds page(BatchFilter filter, int from, int size) {
+        // The count as a scalar subquery: evaluated once per query (H2 and PostgreSQL alike), in the same
+        // snapshot as the page; an empty page has no row to carry it, so it is asked for on its own then.
+        Where where = Where.of(filter);
+        String sql = "SELECT id, (SELECT COUNT(*) FROM batches" + where.sql + ") FROM batches" + where.sql
+                + " ORDER BY id" + (filter.newestFirst() ? " DESC" : "") + " LIMIT ? OFFSET ?";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int next = where.bind(ps, where.bind(ps, 1));
+            ps.setInt(next, size);
+            ps.setInt(next + 1, from);
+            List<Integer> ids = new ArrayList<>(Math.min(size, 1000));
+            int total = -1;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getInt(1));
+                    total = rs.getInt(2);
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT batch_id, state, entered_time, reason "
-                    + "FROM batch_state_changes WHERE batch_id" + in + " ORDER BY batch_id, seq")) {
-                binder.bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Row row = rows.get(rs.getInt(1));
-                        if (row != null) {
-                            row.history.add(new StateChange(BatchState.valueOf(rs.getString(2)), getTime(rs, 3),
-                                    rs.getString(4)));
-                        }
-                    }
-                }
-            }
-            Map<Integer, Batch> out = new java.util.HashMap<>();
-            for (Row r : rows.values()) {
-                if (!r.history.isEmpty()) { // deleted between the two reads
-                    out.put(r.id, new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
-                            r.driverLogUrl, r.history, r.createdTime));
-                }
-            }
-            return out;
+            return new PageIds(ids, total >= 0 ? total : count(filter));
         } catch (SQLException e) {
             throw failed("read batches", e);
         }
@@ -419,7 +445,12 @@ public final class JdbcBatchStore implements BatchStore {
 
         /** Binds the values from parameter 1 on; returns the next parameter's index. */
         int bind(PreparedStatement ps) throws SQLException {
-            int i = 1;
+            return bind(ps, 1);
+        }
+
+        /** Binds the values from parameter {@code first} on; returns the next parameter's index. */
+        int bind(PreparedStatement ps, int first) throws SQLException {
+            int i = first;
             for (String v : values) {
                 ps.setString(i++, v);
             }
@@ -429,12 +460,36 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public List<Batch> listUnfinished() {
-        List<Batch> out = new ArrayList<>();
-        for (int id : ids("SELECT id FROM batches WHERE state IN ('NOT_STARTED', 'STARTING', 'RUNNING') ORDER BY id",
-                ps -> { })) {
-            get(id).ifPresent(out::add);
+        return batches(getAll(ids("SELECT id FROM batches WHERE state IN ('NOT_STARTED', 'STARTING', 'RUNNING') "
+                + "ORDER BY id", ps -> { })));
+    }
+
+    @Override
+    public void saveLogTail(int id, List<String> lines) {
+        StringBuilder joined = new StringBuilder();
+        lines.forEach(line -> joined.append(line).append('\n'));
+        // A tail of a few huge lines is not worth a huge row: left unrecorded, it is read from the log file.
+        String value = joined.length() <= MAX_LOG_TAIL_CHARS ? joined.toString() : null;
+        update("UPDATE batches SET log_tail = ? WHERE id = ?", ps -> {
+            ps.setString(1, value);
+            ps.setInt(2, id);
+        });
+    }
+
+    @Override
+    public List<StateSummary> summary() {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT state, COUNT(*), MIN(created_time) FROM batches GROUP BY state");
+             ResultSet rs = ps.executeQuery()) {
+            List<StateSummary> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new StateSummary(BatchState.valueOf(rs.getString(1)), rs.getLong(2), getTime(rs, 3)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failed("count batches", e);
         }
-        return out;
     }
 
     @Override
@@ -492,46 +547,79 @@ public final class JdbcBatchStore implements BatchStore {
         dataSource.close();
     }
 
-    /** Batches with ids in [first, last] that {@code sql} selects (with {@link #COLUMNS}), with their histories. */
-    private List<Batch> query(String sql, int first, int last, Binder binder) {
+    @Override
+    public List<StoredBatch> getAll(List<Integer> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        List<StoredBatch> out = new ArrayList<>(ids.size());
         try (Connection c = dataSource.getConnection()) {
-            Map<Integer, Row> rows = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                binder.bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Row row = new Row(rs.getInt(1), rs.getString(3), rs.getString(4), rs.getString(6),
-                                rs.getString(7), rs.getString(8), getTime(rs, 9), new ArrayList<>());
-                        rows.put(row.id, row);
-                    }
-                }
+            // Pages are at most a few hundred; a longer list (the unfinished batches at start) goes in chunks.
+            for (int i = 0; i < ids.size(); i += MAX_IDS_PER_QUERY) {
+                load(c, ids.subList(i, Math.min(ids.size(), i + MAX_IDS_PER_QUERY)), out);
             }
-            if (rows.isEmpty()) {
-                return List.of();
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT batch_id, state, entered_time, reason "
-                    + "FROM batch_state_changes WHERE batch_id BETWEEN ? AND ? ORDER BY batch_id, seq")) {
-                ps.setInt(1, first);
-                ps.setInt(2, last);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Row row = rows.get(rs.getInt(1));
-                        if (row != null) {
-                            row.history.add(new StateChange(BatchState.valueOf(rs.getString(2)), getTime(rs, 3),
-                                    rs.getString(4)));
-                        }
-                    }
-                }
-            }
-            List<Batch> out = new ArrayList<>(rows.size());
-            for (Row r : rows.values()) {
-                out.add(new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
-                        r.driverLogUrl, r.history, r.createdTime));
-            }
-            return out;
         } catch (SQLException e) {
             throw failed("read batches", e);
         }
+        return out;
+    }
+
+    /**
+     * Rows and histories of {@code ids}, in two queries. The statement text depends only on how many ids
+     * there are, so a page of the usual size reuses the database's parsed statement.
+     */
+    private static void load(Connection c, List<Integer> ids, List<StoredBatch> out) throws SQLException {
+        String in = "?" + ",?".repeat(ids.size() - 1);
+        Map<Integer, Row> rows = new TreeMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM batches WHERE id IN (" + in + ")")) {
+            bindIds(ps, ids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Row row = new Row(rs.getInt(1), rs.getString(3), rs.getString(4), rs.getString(6),
+                            rs.getString(7), rs.getString(8), getTime(rs, 9), rs.getString(10), new ArrayList<>());
+                    rows.put(row.id, row);
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT batch_id, state, entered_time, reason "
+                + "FROM batch_state_changes WHERE batch_id IN (" + in + ") ORDER BY batch_id, seq")) {
+            bindIds(ps, ids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Row row = rows.get(rs.getInt(1));
+                    if (row != null) {
+                        row.history.add(new StateChange(BatchState.valueOf(rs.getString(2)), getTime(rs, 3),
+                                rs.getString(4)));
+                    }
+                }
+            }
+        }
+        for (Row r : rows.values()) {
+            if (r.history.isEmpty()) {
+                continue; // deleted between the two reads
+            }
+            Batch batch = new Batch(r.id, BatchRequestJson.read(r.request), r.owner, r.appId, r.sparkUiUrl,
+                    r.driverLogUrl, r.history, r.createdTime);
+            out.add(new StoredBatch(batch, Optional.ofNullable(r.logTail).map(JdbcBatchStore::lines)));
+        }
+    }
+
+    /** Each line of a recorded tail ends with '\n'; '' is no line at all. */
+    private static List<String> lines(String tail) {
+        return tail.isEmpty() ? List.of() : List.of(tail.substring(0, tail.length() - 1).split("\n", -1));
+    }
+
+    private static void bindIds(PreparedStatement ps, List<Integer> ids) throws SQLException {
+        for (int i = 0; i < ids.size(); i++) {
+            ps.setInt(i + 1, ids.get(i));
+        }
+    }
+
+    private static List<Batch> batches(List<StoredBatch> stored) {
+        return stored.stream().map(StoredBatch::batch).toList();
     }
 
     private List<Integer> ids(String sql, Binder binder) {
@@ -581,5 +669,5 @@ public final class JdbcBatchStore implements BatchStore {
     }
 
     private record Row(int id, String request, String owner, String appId, String sparkUiUrl, String driverLogUrl,
-                       Instant createdTime, List<StateChange> history) {}
+                       Instant createdTime, String logTail, List<StateChange> history) {}
 }

@@ -14,9 +14,10 @@ import java.util.Optional;
  * @param trackingUrl the Spark UI through the ResourceManager's proxy (or the history link); may be empty
  * @param diagnostics YARN's diagnostics; may be empty
  * @param amContainer the current attempt's ApplicationMaster container, once known
+ * @param user the user the application runs as (the proxy user, if any); its aggregated logs are filed under it
  */
 public record AppReport(String appId, AppPhase phase, String yarnState, String finalStatus, String trackingUrl,
-                        String diagnostics, Optional<AmContainer> amContainer) {
+                        String diagnostics, Optional<AmContainer> amContainer, String user) {
     public AppReport {
         requireNonNull(appId, "appId");
         requireNonNull(phase, "phase");
@@ -25,5 +26,6 @@ public record AppReport(String appId, AppPhase phase, String yarnState, String f
         requireNonNull(trackingUrl, "trackingUrl");
         requireNonNull(diagnostics, "diagnostics");
         requireNonNull(amContainer, "amContainer");
+        requireNonNull(user, "user");
     }
 }

@@ -1,10 +1,13 @@
 package io.sparkgate.server.yarn;
 
+import io.sparkgate.server.values.Text;
+
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.launch.AppExit;
 import io.sparkgate.server.launch.LaunchListener;
 import io.sparkgate.server.launch.LaunchedApp;
+import io.sparkgate.server.launch.ProcessTree;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,9 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +36,11 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
 
     /** The last driver lines may still be written when YARN says FINISHED: fetch the rest a bit later. */
     private static final Duration SETTLE = Duration.ofSeconds(2);
+    /**
+     * How long after the end a driver file the NodeManager no longer has is waited for in the aggregated
+     * logs (NodeManagers upload when the application ends; a busy one takes a while).
+     */
+    private static final Duration AGGREGATION_WAIT = Duration.ofMinutes(2);
     private static final int REASON_MAX = 500;
 
     final int batchId;
@@ -41,6 +50,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     private final Process submitter;
     private final Duration killGrace;
     private final ScheduledExecutorService scheduler;
+    private final Optional<AggregatedLogs> aggregatedLogs;
     volatile YarnTracker.Tracking tracking;
 
     // Written by the tracker thread.
@@ -52,7 +62,8 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     private String infoReported = "";
 
     private volatile boolean killRequested;
-    private volatile boolean submitterStopped;
+    /** Set once by whichever of kill() (an API call's thread) and step() (the driver-log thread) stops it first. */
+    private final AtomicBoolean submitterStopped = new AtomicBoolean();
 
     // Written by the driver-log thread.
     private boolean submitterEndNoted;
@@ -60,7 +71,8 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     private volatile boolean ended;
 
     YarnApp(int batchId, String tag, Path outputFile, LaunchListener listener, Process submitter,
-            Duration killGrace, ScheduledExecutorService scheduler) {
+            Duration killGrace, ScheduledExecutorService scheduler, Optional<AggregatedLogs> aggregatedLogs) {
+        this.aggregatedLogs = requireNonNull(aggregatedLogs, "aggregatedLogs");
         this.batchId = batchId;
         this.tag = requireNonNull(tag, "tag");
         this.outputFile = requireNonNull(outputFile, "outputFile");
@@ -123,7 +135,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
             return what;
         }
         String d = r.diagnostics().replaceAll("\\s+", " ");
-        return what + ": " + (d.length() > REASON_MAX ? d.substring(0, REASON_MAX) + "…" : d);
+        return what + ": " + Text.abbreviate(d, REASON_MAX);
     }
 
     /** Kills the application through YARN (at once, or once found) and ends {@code spark-submit}. Returns at once. */
@@ -139,17 +151,10 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
 
     private void stopSubmitter() {
         Process p = submitter;
-        if (p == null || submitterStopped || !p.isAlive()) {
+        if (p == null || !p.isAlive() || !submitterStopped.compareAndSet(false, true)) {
             return;
         }
-        submitterStopped = true;
-        ProcessHandle h = p.toHandle();
-        h.descendants().forEach(ProcessHandle::destroy);
-        h.destroy();
-        scheduler.schedule(() -> {
-            h.descendants().forEach(ProcessHandle::destroyForcibly);
-            h.destroyForcibly();
-        }, killGrace.toMillis(), TimeUnit.MILLISECONDS);
+        ProcessTree.kill(batchId, p.toHandle(), killGrace, scheduler);
     }
 
     /**
@@ -186,10 +191,13 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
                 if (driverLog != null) {
                     driverLog.finish(this::appendBytes);
                 }
-                driverLog = new DriverLog(am);
-                append(notice("the driver's output (" + r.appId() + ", container " + am.containerId()
-                        + ") follows; its lines start with " + DriverLog.STDOUT_PREFIX.trim() + " or "
-                        + DriverLog.STDERR_PREFIX.trim()));
+                driverLog = new DriverLog(am, r.appId(), r.user(), aggregatedLogs,
+                        outputFile.resolveSibling(DriverLog.STATE_FILE));
+                if (!driverLog.resumed()) {
+                    append(notice("the driver's output (" + r.appId() + ", container " + am.containerId()
+                            + ") follows; its lines start with " + DriverLog.STDOUT_PREFIX.trim() + " or "
+                            + DriverLog.STDERR_PREFIX.trim()));
+                }
             }
             driverLog.fetch(this::appendBytes);
         }
@@ -197,7 +205,10 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
             return false;
         }
         if (driverLog != null) {
-            driverLog.finish(this::appendBytes);
+            boolean giveUp = notFound != null || System.nanoTime() - finalSeenAtNanos > AGGREGATION_WAIT.toNanos();
+            if (!driverLog.finish(this::appendBytes, giveUp)) {
+                return false; // waiting for the aggregated logs
+            }
         }
         if (r != null && r.phase().isFinal()) {
             append(notice("YARN: " + r.appId() + " " + r.yarnState() + " with final status " + r.finalStatus()));
@@ -214,7 +225,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     }
 
     private static String notice(String text) {
-        return YarnLauncher.NOTICE + text;
+        return Text.NOTICE + text;
     }
 
     /** Appends whole lines (each ends with a newline) to the batch's output; the log tailer indexes them. */

@@ -1,10 +1,12 @@
 package io.sparkgate.server.yarn;
 
+import io.sparkgate.server.values.Text;
+
 import com.linecorp.armeria.common.util.ThreadFactories;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.launch.LaunchException;
 import io.sparkgate.server.launch.LaunchListener;
@@ -12,9 +14,8 @@ import io.sparkgate.server.launch.LaunchedApp;
 import io.sparkgate.server.launch.RecordedLaunch;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.launch.Launcher;
-import io.sparkgate.server.launch.SparkSubmitArguments;
+import io.sparkgate.server.launch.SparkSubmitCommand;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -46,14 +47,12 @@ import org.slf4j.LoggerFactory;
  * local mode), then the driver's stdout and stderr, fetched from the ApplicationMaster container through
  * the NodeManager's web service while the application runs and once more when it has ended, each line
  * prefixed {@value DriverLog#STDOUT_PREFIX} or {@value DriverLog#STDERR_PREFIX}; and, when it failed,
- * YARN's diagnostics. Lines of Sparkgate's own start with {@value #NOTICE}.
+ * YARN's diagnostics. Lines of Sparkgate's own start with {@link Text#NOTICE}.
  */
 public final class YarnLauncher implements Launcher, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(YarnLauncher.class);
 
-    /** Prefix of the log lines Sparkgate writes itself. */
-    static final String NOTICE = "[sparkgate] ";
     /** The batch-directory file that keeps the batch's YARN tag, for re-attaching after a restart. */
     public static final String TAG_FILE = "yarn-tag";
 
@@ -68,8 +67,16 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     private final YarnTracker tracker;
     private final ScheduledExecutorService logThread;
     private final Set<YarnApp> apps = ConcurrentHashMap.newKeySet();
+    /** The cluster's aggregated logs, when its configuration turns log aggregation on. */
+    private final Optional<AggregatedLogs> aggregatedLogs;
 
     YarnLauncher(SparkgateConfig config, ScheduledExecutorService scheduler, YarnTracker tracker) {
+        this(config, scheduler, tracker, Optional.empty());
+    }
+
+    private YarnLauncher(SparkgateConfig config, ScheduledExecutorService scheduler, YarnTracker tracker,
+                         Optional<AggregatedLogs> aggregatedLogs) {
+        this.aggregatedLogs = requireNonNull(aggregatedLogs, "aggregatedLogs");
         this.config = requireNonNull(config, "config");
         this.scheduler = requireNonNull(scheduler, "scheduler");
         this.tracker = requireNonNull(tracker, "tracker");
@@ -79,24 +86,37 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         logThread.scheduleWithFixedDelay(this::stepAll, millis, millis, TimeUnit.MILLISECONDS);
     }
 
-    /** A launcher with its own tracker and YarnClient, configured from {@code config.yarn()}. */
+    /**
+     * A launcher with its own tracker and YarnClient, configured from {@code config.yarn()}; on a
+     * kerberized cluster, logged in from the server's keytab first (the YarnClient and the log readers
+     * act as that login).
+     */
     public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler) {
-        YarnResourceManager rm = YarnResourceManager.connect(config.yarn());
-        YarnTracker tracker = new YarnTracker(rm, config.yarn().pollInterval(), config.yarn().appLookupTimeout(),
-                Clock.systemUTC());
-        return new YarnLauncher(config, scheduler, tracker);
+        return start(config, scheduler, java.util.function.UnaryOperator.identity());
     }
 
-    /** The one tracker of all YARN batches. */
-    public YarnTracker tracker() {
-        return tracker;
+    /** Like {@link #start(SparkgateConfig, ScheduledExecutorService)}, its RM calls through {@code wrap} (metrics). */
+    public static YarnLauncher start(SparkgateConfig config, ScheduledExecutorService scheduler,
+                                     java.util.function.UnaryOperator<ResourceManagerClient> wrap) {
+        config.yarn().login().ifPresent(login -> KerberosLogin.start(login,
+                YarnResourceManager.hadoopConfiguration(config.yarn()), scheduler, KerberosLogin.CHECK_INTERVAL));
+        ResourceManagerClient rm = wrap.apply(YarnResourceManager.connect(config.yarn()));
+        YarnTracker tracker = new YarnTracker(rm, config.yarn().pollInterval(), config.yarn().appLookupTimeout(),
+                Clock.systemUTC());
+        return new YarnLauncher(config, scheduler, tracker,
+                AggregatedLogs.of(YarnResourceManager.hadoopConfiguration(config.yarn())));
     }
 
     /** A tag no other batch has: {@code sparkgate-batch-<id>-<random>}, lowercase as YARN keeps tags. */
     static String newTag(int batchId) {
         byte[] random = new byte[4];
         RANDOM.nextBytes(random);
-        return ("sparkgate-batch-" + batchId + "-" + HexFormat.of().formatHex(random)).toLowerCase(Locale.ROOT);
+        return (Text.TAG_PREFIX + "batch-" + batchId + "-" + HexFormat.of().formatHex(random)).toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public void check(BatchRequest request) {
+        io.sparkgate.server.launch.PySparkSupport.check(config.sparkHome(), request);
     }
 
     @Override
@@ -109,19 +129,12 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
             env.put("HADOOP_CONF_DIR", dir.toString());
             env.put("YARN_CONF_DIR", dir.toString());
         });
-        SparkLauncher launcher = new SparkLauncher(env)
-                .setSparkHome(config.sparkHome().toString())
-                .setMaster("yarn")
-                .setDeployMode("cluster")
-                .setAppResource(request.file())
-                .directory(workDir.toFile())
-                .redirectError()
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
-        List<String> options = SparkSubmitArguments.options(yarnRequest(request, tag), serverConf(request));
-        for (int i = 0; i < options.size(); i += 2) {
-            launcher.addSparkArg(options.get(i), options.get(i + 1));
-        }
-        launcher.addAppArgs(request.args().toArray(String[]::new));
+        // Before the command copies the environment: a proxy user's submission gets a ticket cache.
+        Map<String, String> kerberosArgs = config.yarn().login()
+                .map(login -> kerberos(login, request, workDir, env)).orElse(Map.of());
+        SparkLauncher launcher = SparkSubmitCommand.of(config.sparkHome(), "yarn", yarnRequest(request, tag),
+                serverConf(request), workDir, outputFile, env).setDeployMode("cluster");
+        kerberosArgs.forEach(launcher::addSparkArg);
         Process submitter;
         try {
             Files.createDirectories(workDir);
@@ -136,8 +149,8 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
 
     /**
      * Re-attaches a batch whose application was submitted before a restart: follows it again by its tag
-     * (and its application id when stored), from YARN's current report on. The driver's log is fetched
-     * again from the start of its files.
+     * (and its application id when stored), from YARN's current report on. The driver's log continues after
+     * the lines the batch already has ({@link DriverLog#STATE_FILE}).
      *
      * @param tag the batch's tag, as {@link #storedTag} reads it from the batch directory
      */
@@ -166,10 +179,41 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
 
     private YarnApp follow(int batchId, String tag, Optional<String> appId, Path outputFile, LaunchListener listener,
                            Process submitter) {
-        YarnApp app = new YarnApp(batchId, tag, outputFile, listener, submitter, config.killGracePeriod(), scheduler);
+        YarnApp app = new YarnApp(batchId, tag, outputFile, listener, submitter, config.killGracePeriod(), scheduler,
+                aggregatedLogs);
         app.tracking = tracker.track(tag, appId, app);
         apps.add(app);
         return app;
+    }
+
+    /**
+     * How {@code spark-submit} authenticates on a kerberized cluster, so it can obtain the delegation
+     * tokens the application needs. Without a proxy user: {@code --principal} / {@code --keytab} (Spark
+     * logs in itself and, for a long application, renews the tokens from the keytab). With one, Spark
+     * takes the submitter's tickets from a ticket cache (it refuses {@code --principal} with
+     * {@code --proxy-user}): the server fills one in the batch directory from its keytab
+     * ({@link TicketCache}), and Spark obtains the proxy user's tokens with those tickets.
+     *
+     * @return the spark-submit options to add; {@code env} gets what the process needs
+     */
+    static Map<String, String> kerberos(io.sparkgate.server.config.YarnSettings.KerberosLogin login,
+                                        BatchRequest request, Path workDir, Map<String, String> env) {
+        String krb5Conf = System.getProperty("java.security.krb5.conf");
+        if (krb5Conf != null) {
+            // The same realm and KDCs as the server, whose JVM was pointed at its krb5.conf.
+            env.put("SPARK_SUBMIT_OPTS", "-Djava.security.krb5.conf=" + krb5Conf);
+        }
+        String principal = KerberosLogin.principal(login);
+        if (request.proxyUser().isEmpty()) {
+            Map<String, String> args = new java.util.LinkedHashMap<>();
+            args.put("--principal", principal);
+            args.put("--keytab", login.keytab().toString());
+            return args;
+        }
+        Path cache = TicketCache.fill(new io.sparkgate.server.config.YarnSettings.KerberosLogin(principal,
+                login.keytab()), workDir.resolve("krb5cc"));
+        env.put("KRB5CCNAME", "FILE:" + cache);
+        return Map.of();
     }
 
     /** The request as submitted: our tag added to its own, and spark-submit returning after the submit. */

@@ -19,8 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.yarn.api.records.ApplicationAttemptId;
+import org.apache.hadoop.yarn.api.records.ContainerId;
 import org.apache.hadoop.yarn.api.records.ApplicationId;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
 import org.apache.hadoop.yarn.api.records.ContainerReport;
@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * <p>An application that does not show up within the lookup timeout is given up ({@link
  * Observer#onNotFound}); its tag stays watched for as long again, and an application that turns up
  * with it late is killed, so nothing runs that no batch answers for.
+ *
+ * <p>Just over 300 lines: the poll, the per-application tracking it updates and the late-application
+ * rule are one state machine on one thread.
  */
 public final class YarnTracker implements AutoCloseable {
 
@@ -61,8 +64,6 @@ public final class YarnTracker implements AutoCloseable {
     private final Map<String, Tracking> tracked = new ConcurrentHashMap<>();
     /** Tags given up on, with when to stop watching them for late applications. */
     private final Map<String, Instant> abandoned = new ConcurrentHashMap<>();
-    private final AtomicLong pollCalls = new AtomicLong();
-    private final AtomicLong otherCalls = new AtomicLong();
     private volatile boolean rmDownLogged;
 
     /**
@@ -94,19 +95,9 @@ public final class YarnTracker implements AutoCloseable {
         return t;
     }
 
-    /** Number of batches followed right now. */
-    public int trackedCount() {
+    /** Number of batches followed right now; for tests. */
+    int trackedCount() {
         return tracked.size();
-    }
-
-    /** ResourceManager calls made by polls so far (one per poll that had anything to follow). */
-    public long pollCalls() {
-        return pollCalls.get();
-    }
-
-    /** ResourceManager calls made besides polls (AM container look-ups, kills). */
-    public long otherCalls() {
-        return otherCalls.get();
     }
 
     /** One poll now, on the caller's thread; for tests and benchmarks that drive the tracker themselves. */
@@ -141,7 +132,6 @@ public final class YarnTracker implements AutoCloseable {
         }
         Set<String> tags = new HashSet<>(tracked.keySet());
         tags.addAll(abandoned.keySet());
-        pollCalls.incrementAndGet();
         List<ApplicationReport> reports = rm.applicationsTagged(tags);
         if (rmDownLogged) {
             log.info("YARN ResourceManager answers again");
@@ -169,7 +159,6 @@ public final class YarnTracker implements AutoCloseable {
 
     private void killQuietly(ApplicationId appId) {
         try {
-            otherCalls.incrementAndGet();
             rm.kill(appId);
         } catch (Exception e) {
             log.warn("cannot kill {}: {}", appId, e.toString());
@@ -270,11 +259,11 @@ public final class YarnTracker implements AutoCloseable {
             if (attempt != null && !attempt.equals(amAttempt) && phase != AppPhase.STARTING) {
                 // Once per attempt, not per poll: the AM container is where the driver's log is.
                 amAttempt = attempt;
-                am = lookUpAmContainer(attempt).orElse(am);
+                am = lookUpAmContainer(attempt, phase.isFinal()).orElse(am);
             }
             AppReport next = new AppReport(appId, phase, report.getYarnApplicationState().name(),
                     report.getFinalApplicationStatus().name(), nullToEmpty(report.getTrackingUrl()),
-                    nullToEmpty(report.getDiagnostics()).trim(), Optional.ofNullable(am));
+                    nullToEmpty(report.getDiagnostics()).trim(), Optional.ofNullable(am), nullToEmpty(report.getUser()));
             if (!next.equals(last)) {
                 last = next;
                 notify(next);
@@ -284,13 +273,20 @@ public final class YarnTracker implements AutoCloseable {
             }
         }
 
-        private Optional<AmContainer> lookUpAmContainer(ApplicationAttemptId attempt) {
+        private Optional<AmContainer> lookUpAmContainer(ApplicationAttemptId attempt, boolean appEnded) {
             try {
-                otherCalls.addAndGet(2);
                 Optional<ContainerReport> c = rm.amContainer(attempt);
                 return c.map(r -> new AmContainer(r.getContainerId().toString(), nullToEmpty(r.getNodeHttpAddress()),
                         nullToEmpty(r.getLogUrl())));
             } catch (Exception e) {
+                if (appEnded) {
+                    // The ResourceManager forgets a finished application's containers (a batch re-attached
+                    // after its end asks too late). The AM's container is its attempt's first, and its
+                    // output is in the aggregated logs, if anywhere: no NodeManager address is needed.
+                    log.info("{}: no AM container report ({}); the driver's log is looked for in the aggregated logs",
+                            appId, e.toString());
+                    return Optional.of(new AmContainer(ContainerId.newContainerId(attempt, 1).toString(), "", ""));
+                }
                 log.info("{}: no AM container report ({}); the driver's log will not be followed", appId, e.toString());
                 return Optional.empty();
             }

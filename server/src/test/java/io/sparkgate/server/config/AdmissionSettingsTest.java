@@ -46,23 +46,23 @@ class AdmissionSettingsTest {
                 Map.of("SPARKGATE_LAUNCH_QUEUE_SIZE", "250"), Map.of()).admission();
         assertThat(admission.maxStarting()).isEqualTo(4);
         assertThat(admission.maxWaiting()).isEqualTo(250);
-        assertThat(ConfigLoader.fromMap(Map.of(AdmissionSettings.MAX_STARTING, "4",
-                AdmissionSettings.LAUNCH_THREADS, "4")).admission().maxStarting()).isEqualTo(4);
+        assertThat(ConfigLoader.fromMap(Map.of(ConfigKeys.MAX_STARTING.name(), "4",
+                ConfigKeys.MAX_STARTING.oldName().orElseThrow(), "4")).admission().maxStarting()).isEqualTo(4);
     }
 
     @Test
     void badValuesAndDisagreeingOldAndNewNamesStopWithAMessageNamingThem() {
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AdmissionSettings.MAX_STARTING, "3",
-                AdmissionSettings.LAUNCH_THREADS, "5")))
-                .hasMessageContaining(AdmissionSettings.MAX_STARTING).hasMessageContaining(AdmissionSettings.LAUNCH_THREADS);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AdmissionSettings.MAX_STARTING, "0")))
-                .hasMessageContaining(AdmissionSettings.MAX_STARTING);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AdmissionSettings.MAX_RUNNING_PER_USER, "-1")))
-                .hasMessageContaining(AdmissionSettings.MAX_RUNNING_PER_USER);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AdmissionSettings.MAX_WAITING, "many")))
-                .hasMessageContaining(AdmissionSettings.MAX_WAITING).hasMessageContaining("many");
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AdmissionSettings.RETRY_AFTER, "0s")))
-                .hasMessageContaining(AdmissionSettings.RETRY_AFTER);
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.MAX_STARTING.name(), "3",
+                ConfigKeys.MAX_STARTING.oldName().orElseThrow(), "5")))
+                .hasMessageContaining(ConfigKeys.MAX_STARTING.name()).hasMessageContaining(ConfigKeys.MAX_STARTING.oldName().orElseThrow());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.MAX_STARTING.name(), "0")))
+                .hasMessageContaining(ConfigKeys.MAX_STARTING.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.MAX_RUNNING_PER_USER.name(), "-1")))
+                .hasMessageContaining(ConfigKeys.MAX_RUNNING_PER_USER.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.MAX_WAITING.name(), "many")))
+                .hasMessageContaining(ConfigKeys.MAX_WAITING.name()).hasMessageContaining("many");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.RETRY_AFTER.name(), "0s")))
+                .hasMessageContaining(ConfigKeys.RETRY_AFTER.name());
         assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of("sparkgate.admission.max-runing", "1")))
                 .hasMessageContaining("sparkgate.admission.max-runing");
     }

@@ -29,7 +29,7 @@ class ConfigLoaderTest {
 
         SparkgateConfig config = ConfigLoader.load(file, true,
                 Map.of("SPARKGATE_SPARK_MASTER", "local[3]", "SPARKGATE_DATA_DIR", "/tmp/x", "PATH", "/bin"),
-                Map.of(ConfigLoader.DATA_DIR, "/tmp/flag"));
+                Map.of(ConfigKeys.DATA_DIR.name(), "/tmp/flag"));
 
         assertThat(config.port()).isEqualTo(9000);
         assertThat(config.sparkMaster()).isEqualTo("local[3]");
@@ -43,11 +43,11 @@ class ConfigLoaderTest {
     void unknownKeysAndBadValuesStopWithAMessageNamingThem() throws Exception {
         assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of("sparkgate.server.prot", "1")))
                 .hasMessageContaining("sparkgate.server.prot");
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigLoader.PORT, "eighty")))
-                .hasMessageContaining(ConfigLoader.PORT).hasMessageContaining("eighty");
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigLoader.KILL_GRACE_PERIOD, "soon")))
-                .hasMessageContaining(ConfigLoader.KILL_GRACE_PERIOD);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigLoader.PORT, "70000")))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.PORT.name(), "eighty")))
+                .hasMessageContaining(ConfigKeys.PORT.name()).hasMessageContaining("eighty");
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.KILL_GRACE_PERIOD.name(), "soon")))
+                .hasMessageContaining(ConfigKeys.KILL_GRACE_PERIOD.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.PORT.name(), "70000")))
                 .hasMessageContaining("70000");
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.conf"), true, Map.of(), Map.of()))
                 .hasMessageContaining("missing.conf");

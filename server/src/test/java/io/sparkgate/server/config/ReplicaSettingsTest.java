@@ -13,7 +13,7 @@ class ReplicaSettingsTest {
 
     @Test
     void aServerOnPostgresqlIsAReplicaWithNothingToSet() {
-        ReplicaSettings replicas = ConfigLoader.fromMap(Map.of(ConfigLoader.STORE_URL, POSTGRES)).replicas();
+        ReplicaSettings replicas = ConfigLoader.fromMap(Map.of(ConfigKeys.STORE_URL.name(), POSTGRES)).replicas();
 
         assertThat(replicas.id()).endsWith("-" + ProcessHandle.current().pid()).matches("[A-Za-z0-9._:-]+");
         assertThat(replicas.leaseTtl()).isEqualTo(Duration.ofSeconds(15));
@@ -23,9 +23,9 @@ class ReplicaSettingsTest {
 
     @Test
     void everyKeyMayBeSet() {
-        ReplicaSettings replicas = ConfigLoader.fromMap(Map.of(ConfigLoader.STORE_URL, POSTGRES,
-                ReplicaSettings.ID, "node-a", ReplicaSettings.LEASE_TTL, "30s", ReplicaSettings.RENEW_INTERVAL, "10s",
-                ReplicaSettings.SCAN_INTERVAL, "500ms")).replicas();
+        ReplicaSettings replicas = ConfigLoader.fromMap(Map.of(ConfigKeys.STORE_URL.name(), POSTGRES,
+                ConfigKeys.REPLICA_ID.name(), "node-a", ConfigKeys.REPLICA_LEASE_TTL.name(), "30s", ConfigKeys.REPLICA_RENEW_INTERVAL.name(), "10s",
+                ConfigKeys.REPLICA_SCAN_INTERVAL.name(), "500ms")).replicas();
 
         assertThat(replicas).isEqualTo(new ReplicaSettings("node-a", Duration.ofSeconds(30), Duration.ofSeconds(10),
                 Duration.ofMillis(500)));
@@ -33,7 +33,7 @@ class ReplicaSettingsTest {
 
     @Test
     void replicaSettingsWithTheEmbeddedDatabaseAreRefusedSayingReplicasNeedPostgresql() {
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ReplicaSettings.LEASE_TTL, "30s")))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.REPLICA_LEASE_TTL.name(), "30s")))
                 .isInstanceOf(ConfigLoader.ConfigException.class)
                 .hasMessageContaining("sparkgate.replica.lease-ttl is set")
                 .hasMessageContaining("need a shared PostgreSQL database")
@@ -42,13 +42,13 @@ class ReplicaSettingsTest {
 
     @Test
     void aRenewalIntervalOverHalfTheLeaseIsRefusedNamingBothKeys() {
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigLoader.STORE_URL, POSTGRES,
-                ReplicaSettings.LEASE_TTL, "10s", ReplicaSettings.RENEW_INTERVAL, "6s")))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.STORE_URL.name(), POSTGRES,
+                ConfigKeys.REPLICA_LEASE_TTL.name(), "10s", ConfigKeys.REPLICA_RENEW_INTERVAL.name(), "6s")))
                 .isInstanceOf(ConfigLoader.ConfigException.class)
                 .hasMessageContaining("sparkgate.replica.renew-interval must be positive and at most half of "
                         + "sparkgate.replica.lease-ttl");
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigLoader.STORE_URL, POSTGRES,
-                ReplicaSettings.ID, "node a")))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.STORE_URL.name(), POSTGRES,
+                ConfigKeys.REPLICA_ID.name(), "node a")))
                 .hasMessageContaining("sparkgate.replica.id must be 1 to 255 letters");
     }
 }

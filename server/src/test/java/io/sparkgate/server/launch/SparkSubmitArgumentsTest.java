@@ -2,7 +2,7 @@ package io.sparkgate.server.launch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkgate.server.batch.BatchRequest;
+import io.sparkgate.server.values.BatchRequest;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;

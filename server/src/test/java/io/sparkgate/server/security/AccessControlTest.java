@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -49,12 +51,12 @@ class AccessControlTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "basic",
-            AuthSettings.USERS_FILE, USERS_FILE.toString(),
-            AccessSettings.IMPERSONATION, "true",
-            AccessSettings.SUPERUSERS, "carol",
-            AccessSettings.VIEW_USERS, "viewer",
-            AccessSettings.MODIFY_USERS, "operator"));
+            ConfigKeys.AUTH_MODE.name(), "basic",
+            ConfigKeys.USERS_FILE.name(), USERS_FILE.toString(),
+            ConfigKeys.IMPERSONATION.name(), "true",
+            ConfigKeys.SUPERUSERS.name(), "carol",
+            ConfigKeys.VIEW_USERS.name(), "viewer",
+            ConfigKeys.MODIFY_USERS.name(), "operator"));
 
     private static final ClientFactory CLIENTS = ClientFactory.builder().build();
 

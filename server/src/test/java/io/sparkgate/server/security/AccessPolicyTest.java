@@ -1,15 +1,17 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.values.AccessDeniedException;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchNotFoundException;
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchNotFoundException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.InvalidBatchRequestException;
+import io.sparkgate.server.values.StateChange;
 import io.sparkgate.server.config.AccessSettings;
 import io.sparkgate.server.config.AccessSettings.OthersBatches;
 import java.time.Instant;

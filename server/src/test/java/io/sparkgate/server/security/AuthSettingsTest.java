@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -55,45 +57,45 @@ class AuthSettingsTest {
 
     @Test
     void noAuthenticationOnANonLoopbackAddressIsRefusedNamingBothKeys() {
-        assertThatThrownBy(() -> load(ConfigLoader.HOST, "0.0.0.0"))
+        assertThatThrownBy(() -> load(ConfigKeys.HOST.name(), "0.0.0.0"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining(AuthSettings.MODE)
-                .hasMessageContaining(ConfigLoader.HOST);
-        assertThat(load(ConfigLoader.HOST, "localhost").mode()).isEqualTo(AuthSettings.Mode.NONE);
+                .hasMessageContaining(ConfigKeys.AUTH_MODE.name())
+                .hasMessageContaining(ConfigKeys.HOST.name());
+        assertThat(load(ConfigKeys.HOST.name(), "localhost").mode()).isEqualTo(AuthSettings.Mode.NONE);
     }
 
     @Test
     void anAuthenticatedModeMayListenEverywhere() {
-        AuthSettings auth = load(ConfigLoader.HOST, "0.0.0.0", AuthSettings.MODE, "basic",
-                AuthSettings.USERS_FILE, users().toString());
+        AuthSettings auth = load(ConfigKeys.HOST.name(), "0.0.0.0", ConfigKeys.AUTH_MODE.name(), "basic",
+                ConfigKeys.USERS_FILE.name(), users().toString());
 
         assertThat(auth.mode()).isEqualTo(AuthSettings.Mode.BASIC);
     }
 
     @Test
     void missingOrBadValuesNameTheirKey() {
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "kerberos")).hasMessageContaining(AuthSettings.MODE);
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "basic")).hasMessageContaining(AuthSettings.USERS_FILE);
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "basic", AuthSettings.USERS_FILE, dir.resolve("nope").toString()))
-                .hasMessageContaining(AuthSettings.USERS_FILE);
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "bearer")).hasMessageContaining(AuthSettings.TOKENS_FILE);
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "bearer",
-                AuthSettings.JWT_PUBLIC_KEY_FILE, users().toString()))
-                .hasMessageContaining(AuthSettings.JWT_ISSUER);
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "mtls")).hasMessageContaining(AuthSettings.TLS_CLIENT_CA_FILE);
-        assertThatThrownBy(() -> load(AuthSettings.TLS_CERT_FILE, users().toString()))
-                .hasMessageContaining(AuthSettings.TLS_KEY_FILE);
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "bearer", AuthSettings.JWT_PUBLIC_KEY_FILE, users().toString(),
-                AuthSettings.JWT_ISSUER, "iss", AuthSettings.JWT_CLOCK_SKEW, "soon"))
-                .hasMessageContaining(AuthSettings.JWT_CLOCK_SKEW);
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "kerberos")).hasMessageContaining(ConfigKeys.AUTH_MODE.name());
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "basic")).hasMessageContaining(ConfigKeys.USERS_FILE.name());
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "basic", ConfigKeys.USERS_FILE.name(), dir.resolve("nope").toString()))
+                .hasMessageContaining(ConfigKeys.USERS_FILE.name());
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "bearer")).hasMessageContaining(ConfigKeys.TOKENS_FILE.name());
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "bearer",
+                ConfigKeys.JWT_PUBLIC_KEY_FILE.name(), users().toString()))
+                .hasMessageContaining(ConfigKeys.JWT_ISSUER.name());
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "mtls")).hasMessageContaining(ConfigKeys.TLS_CLIENT_CA_FILE.name());
+        assertThatThrownBy(() -> load(ConfigKeys.TLS_CERT_FILE.name(), users().toString()))
+                .hasMessageContaining(ConfigKeys.TLS_KEY_FILE.name());
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "bearer", ConfigKeys.JWT_PUBLIC_KEY_FILE.name(), users().toString(),
+                ConfigKeys.JWT_ISSUER.name(), "iss", ConfigKeys.JWT_CLOCK_SKEW.name(), "soon"))
+                .hasMessageContaining(ConfigKeys.JWT_CLOCK_SKEW.name());
     }
 
     @Test
     void credentialsForAnotherModeAreAMistakeNotIgnored() {
-        assertThatThrownBy(() -> load(AuthSettings.USERS_FILE, users().toString()))
+        assertThatThrownBy(() -> load(ConfigKeys.USERS_FILE.name(), users().toString()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining(AuthSettings.USERS_FILE)
-                .hasMessageContaining(AuthSettings.MODE + " = none");
+                .hasMessageContaining(ConfigKeys.USERS_FILE.name())
+                .hasMessageContaining(ConfigKeys.AUTH_MODE.name() + " = none");
     }
 
     @Test
@@ -101,24 +103,24 @@ class AuthSettingsTest {
         TestPki.Issued ca = TestPki.ca(dir, "ca");
         TestPki.Issued server = TestPki.server(dir, ca);
 
-        assertThatThrownBy(() -> load(AuthSettings.MODE, "mtls", AuthSettings.TLS_CERT_FILE, server.certFile().toString(),
-                AuthSettings.TLS_KEY_FILE, server.keyFile().toString()))
+        assertThatThrownBy(() -> load(ConfigKeys.AUTH_MODE.name(), "mtls", ConfigKeys.TLS_CERT_FILE.name(), server.certFile().toString(),
+                ConfigKeys.TLS_KEY_FILE.name(), server.keyFile().toString()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining(AuthSettings.TLS_CLIENT_CA_FILE);
-        AuthSettings mtls = load(AuthSettings.MODE, "mtls", AuthSettings.TLS_CERT_FILE, server.certFile().toString(),
-                AuthSettings.TLS_KEY_FILE, server.keyFile().toString(),
-                AuthSettings.TLS_CLIENT_CA_FILE, ca.certFile().toString());
+                .hasMessageContaining(ConfigKeys.TLS_CLIENT_CA_FILE.name());
+        AuthSettings mtls = load(ConfigKeys.AUTH_MODE.name(), "mtls", ConfigKeys.TLS_CERT_FILE.name(), server.certFile().toString(),
+                ConfigKeys.TLS_KEY_FILE.name(), server.keyFile().toString(),
+                ConfigKeys.TLS_CLIENT_CA_FILE.name(), ca.certFile().toString());
         assertThat(mtls.tls().orElseThrow().clientAuth()).isEqualTo(AuthSettings.ClientAuth.REQUIRE);
     }
 
     @Test
     void aPlainTextPasswordInTheUsersFileStopsTheStartWithoutShowingIt() {
         Path users = TestPki.writeString(dir.resolve("plain"), "# users\nalice:hunter2\n");
-        AuthSettings auth = load(AuthSettings.MODE, "basic", AuthSettings.USERS_FILE, users.toString());
+        AuthSettings auth = load(ConfigKeys.AUTH_MODE.name(), "basic", ConfigKeys.USERS_FILE.name(), users.toString());
 
         assertThatThrownBy(() -> Authentication.from(auth))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining(AuthSettings.USERS_FILE)
+                .hasMessageContaining(ConfigKeys.USERS_FILE.name())
                 .hasMessageContaining("line 2")
                 .hasMessageNotContaining("hunter2");
     }
@@ -127,16 +129,16 @@ class AuthSettingsTest {
     void tlsFilesThatAreNotPemOrDoNotMatchStopTheStartNamingTheKey() {
         TestPki.Issued ca = TestPki.ca(dir, "ca");
         TestPki.Issued server = TestPki.server(dir, ca);
-        AuthSettings notPem = load(AuthSettings.TLS_CERT_FILE, users().toString(),
-                AuthSettings.TLS_KEY_FILE, server.keyFile().toString());
-        AuthSettings mismatched = load(AuthSettings.TLS_CERT_FILE, server.certFile().toString(),
-                AuthSettings.TLS_KEY_FILE, ca.keyFile().toString());
+        AuthSettings notPem = load(ConfigKeys.TLS_CERT_FILE.name(), users().toString(),
+                ConfigKeys.TLS_KEY_FILE.name(), server.keyFile().toString());
+        AuthSettings mismatched = load(ConfigKeys.TLS_CERT_FILE.name(), server.certFile().toString(),
+                ConfigKeys.TLS_KEY_FILE.name(), ca.keyFile().toString());
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
 
         assertThatThrownBy(() -> ServerTls.configure(Server.builder(), address, notPem))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AuthSettings.TLS_CERT_FILE);
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.TLS_CERT_FILE.name());
         assertThatThrownBy(() -> ServerTls.configure(Server.builder(), address, mismatched))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AuthSettings.TLS_KEY_FILE);
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.TLS_KEY_FILE.name());
     }
 
     @Test
@@ -144,8 +146,8 @@ class AuthSettingsTest {
         KeyPair keys = TestPki.rsa();
         Path jwks = TestPki.writeString(dir.resolve("jwks.json"), new JWKSet(
                 new RSAKey.Builder((RSAPublicKey) keys.getPublic()).keyID("k1").build()).toString());
-        AuthSettings auth = load(AuthSettings.MODE, "bearer", AuthSettings.JWT_JWKS_FILE, jwks.toString(),
-                AuthSettings.JWT_ISSUER, "iss", AuthSettings.JWT_USER_CLAIM, "preferred_username");
+        AuthSettings auth = load(ConfigKeys.AUTH_MODE.name(), "bearer", ConfigKeys.JWT_JWKS_FILE.name(), jwks.toString(),
+                ConfigKeys.JWT_ISSUER.name(), "iss", ConfigKeys.JWT_USER_CLAIM.name(), "preferred_username");
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("k1").build(),
                 new JWTClaimsSet.Builder().issuer("iss").subject("id-123").claim("preferred_username", "frank")
                         .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
@@ -160,10 +162,10 @@ class AuthSettingsTest {
     void aJwkSetWithAnHmacKeyIsRefused() {
         Path jwks = TestPki.writeString(dir.resolve("hmac.json"), new JWKSet(
                 new OctetSequenceKey.Builder(new byte[32]).build()).toString(false));
-        AuthSettings auth = load(AuthSettings.MODE, "bearer", AuthSettings.JWT_JWKS_FILE, jwks.toString(),
-                AuthSettings.JWT_ISSUER, "iss");
+        AuthSettings auth = load(ConfigKeys.AUTH_MODE.name(), "bearer", ConfigKeys.JWT_JWKS_FILE.name(), jwks.toString(),
+                ConfigKeys.JWT_ISSUER.name(), "iss");
 
         assertThatThrownBy(() -> Authentication.from(auth))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AuthSettings.JWT_JWKS_FILE);
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.JWT_JWKS_FILE.name());
     }
 }

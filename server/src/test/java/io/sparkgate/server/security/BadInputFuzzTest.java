@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -79,8 +81,8 @@ class BadInputFuzzTest {
     /** One batch at a time, and accepted batches are deleted at once: a fuzz case cannot flood the machine with JVMs. */
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AdmissionSettings.MAX_STARTING, "1",
-            AdmissionSettings.MAX_RUNNING, "1"));
+            ConfigKeys.MAX_STARTING.name(), "1",
+            ConfigKeys.MAX_RUNNING.name(), "1"));
 
     private final Queue<String> failures = new ConcurrentLinkedQueue<>();
     private final Queue<String> accepted = new ConcurrentLinkedQueue<>();

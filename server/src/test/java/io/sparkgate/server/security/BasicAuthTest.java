@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,8 +37,8 @@ class BasicAuthTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "basic",
-            AuthSettings.USERS_FILE, USERS.toString()));
+            ConfigKeys.AUTH_MODE.name(), "basic",
+            ConfigKeys.USERS_FILE.name(), USERS.toString()));
 
     private static final ClientFactory PLAIN = ClientFactory.builder().build();
 

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -52,10 +54,10 @@ class BatchListAndWatchTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "basic",
-            AuthSettings.USERS_FILE, USERS_FILE.toString(),
-            AccessSettings.OTHERS_BATCHES, "hidden",
-            AccessSettings.SUPERUSERS, "carol"));
+            ConfigKeys.AUTH_MODE.name(), "basic",
+            ConfigKeys.USERS_FILE.name(), USERS_FILE.toString(),
+            ConfigKeys.OTHERS_BATCHES.name(), "hidden",
+            ConfigKeys.SUPERUSERS.name(), "carol"));
 
     private static final ClientFactory CLIENTS = ClientFactory.builder().build();
     private static int etlA;
@@ -129,6 +131,22 @@ class BatchListAndWatchTest {
         // carol is a superuser: she may read it.
         assertThat(AuthMatrix.stub(caller("carol"), GrpcSerializationFormats.PROTO)
                 .getBatch(GetBatchRequest.newBuilder().setId(etlA).build()).getRequest().getName()).isEqualTo("etl-a");
+    }
+
+    @Test
+    void theWholeLogDownloadsAsTextToThoseWhoMayReadIt() {
+        AggregatedHttpResponse text = rest("alice", HttpMethod.GET, "/batches/" + etlA + "/log/text", null);
+        assertThat(text.status().code()).isEqualTo(200);
+        assertThat(text.contentType().toString()).startsWith("text/plain");
+        assertThat(text.headers().get("content-disposition")).contains("batch-" + etlA + ".log");
+        List<String> lines = new ArrayList<>();
+        json(rest("alice", HttpMethod.GET, "/batches/" + etlA + "/log?from=0&size=-1", null)).get("log")
+                .forEach(l -> lines.add(l.asText()));
+        assertThat(lines).contains("line 0", "line 2");
+        assertThat(text.contentUtf8()).isEqualTo(String.join("\n", lines) + "\n");
+        // bob may not see alice's batch at all (others' batches are hidden here).
+        assertThat(rest("bob", HttpMethod.GET, "/batches/" + etlA + "/log/text", null).status().code()).isEqualTo(404);
+        assertThat(rest("carol", HttpMethod.GET, "/batches/" + etlA + "/log/text", null).status().code()).isEqualTo(200);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -53,13 +55,13 @@ class BearerAuthTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "bearer",
-            AuthSettings.TOKENS_FILE, TOKENS.toString(),
-            AuthSettings.JWT_PUBLIC_KEY_FILE, ISSUER_KEY_FILE.toString(),
-            AuthSettings.JWT_ISSUER, ISSUER,
-            AuthSettings.JWT_AUDIENCE, AUDIENCE,
-            AuthSettings.TLS_CERT_FILE, SERVER_CERT.certFile().toString(),
-            AuthSettings.TLS_KEY_FILE, SERVER_CERT.keyFile().toString()));
+            ConfigKeys.AUTH_MODE.name(), "bearer",
+            ConfigKeys.TOKENS_FILE.name(), TOKENS.toString(),
+            ConfigKeys.JWT_PUBLIC_KEY_FILE.name(), ISSUER_KEY_FILE.toString(),
+            ConfigKeys.JWT_ISSUER.name(), ISSUER,
+            ConfigKeys.JWT_AUDIENCE.name(), AUDIENCE,
+            ConfigKeys.TLS_CERT_FILE.name(), SERVER_CERT.certFile().toString(),
+            ConfigKeys.TLS_KEY_FILE.name(), SERVER_CERT.keyFile().toString()));
 
     private static final ClientFactory TRUSTING = ClientFactory.builder()
             .tlsCustomizer(tls -> tls.trustManager(CA.cert())).build();

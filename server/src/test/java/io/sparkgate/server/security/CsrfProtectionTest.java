@@ -11,7 +11,6 @@ import io.grpc.StatusRuntimeException;
 import io.sparkgate.api.v1.BatchServiceGrpc.BatchServiceBlockingStub;
 import io.sparkgate.api.v1.CreateBatchRequest;
 import io.sparkgate.server.TestServer;
-import io.sparkgate.server.config.SubmitSettings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -99,6 +98,6 @@ class CsrfProtectionTest {
 
     @Test
     void offByDefault() {
-        assertThat(SubmitSettings.defaults().csrfProtection()).isFalse();
+        assertThat(io.sparkgate.server.config.ConfigLoader.fromMap(java.util.Map.of()).csrfProtection()).isFalse();
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,6 +34,7 @@ import org.ietf.jgss.Oid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.awaitility.Awaitility.await;
 
@@ -197,35 +200,85 @@ class KerberosAuthTest {
     @Test
     void aPrincipalWithoutKeysInTheKeytabStopsTheStartNamingBothKeys() {
         AuthSettings settings = ConfigLoader.fromMap(Map.of(
-                AuthSettings.MODE, "kerberos",
-                AuthSettings.KERBEROS_PRINCIPAL, "HTTP/elsewhere@" + TestKdc.REALM,
-                AuthSettings.KERBEROS_KEYTAB, KDC.keytab(SERVICE).toString())).auth();
+                ConfigKeys.AUTH_MODE.name(), "kerberos",
+                ConfigKeys.KERBEROS_PRINCIPAL.name(), "HTTP/elsewhere@" + TestKdc.REALM,
+                ConfigKeys.KERBEROS_KEYTAB.name(), KDC.keytab(SERVICE).toString())).auth();
         assertThatThrownBy(() -> Authentication.from(settings))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining(AuthSettings.KERBEROS_KEYTAB)
+                .hasMessageContaining(ConfigKeys.KERBEROS_KEYTAB.name())
                 .hasMessageContaining("HTTP/elsewhere@" + TestKdc.REALM);
     }
 
     @Test
     void theModeNeedsAPrincipalWithARealmAndAKeytab() {
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "kerberos")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AuthSettings.KERBEROS_PRINCIPAL);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "kerberos",
-                AuthSettings.KERBEROS_PRINCIPAL, "HTTP/localhost")))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "kerberos")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.KERBEROS_PRINCIPAL.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "kerberos",
+                ConfigKeys.KERBEROS_PRINCIPAL.name(), "HTTP/localhost")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("no realm");
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "kerberos",
-                AuthSettings.KERBEROS_PRINCIPAL, TestKdc.HTTP_PRINCIPAL)))
-                .isInstanceOf(ConfigException.class).hasMessageContaining(AuthSettings.KERBEROS_KEYTAB);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(AuthSettings.MODE, "basic",
-                AuthSettings.KERBEROS_KEYTAB, KDC.keytab(SERVICE).toString())))
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "kerberos",
+                ConfigKeys.KERBEROS_PRINCIPAL.name(), TestKdc.HTTP_PRINCIPAL)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(ConfigKeys.KERBEROS_KEYTAB.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.AUTH_MODE.name(), "basic",
+                ConfigKeys.KERBEROS_KEYTAB.name(), KDC.keytab(SERVICE).toString())))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("belongs to mode kerberos");
     }
 
     @Test
-    void shortNamesFollowHadoopsDefaultRule() {
-        String service = TestKdc.HTTP_PRINCIPAL;
-        assertThat(SpnegoCheck.shortName("alice@" + TestKdc.REALM, service)).contains("alice");
-        assertThat(SpnegoCheck.shortName("alice/admin@" + TestKdc.REALM, service)).contains("alice");
-        assertThat(SpnegoCheck.shortName("alice@OTHER.REALM", service)).isEmpty();
+    void byDefaultTheUserIsTheFirstComponentOfAPrincipalOfTheRealm() throws Exception {
+        Subject admin = KDC.login("alice/admin");
+        JsonNode created = createPi(negotiating(admin, SERVICE));
+        assertThat(created.get("owner").asText()).isEqualTo("alice");
+        delete(negotiating(admin, SERVICE), created.get("id").asInt());
+    }
+
+    @Test
+    void nameRulesMakeTheOwnerTheNameHadoopsAuthToLocalRulesGive(@TempDir java.nio.file.Path dir) throws Exception {
+        String realm = TestKdc.REALM.replace(".", "\\.");
+        // Admin principals keep their instance; one-component users are lower-cased; nothing else maps.
+        String rules = "RULE:[2:$1-$2@$0](.*-admin@" + realm + ")s/@.*// RULE:[1:$1@$0](.*@" + realm + ")s/@.*///L";
+        try (TestServer ruled = TestServer.start(dir.resolve("ruled"), Map.of(
+                "livy.server.auth.type", "kerberos",
+                "livy.server.auth.kerberos.principal", TestKdc.HTTP_PRINCIPAL,
+                "livy.server.auth.kerberos.keytab", KDC.keytab(SERVICE).toString(),
+                "livy.server.auth.kerberos.name-rules", rules))) {
+            Subject admin = KDC.login("alice/admin");
+            AuthMatrix.Caller asAdmin = AuthMatrix.Caller.perRequest(ruled.baseUrl(), PLAIN,
+                    () -> TestKdc.negotiate(admin, SERVICE));
+            JsonNode created = createPi(asAdmin);
+            assertThat(created.get("owner").asText()).isEqualTo("alice-admin");
+            delete(asAdmin, created.get("id").asInt());
+
+            Subject bob = KDC.login("Bob");
+            AggregatedHttpResponse list = AuthMatrix.web(AuthMatrix.Caller.perRequest(ruled.baseUrl(), PLAIN,
+                    () -> TestKdc.negotiate(bob, SERVICE))).get("/batches").aggregate().join();
+            assertThat(list.status().code()).isEqualTo(200);
+
+            // A principal no rule maps is not a user: refused like a bad ticket, on every route.
+            Subject service = KDC.login("backup/localhost");
+            AuthMatrix.assertAllRefused(AuthMatrix.Caller.perRequest(ruled.baseUrl(), PLAIN,
+                    () -> TestKdc.negotiate(service, SERVICE)), "invalid credentials", "Negotiate");
+        }
+        // A rule list with a mistake stops the start, naming the key.
+        assertThatThrownBy(() -> TestServer.start(dir.resolve("bad"), Map.of(
+                "livy.server.auth.type", "kerberos",
+                "livy.server.auth.kerberos.principal", TestKdc.HTTP_PRINCIPAL,
+                "livy.server.auth.kerberos.keytab", KDC.keytab(SERVICE).toString(),
+                "livy.server.auth.kerberos.name-rules", "RULE:[1:$1] DEFALT")).close())
+                .hasMessageContaining("sparkgate.auth.kerberos.name-rules").hasMessageContaining("DEFALT");
+    }
+
+    private static JsonNode createPi(AuthMatrix.Caller caller) throws Exception {
+        AggregatedHttpResponse created = AuthMatrix.web(caller).execute(RequestHeaders.of(HttpMethod.POST, "/batches",
+                HttpHeaderNames.CONTENT_TYPE, MediaType.JSON), """
+                {"file": "%s", "className": "io.sparkgate.examples.SparkPi"}
+                """.formatted(TestServer.EXAMPLES_JAR)).aggregate().join();
+        assertThat(created.status().code()).as(created.contentUtf8()).isEqualTo(201);
+        return JSON.readTree(created.contentUtf8());
+    }
+
+    private static void delete(AuthMatrix.Caller caller, int id) {
+        assertThat(AuthMatrix.web(caller).delete("/batches/" + id).aggregate().join().status().code())
+                .isEqualTo(200);
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkgate.client.SparkgateClient;
@@ -33,9 +35,9 @@ class KerberosClientTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            AuthSettings.MODE, "kerberos",
-            AuthSettings.KERBEROS_PRINCIPAL, TestKdc.HTTP_PRINCIPAL,
-            AuthSettings.KERBEROS_KEYTAB, KDC.keytab("HTTP/localhost").toString()));
+            ConfigKeys.AUTH_MODE.name(), "kerberos",
+            ConfigKeys.KERBEROS_PRINCIPAL.name(), TestKdc.HTTP_PRINCIPAL,
+            ConfigKeys.KERBEROS_KEYTAB.name(), KDC.keytab("HTTP/localhost").toString()));
 
     @TempDir
     Path dir;

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,11 +37,11 @@ class MutualTlsAuthTest {
 
     private static Map<String, String> config(String clientAuth) {
         return Map.of(
-                AuthSettings.MODE, "mtls",
-                AuthSettings.TLS_CERT_FILE, SERVER_CERT.certFile().toString(),
-                AuthSettings.TLS_KEY_FILE, SERVER_CERT.keyFile().toString(),
-                AuthSettings.TLS_CLIENT_CA_FILE, CA.certFile().toString(),
-                AuthSettings.TLS_CLIENT_AUTH, clientAuth);
+                ConfigKeys.AUTH_MODE.name(), "mtls",
+                ConfigKeys.TLS_CERT_FILE.name(), SERVER_CERT.certFile().toString(),
+                ConfigKeys.TLS_KEY_FILE.name(), SERVER_CERT.keyFile().toString(),
+                ConfigKeys.TLS_CLIENT_CA_FILE.name(), CA.certFile().toString(),
+                ConfigKeys.TLS_CLIENT_AUTH.name(), clientAuth);
     }
 
     @RegisterExtension

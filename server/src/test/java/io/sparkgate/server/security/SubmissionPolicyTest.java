@@ -1,11 +1,14 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.InvalidBatchRequestException;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.InvalidBatchRequestException;
 import io.sparkgate.server.config.ConfigLoader;
+import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.config.SubmitSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +47,7 @@ class SubmissionPolicyTest {
 
     private SubmissionPolicy policy(Map<String, String> keys) {
         Map<String, String> values = new HashMap<>(keys);
-        values.putIfAbsent(SubmitSettings.LOCAL_DIRS, allowed.toString());
+        values.putIfAbsent(ConfigKeys.LOCAL_DIRS.name(), allowed.toString());
         return new SubmissionPolicy(ConfigLoader.fromMap(values).submit());
     }
 
@@ -114,7 +117,7 @@ class SubmissionPolicyTest {
     @Test
     void anAllowedDirectoryReachedThroughASymlinkWorksBothWays() throws Exception {
         Path link = Files.createSymbolicLink(tmp.resolve("via-link"), allowed);
-        SubmissionPolicy viaLink = policy(Map.of(SubmitSettings.LOCAL_DIRS, link.toString()));
+        SubmissionPolicy viaLink = policy(Map.of(ConfigKeys.LOCAL_DIRS.name(), link.toString()));
         viaLink.check(BatchRequest.of(link.resolve("app.jar").toString()), Caller.ANONYMOUS);
         viaLink.check(BatchRequest.of(jar.toString()), Caller.ANONYMOUS);
     }
@@ -127,7 +130,7 @@ class SubmissionPolicyTest {
     @Test
     void relativePathsResolveAgainstTheServersWorkingDirectoryAndAreSentAbsolute() {
         Path cwd = Path.of("").toAbsolutePath();
-        SubmissionPolicy here = policy(Map.of(SubmitSettings.LOCAL_DIRS, cwd.toString()));
+        SubmissionPolicy here = policy(Map.of(ConfigKeys.LOCAL_DIRS.name(), cwd.toString()));
         // The server module's pom.xml is in the working directory of the tests.
         BatchRequest checked = here.check(withLists(BatchRequest.of("pom.xml"), List.of("pom.xml"),
                 List.of("pom.xml#p")), Caller.ANONYMOUS);
@@ -145,7 +148,7 @@ class SubmissionPolicyTest {
         refused(BatchRequest.of("http://evil.example/app.jar")).hasMessageContaining("scheme 'http'");
         refused(BatchRequest.of("ftp://h/app.jar")).hasMessageContaining("'ftp'");
         refused(withLists(app(), List.of("ivy://g:a:1"), List.of())).hasMessageContaining("'ivy'");
-        SubmissionPolicy onlyHdfs = policy(Map.of(SubmitSettings.REMOTE_SCHEMES, "hdfs"));
+        SubmissionPolicy onlyHdfs = policy(Map.of(ConfigKeys.REMOTE_SCHEMES.name(), "hdfs"));
         assertThatThrownBy(() -> onlyHdfs.check(BatchRequest.of("https://h/a.jar"), Caller.ANONYMOUS))
                 .hasMessageContaining("'https'");
     }
@@ -190,7 +193,7 @@ class SubmissionPolicyTest {
 
     @Test
     void aFieldIsTheConfKeyItSets() {
-        SubmissionPolicy p = policy(Map.of(SubmitSettings.DENIED_CONF, "spark.driver.memory"));
+        SubmissionPolicy p = policy(Map.of(ConfigKeys.DENIED_CONF.name(), "spark.driver.memory"));
         BatchRequest r = new BatchRequest(jar.toString(), "", "", "", List.of(), List.of(), List.of(), List.of(),
                 List.of(), "4g", OptionalInt.empty(), "", OptionalInt.empty(), OptionalInt.empty(), "", Map.of());
         assertThatThrownBy(() -> p.check(r, Caller.ANONYMOUS)).hasMessageContaining("driverMemory")
@@ -199,21 +202,21 @@ class SubmissionPolicyTest {
 
     @Test
     void allowListWithPrefixes() {
-        SubmissionPolicy p = policy(Map.of(SubmitSettings.ALLOWED_CONF, "spark.sql.*, spark.executor.memory"));
+        SubmissionPolicy p = policy(Map.of(ConfigKeys.ALLOWED_CONF.name(), "spark.sql.*, spark.executor.memory"));
         p.check(app().withConf(Map.of("spark.sql.shuffle.partitions", "4", "spark.executor.memory", "1g")),
                 Caller.ANONYMOUS);
         assertThatThrownBy(() -> p.check(app().withConf(Map.of("spark.executor.cores", "2")), Caller.ANONYMOUS))
                 .hasMessageContaining("spark.executor.cores").hasMessageContaining("allowed-conf");
         // The deny-list still applies to keys the allow-list would let through.
-        SubmissionPolicy both = policy(Map.of(SubmitSettings.ALLOWED_CONF, "spark.*"));
+        SubmissionPolicy both = policy(Map.of(ConfigKeys.ALLOWED_CONF.name(), "spark.*"));
         assertThatThrownBy(() -> both.check(app().withConf(Map.of("spark.master", "yarn")), Caller.ANONYMOUS))
                 .hasMessageContaining("spark.master");
     }
 
     @Test
     void forcedValuesAreAppliedAndARequestCannotChangeThem() {
-        SubmissionPolicy p = policy(Map.of(SubmitSettings.FORCED_CONF_PREFIX + "spark.eventLog.enabled", "true",
-                SubmitSettings.FORCED_CONF_PREFIX + "spark.yarn.queue", "etl"));
+        SubmissionPolicy p = policy(Map.of(ConfigKeys.FORCED_CONF.name() + "spark.eventLog.enabled", "true",
+                ConfigKeys.FORCED_CONF.name() + "spark.yarn.queue", "etl"));
         assertThat(p.check(app(), Caller.ANONYMOUS).conf())
                 .containsEntry("spark.eventLog.enabled", "true").containsEntry("spark.yarn.queue", "etl");
         assertThat(p.check(app().withConf(Map.of("spark.eventLog.enabled", "true")), Caller.ANONYMOUS).conf())
@@ -225,7 +228,7 @@ class SubmissionPolicyTest {
                 Map.of());
         assertThatThrownBy(() -> p.check(otherQueue, Caller.ANONYMOUS)).hasMessageContaining("'queue'")
                 .hasMessageContaining("spark.yarn.queue");
-        assertThatThrownBy(() -> policy(Map.of(SubmitSettings.FORCED_CONF_PREFIX + "spark.master", "yarn")))
+        assertThatThrownBy(() -> policy(Map.of(ConfigKeys.FORCED_CONF.name() + "spark.master", "yarn")))
                 .hasMessageContaining("spark.master");
     }
 
@@ -244,7 +247,7 @@ class SubmissionPolicyTest {
         refused(withLists(app(), Collections.nCopies(101, jar.toString()), List.of())).hasMessageContaining("'jars'");
         refused(withLists(app(), List.of(String.join(",", Collections.nCopies(101, jar.toString()))), List.of()))
                 .hasMessageContaining("'jars[0]'");
-        SubmissionPolicy small = policy(Map.of(SubmitSettings.MAX_ARGS, "2"));
+        SubmissionPolicy small = policy(Map.of(ConfigKeys.MAX_ARGS.name(), "2"));
         assertThatThrownBy(() -> small.check(app().withArgs(List.of("1", "2", "3")), Caller.ANONYMOUS))
                 .hasMessageContaining("'args'");
     }
@@ -286,27 +289,28 @@ class SubmissionPolicyTest {
 
     @Test
     void noLocalDirectoriesMeansNoLocalFiles() {
-        SubmissionPolicy none = policy(Map.of(SubmitSettings.LOCAL_DIRS, ""));
+        SubmissionPolicy none = policy(Map.of(ConfigKeys.LOCAL_DIRS.name(), ""));
         assertThatThrownBy(() -> none.check(app(), Caller.ANONYMOUS)).hasMessageContaining("outside");
         none.check(BatchRequest.of("hdfs:///a.jar"), Caller.ANONYMOUS);
     }
 
     @Test
     void livyAliasesAndDefaults() {
-        SubmitSettings livy = ConfigLoader.fromMap(Map.of("livy.file.local-dir-whitelist", allowed + ",/opt/jobs",
-                "livy.server.csrf-protection.enabled", "true")).submit();
-        assertThat(livy.localDirs()).containsExactly(allowed, Path.of("/opt/jobs"));
-        assertThat(livy.csrfProtection()).isTrue();
-        SubmitSettings d = SubmitSettings.defaults();
-        assertThat(d.localDirs()).containsExactly(SubmitSettings.defaultLocalDir());
+        SparkgateConfig livyConfig = ConfigLoader.fromMap(Map.of("livy.file.local-dir-whitelist", allowed + ",/opt/jobs",
+                "livy.server.csrf-protection.enabled", "true"));
+        assertThat(livyConfig.submit().localDirs()).containsExactly(allowed, Path.of("/opt/jobs"));
+        assertThat(livyConfig.csrfProtection()).isTrue();
+        SparkgateConfig defaults = ConfigLoader.fromMap(Map.of());
+        SubmitSettings d = defaults.submit();
+        assertThat(d.localDirs()).containsExactly(Path.of("examples").toAbsolutePath().normalize());
         assertThat(d.remoteSchemes()).containsExactlyInAnyOrder("hdfs", "s3a", "gs", "abfss", "https");
-        assertThat(d.maxRequestSize()).isEqualTo(1 << 20);
-        assertThat(d.csrfProtection()).isFalse();
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(SubmitSettings.MAX_REQUEST_SIZE, "big")))
-                .hasMessageContaining(SubmitSettings.MAX_REQUEST_SIZE);
-        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(SubmitSettings.REMOTE_SCHEMES, "hdfs,file")))
+        assertThat(defaults.maxRequestSize()).isEqualTo(1 << 20);
+        assertThat(defaults.csrfProtection()).isFalse();
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.MAX_REQUEST_SIZE.name(), "big")))
+                .hasMessageContaining(ConfigKeys.MAX_REQUEST_SIZE.name());
+        assertThatThrownBy(() -> ConfigLoader.fromMap(Map.of(ConfigKeys.REMOTE_SCHEMES.name(), "hdfs,file")))
                 .hasMessageContaining("file");
-        assertThat(ConfigLoader.fromMap(Map.of(SubmitSettings.MAX_REQUEST_SIZE, "64k")).submit().maxRequestSize())
+        assertThat(ConfigLoader.fromMap(Map.of(ConfigKeys.MAX_REQUEST_SIZE.name(), "64k")).maxRequestSize())
                 .isEqualTo(65536);
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkgate.server.security;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -43,9 +45,9 @@ class SubmissionRulesOverTheWireTest {
 
     @RegisterExtension
     static final TestServer server = new TestServer(Map.of(
-            SubmitSettings.LOCAL_DIRS, ALLOWED + "," + EXAMPLES_DIR,
-            SubmitSettings.FORCED_CONF_PREFIX + "spark.sparkgate.forced", "by-operator",
-            SubmitSettings.MAX_REQUEST_SIZE, "256k"));
+            ConfigKeys.LOCAL_DIRS.name(), ALLOWED + "," + EXAMPLES_DIR,
+            ConfigKeys.FORCED_CONF.name() + "spark.sparkgate.forced", "by-operator",
+            ConfigKeys.MAX_REQUEST_SIZE.name(), "256k"));
 
     private static BatchServiceBlockingStub grpc;
 

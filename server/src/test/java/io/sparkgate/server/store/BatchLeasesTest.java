@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

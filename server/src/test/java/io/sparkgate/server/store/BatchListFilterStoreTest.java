@@ -2,11 +2,11 @@ package io.sparkgate.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchFilter;
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchFilter;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -106,6 +106,29 @@ class BatchListFilterStoreTest {
             for (Batch b : store.list(0, 10)) {
                 assertThat(bobsOnly.matches(b)).isEqualTo(b.id() == etl2);
             }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aPageAndTheListsLengthComeInOneReadAndAgreeWithTheSeparateOnes(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            store.insert(batch("etl-daily", "alice", BatchState.SUCCESS), "");
+            int b = store.insert(batch("pi", "bob", BatchState.DEAD), "");
+            int c = store.insert(batch("etl_hourly", "bob", BatchState.RUNNING), "");
+            BatchFilter bobs = new BatchFilter(Optional.of("bob"), Set.of(), "", "", false);
+
+            assertThat(store.page(BatchFilter.all(Optional.empty()), 1, 5))
+                    .isEqualTo(new BatchStore.PageIds(List.of(b, c), 3));
+            assertThat(store.page(filter(Set.of(), "", "", true), 0, 2))
+                    .isEqualTo(new BatchStore.PageIds(List.of(c, b), 3));
+            assertThat(store.page(bobs, 0, 1)).isEqualTo(new BatchStore.PageIds(List.of(b), 2));
+            // Past the end: no row carries the count, which is still the list's length.
+            assertThat(store.page(BatchFilter.all(Optional.empty()), 10, 5))
+                    .isEqualTo(new BatchStore.PageIds(List.of(), 3));
+            assertThat(store.page(filter(Set.of(BatchState.KILLED), "", "", false), 0, 5))
+                    .isEqualTo(new BatchStore.PageIds(List.of(), 0));
+            assertThat(store.page(bobs, 0, 100).ids()).isEqualTo(store.pageIds(bobs, 0, 100)).containsExactly(b, c);
         }
     }
 

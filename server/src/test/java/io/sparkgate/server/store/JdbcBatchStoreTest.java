@@ -3,11 +3,11 @@ package io.sparkgate.server.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkgate.server.batch.Batch;
-import io.sparkgate.server.batch.BatchRequest;
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
-import io.sparkgate.server.launch.LaunchInfo;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
+import io.sparkgate.server.values.LaunchInfo;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,6 +20,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -150,6 +151,26 @@ class JdbcBatchStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
+    void aNameFindsTheNewestBatchOfThatNameWithinTheCallersScope(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            List<StateChange> starting = List.of(new StateChange(BatchState.STARTING, T0, "submitted"));
+            BatchRequest etl = BatchRequest.of("/jobs/app.jar").withName("etl-daily");
+            int alicesFirst = store.insert(new Batch(-1, etl, "alice", "", "", "", starting, T0), "");
+            store.insert(new Batch(-1, BatchRequest.of("/jobs/app.jar").withName("etl-daily-2"), "alice", "", "", "",
+                    starting, T0), "");
+            int alicesSecond = store.insert(new Batch(-1, etl, "alice", "", "", "", starting, T0), "");
+            int bobs = store.insert(new Batch(-1, etl, "bob", "", "", "", starting, T0), "");
+
+            assertThat(store.findNewestNamed("etl-daily", Optional.empty())).map(Batch::id).contains(bobs);
+            assertThat(store.findNewestNamed("etl-daily", Optional.of("alice"))).map(Batch::id).contains(alicesSecond);
+            assertThat(store.findNewestNamed("etl", Optional.empty())).isEmpty();
+            assertThat(store.findNewestNamed("", Optional.empty())).isEmpty();
+            assertThat(alicesFirst).isLessThan(alicesSecond);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
     void pagesAreInAscendingIdOrderWithTheirOwnHistories(String kind, Supplier<String> database) {
         try (JdbcBatchStore store = open(database.get())) {
             List<Integer> ids = new ArrayList<>();
@@ -171,6 +192,81 @@ class JdbcBatchStoreTest {
             assertThat(store.list(6, 10)).isEmpty();
             assertThat(store.list(0, 0)).isEmpty();
             assertThat(store.listUnfinished()).extracting(b -> b.request().name()).containsExactly("b0", "b2", "b4", "b6");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aPageIsReadWithTheLogTailsRecordedForItsBatches(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            int silent = store.insert(batch("silent", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            int chatty = store.insert(batch("chatty", BatchState.STARTING, BatchState.RUNNING, BatchState.DEAD), "");
+            int blank = store.insert(batch("blank line", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            int unrecorded = store.insert(batch("still running", BatchState.STARTING, BatchState.RUNNING), "");
+            int huge = store.insert(batch("huge lines", BatchState.STARTING, BatchState.RUNNING, BatchState.SUCCESS), "");
+            store.saveLogTail(silent, List.of());
+            store.saveLogTail(chatty, List.of("Exception in thread \"main\" é ✓", "\tat App.main(App.java:3)", ""));
+            store.saveLogTail(blank, List.of(""));
+            store.saveLogTail(huge, List.of("x".repeat(20_000)));
+
+            assertThat(store.pageIds(io.sparkgate.server.values.BatchFilter.all(java.util.Optional.empty()), 0, 100))
+                    .containsExactly(silent, chatty, blank, unrecorded, huge);
+            assertThat(store.pageIds(io.sparkgate.server.values.BatchFilter.all(java.util.Optional.empty()), 1, 2)).containsExactly(chatty, blank);
+            List<StoredBatch> page = store.getAll(List.of(huge, silent, 9999, chatty, blank, unrecorded));
+            assertThat(page).extracting(s -> s.batch().id()).containsExactly(silent, chatty, blank, unrecorded, huge);
+            assertThat(page).extracting(StoredBatch::logTail).containsExactly(
+                    java.util.Optional.of(List.of()),
+                    java.util.Optional.of(List.of("Exception in thread \"main\" é ✓", "\tat App.main(App.java:3)", "")),
+                    java.util.Optional.of(List.of("")),
+                    java.util.Optional.empty(),
+                    java.util.Optional.empty()); // too long to keep in the row: read from the log file instead
+            assertThat(page.get(1).batch().history()).extracting(StateChange::state)
+                    .containsExactly(BatchState.STARTING, BatchState.RUNNING, BatchState.DEAD);
+            assertThat(store.getAll(List.of())).isEmpty();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void concurrentInsertsAllLandWithTheirOwnIdsAndOneRequestIdTakenFailsOnlyItsCaller(String kind,
+            Supplier<String> database) throws Exception {
+        try (JdbcBatchStore store = open(database.get())) {
+            int n = 40;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+            try {
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<Integer>> inserts = new ArrayList<>();
+                List<String> names = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    String requestId = i < 2 ? "the-same-key" : "key-" + i;
+                    String name = "b" + i;
+                    names.add(name);
+                    inserts.add(pool.submit(() -> {
+                        go.await();
+                        return store.insert(batch(name, BatchState.STARTING), requestId);
+                    }));
+                }
+                go.countDown();
+                List<Integer> ids = new ArrayList<>();
+                int taken = 0;
+                for (int i = 0; i < n; i++) {
+                    try {
+                        int id = inserts.get(i).get();
+                        ids.add(id);
+                        String name = names.get(i); // each caller got the id of its own batch, and it is stored
+                        assertThat(store.get(id)).hasValueSatisfying(b -> assertThat(b.request().name()).isEqualTo(name));
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        assertThat(e.getCause()).isInstanceOf(RequestIdTakenException.class);
+                        taken++;
+                    }
+                }
+                assertThat(taken).isEqualTo(1);
+                assertThat(ids).hasSize(n - 1).doesNotHaveDuplicates();
+                assertThat(store.count()).isEqualTo(n - 1);
+                assertThat(store.list(0, n)).extracting(b -> b.request().name()).doesNotHaveDuplicates().hasSize(n - 1);
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 

@@ -2,8 +2,8 @@ package io.sparkgate.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkgate.server.batch.BatchState;
-import io.sparkgate.server.batch.StateChange;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -29,6 +29,21 @@ public final class MiniYarn implements AutoCloseable {
     }
 
     public static MiniYarn start(Path workDir) {
+        return start(workDir, java.util.Map.of());
+    }
+
+    /** A cluster with {@code extra} YARN properties on top of the test defaults. */
+    public static MiniYarn start(Path workDir, java.util.Map<String, String> extra) {
+        MiniYARNCluster cluster = startCluster(configuration(workDir, extra));
+        Path confDir = writeConfDir(cluster, workDir.resolve("hadoop-conf"), "yarn-site.xml");
+        YarnClient client = YarnClient.createYarnClient();
+        client.init(new YarnConfiguration(cluster.getConfig()));
+        client.start();
+        return new MiniYarn(cluster, confDir, client);
+    }
+
+    /** The test defaults for a one-node cluster working in {@code workDir}, with {@code extra} on top. */
+    static YarnConfiguration configuration(Path workDir, java.util.Map<String, String> extra) {
         YarnConfiguration conf = new YarnConfiguration();
         // The capacity scheduler needs its root queue spelt out, or it refuses every application.
         conf.set("yarn.scheduler.capacity.root.queues", "default");
@@ -50,24 +65,36 @@ public final class MiniYarn implements AutoCloseable {
         conf.set("yarn.nodemanager.local-dirs", workDir.resolve("nm-local").toString());
         conf.set("yarn.nodemanager.log-dirs", workDir.resolve("nm-logs").toString());
         conf.set("hadoop.tmp.dir", workDir.resolve("hadoop-tmp").toString());
+        extra.forEach(conf::set);
+        return conf;
+    }
+
+    /** A started cluster, once its ResourceManager has its port. */
+    static MiniYARNCluster startCluster(YarnConfiguration conf) {
         MiniYARNCluster cluster = new MiniYARNCluster("sparkgate-test", 1, 1, 1);
         cluster.init(conf);
         cluster.start();
         await("ResourceManager port").atMost(Duration.ofMinutes(1)).until(() ->
                 !cluster.getConfig().get(YarnConfiguration.RM_ADDRESS, "").endsWith(":0"));
-        Path confDir = workDir.resolve("hadoop-conf");
+        return cluster;
+    }
+
+    /**
+     * The running cluster's configuration in {@code confDir} under each of {@code names}
+     * ({@code core-site.xml}, {@code yarn-site.xml}), as a gateway machine's {@code HADOOP_CONF_DIR} has it.
+     */
+    static Path writeConfDir(MiniYARNCluster cluster, Path confDir, String... names) {
         try {
             Files.createDirectories(confDir);
-            try (OutputStream out = Files.newOutputStream(confDir.resolve("yarn-site.xml"))) {
-                cluster.getConfig().writeXml(out);
+            for (String name : names) {
+                try (OutputStream out = Files.newOutputStream(confDir.resolve(name))) {
+                    cluster.getConfig().writeXml(out);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        YarnClient client = YarnClient.createYarnClient();
-        client.init(new YarnConfiguration(cluster.getConfig()));
-        client.start();
-        return new MiniYarn(cluster, confDir, client);
+        return confDir;
     }
 
     /** A directory with yarn-site.xml for this cluster. */

@@ -1,5 +1,7 @@
 package io.sparkgate.server.yarn;
 
+import io.sparkgate.server.config.ConfigKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -53,11 +55,11 @@ class YarnBatchesTest {
     static void startYarnAndServer() {
         yarn = MiniYarn.start(tmp.resolve("yarn"));
         String javaHome = System.getProperty("java.home");
-        String spark = ConfigLoader.SPARK_CONF_PREFIX;
+        String spark = ConfigKeys.SPARK_CONF.name();
         server = TestServer.start(tmp.resolve("data"), Map.ofEntries(
-                Map.entry(ConfigLoader.SPARK_MASTER, "yarn"),
-                Map.entry(ConfigLoader.YARN_CONF_DIR, yarn.confDir().toString()),
-                Map.entry(ConfigLoader.YARN_POLL_INTERVAL, "500ms"),
+                Map.entry(ConfigKeys.SPARK_MASTER.name(), "yarn"),
+                Map.entry(ConfigKeys.YARN_CONF_DIR.name(), yarn.confDir().toString()),
+                Map.entry(ConfigKeys.YARN_POLL_INTERVAL.name(), "500ms"),
                 Map.entry(spark + "spark.yarn.stagingDir", tmp.resolve("staging").toUri().toString()),
                 Map.entry(spark + "spark.yarn.maxAppAttempts", "1"),
                 Map.entry(spark + "spark.executor.instances", "1"),
