@@ -103,6 +103,17 @@ final class BatchCache {
         }
     }
 
+    /**
+     * Replicas: another replica holds the batch now, so its changes are no longer made here: it is read
+     * from the store from now on.
+     */
+    void released(int id) {
+        synchronized (this) {
+            writes++;
+        }
+        live.remove(id);
+    }
+
     /** The batch was deleted from the store. */
     void deleted(int id) {
         synchronized (this) {

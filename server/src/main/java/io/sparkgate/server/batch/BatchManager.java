@@ -26,6 +26,10 @@ import io.sparkgate.server.logs.LogPage;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
+import io.sparkgate.server.store.BatchLeases;
+import io.sparkgate.server.store.LaunchStart;
+import io.sparkgate.server.store.Lease;
+import io.sparkgate.server.store.LeaseLostException;
 import io.sparkgate.server.store.RequestIdTakenException;
 import java.time.Clock;
 import java.time.Duration;
@@ -105,6 +109,20 @@ public final class BatchManager implements AutoCloseable {
      * processes and exit codes.
      */
     private volatile boolean closed;
+    /**
+     * Replicas (a store shared with other servers): this server's lease keeper and home; set once by
+     * {@link #joinReplicas} before the server serves; null on a server of its own.
+     */
+    private volatile Replica replica;
+
+    /**
+     * What this server is among the replicas sharing its store.
+     *
+     * @param keeper its leases
+     * @param leases the store's leases, for what a non-holder may do (record a kill request)
+     * @param home its host and data directory, where its local-mode drivers run
+     */
+    record Replica(LeaseKeeper keeper, BatchLeases leases, String home) {}
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
@@ -192,6 +210,19 @@ public final class BatchManager implements AutoCloseable {
         } catch (RuntimeException e) {
             launches.release(ticket);
             throw e;
+        }
+        Replica replicas = replica;
+        if (replicas != null) {
+            // A batch that may start now is this server's to launch; one that must wait is left to
+            // whichever replica has room first (their scans claim it).
+            Optional<Lease> lease = ticket.grant() == LaunchQueue.Grant.START
+                    ? replicas.keeper().claim(batch.id()) : Optional.empty();
+            if (lease.isEmpty()) {
+                launches.release(ticket);
+                notifyListeners(batch);
+                return new Created(batch, false);
+            }
+            owner(batch.id()).lease = lease.get(); // a new owner: nothing runs on it before this
         }
         BatchOwner holder = owner(batch.id());
         // First on its executor, before its launch: a delete that came first keeps its mark.
@@ -322,9 +353,36 @@ public final class BatchManager implements AutoCloseable {
 
     /** Kills the batch's application if it still runs, then forgets the batch. */
     public void delete(int id, String byUser) {
-        get(id); // an unknown batch is NOT_FOUND, not a new owner
-        BatchOwner owner = owner(id);
+        Batch batch = get(id); // an unknown batch is NOT_FOUND, not a new owner
+        Replica replicas = replica;
+        if (replicas != null && !owners.containsKey(id)) {
+            if (batch.state().isFinal()) {
+                // Nobody holds a final batch: any replica may remove it.
+                store.delete(id);
+                cache.deleted(id);
+                logs.delete(id);
+                return;
+            }
+            Optional<Lease> claimed = replicas.keeper().claim(id);
+            if (claimed.isEmpty()) {
+                // Another replica holds it: it (or the next holder) kills and removes it at its next
+                // renewal; the caller does not wait for that.
+                replicas.leases().requestKill(id);
+                log.info("batch {}: kill requested from this replica for its holder", id);
+                return;
+            }
+            owner(id).lease = claimed.get(); // nobody held it (waiting for room): removed here and now
+        }
+        deleteHeld(owner(id), byUser);
+    }
+
+    /** Deletes a batch this server holds (or any batch, on a server of its own). */
+    private void deleteHeld(BatchOwner owner, String byUser) {
+        int id = owner.id;
         owner.run(() -> {
+            if (owner.released) {
+                return; // lost meanwhile: the new holder acts on the kill request
+            }
             owner.deleted = true;
             LaunchedApp app = owner.app;
             transition(owner, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
@@ -379,7 +437,11 @@ public final class BatchManager implements AutoCloseable {
                 for (String key : LaunchableRequest.ignoredConf(batch.request())) {
                     logs.append(id, Text.NOTICE + LaunchableRequest.notice(key));
                 }
-                app = launcher.launch(id, LaunchableRequest.launchable(batch.request()), logs.batchDir(id),
+                Optional<String> tag = launcher.newTag(id);
+                if (!recordLaunchStart(owner, tag)) {
+                    return; // another replica holds it now
+                }
+                app = launcher.launch(id, tag, LaunchableRequest.launchable(batch.request()), logs.batchDir(id),
                         logs.outputFile(id), new Events(owner));
             } catch (LaunchException e) {
                 logs.append(id, Text.NOTICE + e.getMessage());
@@ -413,6 +475,9 @@ public final class BatchManager implements AutoCloseable {
             if (closed) {
                 return false; // the next server follows it on
             }
+            if (owner.released) {
+                return true; // another replica follows it now: stop here
+            }
             if (!savePosted.get()) {
                 app.launchInfo().ifPresent(info -> {
                     savePosted.set(true);
@@ -434,17 +499,27 @@ public final class BatchManager implements AutoCloseable {
      * @return false when the launcher cannot find the application (the batch is left as it is)
      */
     boolean reattach(Batch batch, RecordedLaunch recorded) {
+        return reattach(batch, recorded, null);
+    }
+
+    /** Replicas: {@link #reattach(Batch, RecordedLaunch)} for a batch this server has just claimed. */
+    boolean reattach(Batch batch, RecordedLaunch recorded, Lease lease) {
         BatchOwner owner = owner(recorded.batchId());
         return owner.call(() -> {
             int id = owner.id;
+            if (lease != null) {
+                owner.lease = lease;
+            }
             cache.wrote(batch); // ours from now on: every change to it is made here
             // It holds its place from now on; before the launcher looks, which may already report it running.
             launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
             Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(owner));
             if (found.isEmpty()) {
-                owners.remove(id);
+                if (lease == null) {
+                    owners.remove(id);
+                }
                 launches.ended(id);
-                return false;
+                return false; // the caller ends it, under the lease
             }
             LaunchedApp app = found.get();
             owner.app = app;
@@ -467,12 +542,23 @@ public final class BatchManager implements AutoCloseable {
      * @return what it waits for; empty when it starts now
      */
     Optional<String> relaunch(Batch batch) {
+        return relaunch(batch, null, "server restarted before its launch; queued again");
+    }
+
+    /**
+     * Replicas: {@link #relaunch(Batch)} for a batch this server has just claimed, never launched (new,
+     * or its replica was lost before launching it).
+     */
+    Optional<String> relaunch(Batch batch, Lease lease, String reason) {
         BatchOwner owner = owner(batch.id());
         return owner.call(() -> {
+            if (lease != null) {
+                owner.lease = lease;
+            }
             cache.wrote(batch); // ours from now on: every change to it is made here
             if (batch.state() == BatchState.STARTING) {
                 // Never launched: it waits like any other until its turn.
-                transition(owner, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
+                transition(owner, BatchState.NOT_STARTED, reason);
             }
             return launches.enqueue(batch.id(), batch.owner());
         });
@@ -480,7 +566,20 @@ public final class BatchManager implements AutoCloseable {
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
+        if (replica != null && !owners.containsKey(id)) {
+            return; // another replica's batch: its holder's janitor ends it
+        }
+        end(owner(id), reason);
+    }
+
+    /** Replicas: ends a batch this server has just claimed and cannot run (its driver was on a lost replica). */
+    void end(int id, String reason, Lease lease) {
         BatchOwner owner = owner(id);
+        owner.lease = lease;
+        end(owner, reason);
+    }
+
+    private void end(BatchOwner owner, String reason) {
         owner.run(() -> {
             BatchState from = transition(owner, BatchState.DEAD, reason);
             if (from == BatchState.NOT_STARTED) {
@@ -503,8 +602,8 @@ public final class BatchManager implements AutoCloseable {
             return;
         }
         Batch next = change.apply(current);
-        if (!store.save(next)) {
-            return; // deleted meanwhile
+        if (!save(owner, current, next)) {
+            return; // deleted meanwhile, or another replica's now
         }
         cache.wrote(next);
         notifyListeners(next);
@@ -513,6 +612,9 @@ public final class BatchManager implements AutoCloseable {
     /** The application ended and its output is indexed: the batch's final state. On its owner's executor. */
     private void ended(BatchOwner owner, AppExit exit) {
         int id = owner.id;
+        if (owner.released) {
+            return; // another replica's now: it ends the batch by what it finds
+        }
         boolean deleted = owner.deleted;
         owner.app = null; // a delete from now on finds no application and removes the log itself
         BatchState state = switch (exit.outcome()) {
@@ -555,8 +657,8 @@ public final class BatchManager implements AutoCloseable {
         }
         BatchState from = current.state();
         Batch next = current.withState(new StateChange(state, now(), reason));
-        if (!store.save(next)) {
-            return null; // deleted meanwhile
+        if (!save(owner, current, next)) {
+            return null; // deleted meanwhile, or another replica's now
         }
         cache.wrote(next);
         log.info("batch {}: {} ({})", id, state.livyName(), reason);
@@ -568,6 +670,111 @@ public final class BatchManager implements AutoCloseable {
             launches.started(id);
         }
         return from;
+    }
+
+    /**
+     * Saves a change of a batch, fenced by this server's lease when it has replicas: a write whose lease
+     * was lost writes nothing (0 rows) and lets the batch go. A final batch has no lease any more (its
+     * final write released it); what is written after it (links, log tail) is its last holder's, which
+     * nobody else touches. On the batch's owner executor.
+     *
+     * @return false when nothing was written (deleted meanwhile, or another replica's now)
+     */
+    private boolean save(BatchOwner owner, Batch current, Batch next) {
+        if (owner.released) {
+            return false;
+        }
+        Lease lease = owner.lease;
+        Replica replicas = replica;
+        if (replicas == null || current.state().isFinal()) {
+            return store.save(next);
+        }
+        if (lease == null) {
+            log.warn("batch {}: not written: this replica holds no lease on it", owner.id);
+            return false;
+        }
+        try {
+            store.save(next, lease);
+        } catch (LeaseLostException e) {
+            letGo(owner, "a write was fenced");
+            return false;
+        }
+        if (next.state().isFinal()) {
+            owner.lease = null;
+            replicas.keeper().letGo(lease); // the write released it in the database
+        }
+        return true;
+    }
+
+    /** Replicas: records where the batch is launched, fenced, before spark-submit starts; false when lost. */
+    private boolean recordLaunchStart(BatchOwner owner, Optional<String> tag) {
+        Replica replicas = replica;
+        if (replicas == null) {
+            return true;
+        }
+        Lease lease = owner.lease;
+        if (lease == null || owner.released) {
+            return false;
+        }
+        try {
+            store.saveLaunchStart(owner.id, new LaunchStart(replicas.home(), tag), lease);
+            return true;
+        } catch (LeaseLostException e) {
+            letGo(owner, "its launch record was fenced");
+            return false;
+        }
+    }
+
+    /**
+     * Another replica claimed the batch: this server stops tracking it and writes nothing more of it.
+     * Its application is left running (the new holder adopts it). On the batch's owner executor.
+     */
+    private void letGo(BatchOwner owner, String why) {
+        int id = owner.id;
+        owner.released = true;
+        Lease lease = owner.lease;
+        owner.lease = null;
+        if (lease != null) {
+            replica.keeper().letGo(lease);
+        }
+        owners.remove(id, owner);
+        cache.released(id);
+        launches.ended(id);
+        log.warn("batch {}: lease lost to another replica ({}); no longer tracked here", id, why);
+    }
+
+    /** Replicas: the lease keeper found at a renewal that another replica claimed this batch. */
+    void lost(Lease lease) {
+        BatchOwner owner = owners.get(lease.batchId());
+        if (owner != null) {
+            owner.post(() -> {
+                if (lease.equals(owner.lease)) {
+                    letGo(owner, "another replica claimed it");
+                }
+            });
+        }
+    }
+
+    /** Replicas: a DELETE on some replica asked for this held batch to be killed and removed. */
+    void killRequested(Lease lease) {
+        BatchOwner owner = owners.get(lease.batchId());
+        if (owner != null && lease.equals(owner.lease)) {
+            // Off the keeper's thread: the delete waits on the owner, which a renewal must not.
+            ownerPool.execute(() -> deleteHeld(owner, "(on another replica)"));
+        }
+    }
+
+    /** Replicas: how many more batches this server could start now; what its scans claim. */
+    int spareCapacity() {
+        return closing ? 0 : launches.spare();
+    }
+
+    /**
+     * Makes this server one of several sharing its store: from now on every live batch it changes is
+     * one it holds a lease on. Called once, before the server serves and before the keeper starts.
+     */
+    void joinReplicas(Replica replica) {
+        this.replica = requireNonNull(replica, "replica");
     }
 
     /**
@@ -600,6 +807,12 @@ public final class BatchManager implements AutoCloseable {
     public void close(Duration handover) {
         long deadline = System.nanoTime() + handover.toNanos();
         closing = true;
+        Replica replicas = replica;
+        if (replicas != null) {
+            // No more claims or renewals: to the other replicas this stop is like a crash, and they take
+            // the batches over when the leases run out.
+            replicas.keeper().close();
+        }
         // Not shutdownNow: interrupting a thread in the middle of a store write closes H2's file channel.
         launchPool.shutdown();
         try {

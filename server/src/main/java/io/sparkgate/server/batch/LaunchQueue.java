@@ -188,6 +188,16 @@ final class LaunchQueue {
         dispatch();
     }
 
+    /**
+     * Replicas: how many more batches this server could start now under its global limits, after those
+     * already waiting here; what it claims of the batches nobody holds.
+     */
+    synchronized int spare() {
+        int starting = limits.maxStarting() - startingTotal;
+        int running = limits.maxRunning() > 0 ? limits.maxRunning() - launchedTotal : Integer.MAX_VALUE;
+        return Math.max(0, Math.min(starting, running) - waiting.size() - reservedWaits.size());
+    }
+
     synchronized Counts counts() {
         return new Counts(waiting.size(), startingTotal, launchedTotal - startingTotal);
     }

@@ -2,6 +2,7 @@ package io.sparkgate.server.batch;
 
 import static java.util.Objects.requireNonNull;
 
+import com.linecorp.armeria.common.util.ThreadFactories;
 import io.sparkgate.server.config.ReplicaSettings;
 import io.sparkgate.server.store.BatchLeases;
 import io.sparkgate.server.store.Lease;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,8 @@ public final class LeaseKeeper implements AutoCloseable {
     private final IntSupplier spareCapacity;
     private final Listener listener;
     private final ScheduledExecutorService scheduler;
+    /** Whether {@link #close} stops the scheduler too (it was made for this keeper alone). */
+    private final boolean ownsScheduler;
     private final Map<Integer, Lease> held = new ConcurrentHashMap<>();
     /** Kill requests already passed on, so the listener hears of each once. */
     private final Set<Integer> killsReported = ConcurrentHashMap.newKeySet();
@@ -56,6 +60,22 @@ public final class LeaseKeeper implements AutoCloseable {
 
     public LeaseKeeper(BatchLeases leases, ReplicaSettings settings, IntSupplier spareCapacity, Listener listener,
                        ScheduledExecutorService scheduler) {
+        this(leases, settings, spareCapacity, listener, scheduler, false);
+    }
+
+    /**
+     * A keeper on a thread of its own, stopped with it: a slow task on a shared scheduler (a janitor
+     * sweep) must not delay renewals.
+     */
+    public static LeaseKeeper onOwnThread(BatchLeases leases, ReplicaSettings settings, IntSupplier spareCapacity,
+                                          Listener listener) {
+        return new LeaseKeeper(leases, settings, spareCapacity, listener, Executors.newSingleThreadScheduledExecutor(
+                ThreadFactories.newThreadFactory("sparkgate-leases", true)), true);
+    }
+
+    private LeaseKeeper(BatchLeases leases, ReplicaSettings settings, IntSupplier spareCapacity, Listener listener,
+                        ScheduledExecutorService scheduler, boolean ownsScheduler) {
+        this.ownsScheduler = ownsScheduler;
         this.leases = requireNonNull(leases, "leases");
         this.settings = requireNonNull(settings, "settings");
         this.spareCapacity = requireNonNull(spareCapacity, "spareCapacity");
@@ -69,6 +89,25 @@ public final class LeaseKeeper implements AutoCloseable {
                 settings.renewInterval().toMillis(), TimeUnit.MILLISECONDS);
         scan = scheduler.scheduleWithFixedDelay(this::scanQuietly, 0, settings.scanInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Claims, whatever their leases, the live local-mode batches launched from {@code home}, which only
+     * this server can find again ({@link BatchLeases#reclaimHome}), and hands each to the listener on the
+     * calling thread. Called once at start, before {@link #start}.
+     *
+     * @return how many
+     */
+    public int reclaim(String home) {
+        List<BatchLeases.Held> back = leases.reclaimHome(home, settings.id(), settings.leaseTtl());
+        for (BatchLeases.Held h : back) {
+            held.put(h.lease().batchId(), h.lease());
+            listener.claimed(h);
+            if (h.killRequested() && killsReported.add(h.lease().batchId())) {
+                listener.killRequested(h.lease());
+            }
+        }
+        return back.size();
     }
 
     /** The lease this replica holds on the batch, to fence a write with. */
@@ -155,6 +194,9 @@ public final class LeaseKeeper implements AutoCloseable {
         }
         if (scan != null) {
             scan.cancel(false);
+        }
+        if (ownsScheduler) {
+            scheduler.shutdownNow();
         }
     }
 }

@@ -88,6 +88,22 @@ public final class BatchLeases {
     }
 
     /**
+     * Claims, whatever their leases, the live local-mode batches launched from {@code home} (this host
+     * and data directory): their drivers are children of a server process on this home, which a server
+     * starting here again replaces; only it can find them (by pid), so it takes them back at once
+     * instead of waiting for a lease a dead process will never renew.
+     */
+    public List<Held> reclaimHome(String home, String holder, Duration ttl) {
+        String update = "UPDATE batches SET lease_holder = ?, lease_epoch = lease_epoch + 1, lease_expires = " + EXPIRY
+                        + " WHERE launched_on = ? AND launch_tag IS NULL AND " + LIVE;
+        return held(returning(update), holder, ps -> {
+            ps.setString(1, holder);
+            ps.setLong(2, ttl.toMillis());
+            ps.setString(3, home);
+        });
+    }
+
+    /**
      * Renews every lease {@code holder} has, in one statement, for {@code ttl} from now (the database's
      * now), and returns them: a batch the caller thinks it holds but that is not among them (or is under
      * another epoch) was claimed by another replica meanwhile and must be let go. A lease that ran out

@@ -41,12 +41,20 @@ public final class TestPostgres {
 
     /** A store on a new, empty database. */
     public static JdbcBatchStore newStore() {
+        return JdbcBatchStore.open(newDatabase(), USER, USER);
+    }
+
+    /** The JDBC URL of a new, empty database, for server processes to share (user and password {@value #USER}). */
+    public static String newDatabase() {
         String name = "leases_" + DATABASES.incrementAndGet();
         try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        return JdbcBatchStore.open(server().getJdbcUrl("postgres", name), "postgres", "postgres");
+        return server().getJdbcUrl(USER, name);
     }
+
+    /** The database user and password. */
+    public static final String USER = "postgres";
 }
