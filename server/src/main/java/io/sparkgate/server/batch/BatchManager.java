@@ -30,6 +30,8 @@ import io.sparkgate.server.store.BatchLeases;
 import io.sparkgate.server.store.LaunchStart;
 import io.sparkgate.server.store.Lease;
 import io.sparkgate.server.store.LeaseLostException;
+import io.sparkgate.server.store.LogChunks;
+import io.sparkgate.server.store.StoredBatch;
 import io.sparkgate.server.store.RequestIdTakenException;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,6 +44,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -114,6 +117,11 @@ public final class BatchManager implements AutoCloseable {
      * {@link #joinReplicas} before the server serves; null on a server of its own.
      */
     private volatile Replica replica;
+    /** Replicas: the database's copy of the logs of the batches held here; null on a server of its own. */
+    private volatile LogShipper shipper;
+    /** Replicas: copies log lines out and polls the feeds of batches held elsewhere. */
+    private ScheduledExecutorService replicaThread;
+    private final BatchLogs batchLogs;
 
     /**
      * What this server is among the replicas sharing its store.
@@ -139,7 +147,8 @@ public final class BatchManager implements AutoCloseable {
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
         this.ownerPool = Executors.newCachedThreadPool(ThreadFactories.newThreadFactory("sparkgate-batch", true));
-        this.reads = new BatchReads(store, logs, cache, id -> {
+        this.batchLogs = new BatchLogs(logs, this::heldHere);
+        this.reads = new BatchReads(store, batchLogs, cache, id -> {
             BatchOwner owner = owners.get(id);
             return owner != null && owner.app != null;
         });
@@ -150,8 +159,14 @@ public final class BatchManager implements AutoCloseable {
         this.retryAfter = admission.retryAfter();
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
-        this.feeds = new BatchFeeds(logs, feedPool);
-        logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
+        this.feeds = new BatchFeeds(batchLogs, feedPool);
+        logs.addListener((batchId, total) -> {
+            feeds.linesAdded(batchId);
+            LogShipper copies = shipper;
+            if (copies != null) {
+                copies.linesAdded(batchId);
+            }
+        });
     }
 
     /**
@@ -222,7 +237,7 @@ public final class BatchManager implements AutoCloseable {
                 notifyListeners(batch);
                 return new Created(batch, false);
             }
-            owner(batch.id()).lease = lease.get(); // a new owner: nothing runs on it before this
+            hold(owner(batch.id()), lease.get()); // a new owner: nothing runs on it before this
         }
         BatchOwner holder = owner(batch.id());
         // First on its executor, before its launch: a delete that came first keeps its mark.
@@ -371,7 +386,7 @@ public final class BatchManager implements AutoCloseable {
                 log.info("batch {}: kill requested from this replica for its holder", id);
                 return;
             }
-            owner(id).lease = claimed.get(); // nobody held it (waiting for room): removed here and now
+            hold(owner(id), claimed.get()); // nobody held it (waiting for room): removed here and now
         }
         deleteHeld(owner(id), byUser);
     }
@@ -508,7 +523,7 @@ public final class BatchManager implements AutoCloseable {
         return owner.call(() -> {
             int id = owner.id;
             if (lease != null) {
-                owner.lease = lease;
+                hold(owner, lease);
             }
             cache.wrote(batch); // ours from now on: every change to it is made here
             // It holds its place from now on; before the launcher looks, which may already report it running.
@@ -553,7 +568,7 @@ public final class BatchManager implements AutoCloseable {
         BatchOwner owner = owner(batch.id());
         return owner.call(() -> {
             if (lease != null) {
-                owner.lease = lease;
+                hold(owner, lease);
             }
             cache.wrote(batch); // ours from now on: every change to it is made here
             if (batch.state() == BatchState.STARTING) {
@@ -575,7 +590,7 @@ public final class BatchManager implements AutoCloseable {
     /** Replicas: ends a batch this server has just claimed and cannot run (its driver was on a lost replica). */
     void end(int id, String reason, Lease lease) {
         BatchOwner owner = owner(id);
-        owner.lease = lease;
+        hold(owner, lease);
         end(owner, reason);
     }
 
@@ -693,6 +708,9 @@ public final class BatchManager implements AutoCloseable {
             log.warn("batch {}: not written: this replica holds no lease on it", owner.id);
             return false;
         }
+        if (next.state().isFinal()) {
+            shipper.ship(owner.id); // every line first: a final state seen anywhere means a complete log
+        }
         try {
             store.save(next, lease);
         } catch (LeaseLostException e) {
@@ -701,6 +719,7 @@ public final class BatchManager implements AutoCloseable {
         }
         if (next.state().isFinal()) {
             owner.lease = null;
+            shipper.untrack(owner.id);
             replicas.keeper().letGo(lease); // the write released it in the database
         }
         return true;
@@ -737,6 +756,7 @@ public final class BatchManager implements AutoCloseable {
         if (lease != null) {
             replica.keeper().letGo(lease);
         }
+        shipper.untrack(id);
         owners.remove(id, owner);
         cache.released(id);
         launches.ended(id);
@@ -775,6 +795,47 @@ public final class BatchManager implements AutoCloseable {
      */
     void joinReplicas(Replica replica) {
         this.replica = requireNonNull(replica, "replica");
+        cache.shared();
+        LogChunks chunks = store.replicaLogs().orElseThrow(() ->
+                new IllegalStateException("replicas need a store that keeps copies of logs"));
+        this.shipper = new LogShipper(logs, chunks, launcher.carriedFiles(), this::lost);
+        batchLogs.share(chunks);
+        replicaThread = Executors.newSingleThreadScheduledExecutor(
+                ThreadFactories.newThreadFactory("sparkgate-replica-logs", true));
+        replicaThread.scheduleWithFixedDelay(shipper::tick, LogShipper.INTERVAL_MILLIS, LogShipper.INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
+        replicaThread.scheduleWithFixedDelay(this::pollFeeds, FEED_POLL_MILLIS, FEED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** How often follows and watches of batches held by other replicas look at the database. */
+    private static final long FEED_POLL_MILLIS = 250;
+
+    private void pollFeeds() {
+        try {
+            feeds.poll(id -> !heldHere(id), ids -> store.getAll(ids).stream().map(StoredBatch::batch).toList());
+        } catch (RuntimeException e) {
+            log.warn("replicas: polling followed batches failed: {}", e.getMessage());
+        }
+    }
+
+    /** Whether this server holds the batch (always, for a server of its own that knows it). */
+    private boolean heldHere(int id) {
+        BatchOwner owner = owners.get(id);
+        return owner != null && !owner.released;
+    }
+
+    /** Replicas: the batch is this server's under {@code lease} from now on: its writes and log copies are fenced by it. */
+    private void hold(BatchOwner owner, Lease lease) {
+        owner.lease = lease;
+        shipper.track(lease);
+    }
+
+    /**
+     * Replicas: starts this server's log of a batch it takes over with the lines its previous holder
+     * copied to the database, before it adopts or launches the batch.
+     */
+    void seedLog(int id) {
+        shipper.seed(id);
     }
 
     /**
@@ -845,6 +906,9 @@ public final class BatchManager implements AutoCloseable {
         }
         closed = true;
         feedPool.shutdownNow();
+        if (replicaThread != null) {
+            replicaThread.shutdownNow();
+        }
     }
 
     private List<Integer> notHandedOver() {

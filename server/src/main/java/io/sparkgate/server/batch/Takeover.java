@@ -84,6 +84,11 @@ public final class Takeover implements LeaseKeeper.Listener {
             }
             Batch batch = found.get();
             Optional<LaunchStart> start = store.launchStart(id);
+            if (start.isEmpty() || !start.get().home().equals(home) || start.get().tag().isPresent()) {
+                // Not a driver of this home's that wrote its log here: the log goes on from the lines
+                // its previous holder copied, under the same offsets.
+                manager.seedLog(id);
+            }
             if (start.isEmpty() || batch.state() == BatchState.NOT_STARTED) {
                 manager.relaunch(batch, lease, "its replica was lost before launching it; queued again")
                         .ifPresentOrElse(reason -> log.info("batch {}: taken over, waits ({})", id, reason),

@@ -3,6 +3,7 @@ package io.sparkgate.server.launch;
 import io.sparkgate.server.values.BatchRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Optional;
 
@@ -48,6 +49,15 @@ public interface Launcher {
     default LaunchedApp launch(int batchId, Optional<String> tag, BatchRequest request, Path workDir, Path outputFile,
                                LaunchListener listener) {
         return launch(batchId, request, workDir, outputFile, listener);
+    }
+
+    /**
+     * Names of the small files this launcher keeps in a batch's directory that a replica taking the
+     * batch over needs to go on where the previous holder stopped (YARN: the tag, and how far the
+     * driver's log was read). Replicas copy them to the database with the batch's log lines.
+     */
+    default List<String> carriedFiles() {
+        return List.of();
     }
 
     /**

@@ -47,6 +47,11 @@ public interface BatchStore extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** The copy of live batches' logs that replicas share; empty for a store of one server's own. */
+    default Optional<LogChunks> replicaLogs() {
+        return Optional.empty();
+    }
+
     Optional<Batch> get(int id);
 
     /**

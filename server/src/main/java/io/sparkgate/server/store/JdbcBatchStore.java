@@ -59,12 +59,14 @@ public final class JdbcBatchStore implements BatchStore {
     private final HikariDataSource dataSource;
     private final BatchLeases leases;
     private final boolean postgres;
+    private final LogChunks logChunks;
     private final GroupCommit<NewBatch, Integer> inserts = new GroupCommit<>(this::insertAll);
 
     private JdbcBatchStore(HikariDataSource dataSource, boolean postgres) {
         this.dataSource = dataSource;
         this.leases = new BatchLeases(dataSource, postgres);
         this.postgres = postgres;
+        this.logChunks = new LogChunks(dataSource);
     }
 
     /**
@@ -131,6 +133,11 @@ public final class JdbcBatchStore implements BatchStore {
     @Override
     public Optional<BatchLeases> replicaLeases() {
         return postgres ? Optional.of(leases) : Optional.empty();
+    }
+
+    @Override
+    public Optional<LogChunks> replicaLogs() {
+        return postgres ? Optional.of(logChunks) : Optional.empty();
     }
 
     @Override

@@ -120,6 +120,11 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     }
 
     @Override
+    public List<String> carriedFiles() {
+        return List.of(TAG_FILE, DriverLog.STATE_FILE);
+    }
+
+    @Override
     public Optional<String> newTag(int batchId) {
         return Optional.of(tagOf(batchId));
     }
