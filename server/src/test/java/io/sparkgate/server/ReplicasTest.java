@@ -20,6 +20,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -51,8 +55,9 @@ class ReplicasTest {
     @BeforeAll
     static void twoReplicasOnOneDatabase() {
         database = TestPostgres.newDatabase();
+        CompletableFuture<ServerProcess> second = CompletableFuture.supplyAsync(() -> start(database, "b"));
         a = start(database, "a");
-        b = start(database, "b");
+        b = second.join();
     }
 
     static ServerProcess start(String database, String name) {
@@ -63,7 +68,8 @@ class ReplicasTest {
                 ConfigKeys.STORE_PASSWORD.name() + " = " + TestPostgres.USER,
                 ConfigKeys.REPLICA_LEASE_TTL.name() + " = " + LEASE_TTL.toMillis() + "ms",
                 ConfigKeys.REPLICA_RENEW_INTERVAL.name() + " = 1s",
-                ConfigKeys.REPLICA_SCAN_INTERVAL.name() + " = 300ms"));
+                ConfigKeys.REPLICA_SCAN_INTERVAL.name() + " = 300ms",
+                ConfigKeys.DRAIN_GRACE.name() + " = 0s"));
         return ServerProcess.start(tmp.resolve(name), tmp, name, conf, Map.of());
     }
 
@@ -138,6 +144,39 @@ class ReplicasTest {
     }
 
     @Test
+    @Order(3)
+    void aFollowerOnTheOtherReplicaSeesEveryLineLiveUnderTheSameOffsets() throws Exception {
+        int id = create(a, numberedLines(60, 100));
+        AtomicReference<String> stateAtFirstLine = new AtomicReference<>();
+        CompletableFuture<SseClient.Stream> onB = CompletableFuture.supplyAsync(() -> {
+            try {
+                return SseClient.read(b.baseUrl() + "/batches/" + id + "/log/stream", Map.of(), event -> {
+                    if (event.event().equals("message") && stateAtFirstLine.get() == null) {
+                        stateAtFirstLine.set(state(a, id));
+                    }
+                });
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        SseClient.Stream followed = onB.get(3, TimeUnit.MINUTES);
+        assertThat(stateAtFirstLine.get()).as("the batch's state when B's follower got its first line")
+                .isIn("starting", "running");
+        List<String> log = fullLog(a, id);
+        assertThat(log).contains("line 0", "line 59");
+        assertThat(followed.messages()).extracting(SseClient.Event::data).containsExactlyElementsOf(log);
+        assertThat(followed.messages()).extracting(SseClient.Event::id)
+                .containsExactlyElementsOf(IntStream.range(0, log.size()).mapToObj(Integer::toString).toList());
+        assertThat(followed.events().get(followed.events().size() - 1).data()).contains("success");
+        assertThat(fullLog(b, id)).isEqualTo(log);
+        // A follower that saw line 20 on A goes on on B after it, with no gap and no repeat.
+        SseClient.Stream resumed = SseClient.read(b.baseUrl() + "/batches/" + id + "/log/stream",
+                Map.of("Last-Event-ID", "20"));
+        assertThat(resumed.messages()).extracting(SseClient.Event::data).containsExactlyElementsOf(log.subList(21, log.size()));
+    }
+
+    @Test
     @Order(9)
     void aReplicaPausedPastItsLeaseWritesNothingWhenItWakesAndLetsTheBatchGo() throws Exception {
         int id = create(a, numberedLines(80, 100));
@@ -190,6 +229,12 @@ class ReplicasTest {
     private static String lastReason(JsonNode batch) {
         JsonNode history = batch.get("stateHistory");
         return history.get(history.size() - 1).get("reason").asText();
+    }
+
+    private static List<String> fullLog(ServerProcess server, int id) {
+        List<String> lines = new ArrayList<>();
+        server.getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> lines.add(l.asText()));
+        return lines;
     }
 
     private static long driverPid(Path dataDir, int id) throws Exception {

@@ -66,8 +66,10 @@ class ReplicaTakeoverTest {
     @Test
     void theSurvivorAdoptsAKilledReplicasRunningApplicationAndNeverSubmitsItAgain() throws Exception {
         String database = TestPostgres.newDatabase();
+        java.util.concurrent.CompletableFuture<ServerProcess> second =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> startServer(database, "b"));
         ServerProcess a = startServer(database, "a");
-        ServerProcess b = startServer(database, "b");
+        ServerProcess b = second.join();
         Path stop = tmp.resolve("stop");
         HttpResponse<String> created = a.call("POST", "/batches", """
                 {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
@@ -119,9 +121,12 @@ class ReplicaTakeoverTest {
                 ConfigKeys.STORE_PASSWORD.name() + " = " + TestPostgres.USER,
                 ConfigKeys.REPLICA_LEASE_TTL.name() + " = " + LEASE_TTL.toMillis() + "ms",
                 ConfigKeys.REPLICA_RENEW_INTERVAL.name() + " = 1s",
-                ConfigKeys.REPLICA_SCAN_INTERVAL.name() + " = " + SCAN.toMillis() + "ms"));
+                ConfigKeys.REPLICA_SCAN_INTERVAL.name() + " = " + SCAN.toMillis() + "ms",
+                ConfigKeys.DRAIN_GRACE.name() + " = 0s"));
         ServerProcess server = ServerProcess.start(tmp.resolve(name), tmp, name, conf, Map.of());
-        servers.add(server);
+        synchronized (servers) {
+            servers.add(server);
+        }
         return server;
     }
 
