@@ -69,7 +69,9 @@ class ReplicasTest {
                 ConfigKeys.REPLICA_LEASE_TTL.name() + " = " + LEASE_TTL.toMillis() + "ms",
                 ConfigKeys.REPLICA_RENEW_INTERVAL.name() + " = 1s",
                 ConfigKeys.REPLICA_SCAN_INTERVAL.name() + " = 300ms",
-                ConfigKeys.DRAIN_GRACE.name() + " = 0s"));
+                ConfigKeys.DRAIN_GRACE.name() + " = 0s",
+                // One batch at a time across both: the limit holds for the pair, not for each.
+                ConfigKeys.MAX_RUNNING.name() + " = 1"));
         return ServerProcess.start(tmp.resolve(name), tmp, name, conf, Map.of());
     }
 
@@ -146,13 +148,22 @@ class ReplicasTest {
     @Test
     @Order(3)
     void aFollowerOnTheOtherReplicaSeesEveryLineLiveUnderTheSameOffsets() throws Exception {
-        int id = create(a, numberedLines(60, 100));
+        int id = create(a, """
+                {"file": "%s", "className": "io.sparkgate.examples.NumberedLines", "args": ["60", "100", "0", "--timestamps"]}
+                """.formatted(TestServer.EXAMPLES_JAR));
         AtomicReference<String> stateAtFirstLine = new AtomicReference<>();
+        List<Long> lagMicros = new java.util.concurrent.CopyOnWriteArrayList<>();
         CompletableFuture<SseClient.Stream> onB = CompletableFuture.supplyAsync(() -> {
             try {
                 return SseClient.read(b.baseUrl() + "/batches/" + id + "/log/stream", Map.of(), event -> {
                     if (event.event().equals("message") && stateAtFirstLine.get() == null) {
                         stateAtFirstLine.set(state(a, id));
+                    }
+                    int t = event.data().indexOf(" t=");
+                    if (event.event().equals("message") && event.data().startsWith("line ") && t > 0) {
+                        java.time.Instant now = java.time.Instant.now();
+                        lagMicros.add(now.getEpochSecond() * 1_000_000L + now.getNano() / 1000
+                                - Long.parseLong(event.data().substring(t + 3)));
                     }
                 });
             } catch (Exception e) {
@@ -164,7 +175,12 @@ class ReplicasTest {
         assertThat(stateAtFirstLine.get()).as("the batch's state when B's follower got its first line")
                 .isIn("starting", "running");
         List<String> log = fullLog(a, id);
-        assertThat(log).contains("line 0", "line 59");
+        assertThat(log.stream().filter(l -> l.startsWith("line ")).map(l -> l.substring(0, l.indexOf(" t="))))
+                .containsExactlyElementsOf(IntStream.range(0, 60).mapToObj(i -> "line " + i).toList());
+        List<Long> lags = lagMicros.stream().sorted().toList();
+        System.out.printf("ReplicasTest: a line written by a driver on A reached a follower on B after %d ms "
+                + "(median of %d lines; max %d ms)%n", lags.get(lags.size() / 2) / 1000, lags.size(),
+                lags.get(lags.size() - 1) / 1000);
         assertThat(followed.messages()).extracting(SseClient.Event::data).containsExactlyElementsOf(log);
         assertThat(followed.messages()).extracting(SseClient.Event::id)
                 .containsExactlyElementsOf(IntStream.range(0, log.size()).mapToObj(Integer::toString).toList());
@@ -174,6 +190,26 @@ class ReplicasTest {
         SseClient.Stream resumed = SseClient.read(b.baseUrl() + "/batches/" + id + "/log/stream",
                 Map.of("Last-Event-ID", "20"));
         assertThat(resumed.messages()).extracting(SseClient.Event::data).containsExactlyElementsOf(log.subList(21, log.size()));
+    }
+
+    @Test
+    @Order(4)
+    void anAdmissionLimitHoldsAcrossReplicas() throws Exception {
+        int running = create(a, numberedLines(600, 100));
+        await().atMost(APP_TIMEOUT).until(() -> state(b, running).equals("running"));
+
+        HttpResponse<String> created = b.call("POST", "/batches", numberedLines(3, 0));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode waiting = JSON.readTree(created.body());
+        int id = waiting.get("id").asInt();
+        assertThat(waiting.get("state").asText()).isEqualTo("not_started");
+        assertThat(lastReason(a.getJson("/batches/" + id))).contains("1 batch running (limit 1)");
+        await("no replica starts it while the other's batch runs").during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(10)).until(() -> state(a, id).equals("not_started"));
+
+        assertThat(a.call("DELETE", "/batches/" + running, null).statusCode()).isEqualTo(200);
+        awaitFinal(b, id);
+        assertThat(state(a, id)).isEqualTo("success");
     }
 
     @Test

@@ -202,6 +202,10 @@ public final class BatchManager implements AutoCloseable {
                 return replay(existing.get(), request, owner, requestId);
             }
         }
+        Replica sharing = replica;
+        if (sharing != null) {
+            refreshLoad(sharing); // the limits count the other replicas' batches as the database has them now
+        }
         LaunchQueue.Ticket ticket = launches.reserve(owner);
         if (ticket.grant() == LaunchQueue.Grant.FULL) {
             throw new AdmissionLimitException(ticket.reason(), retryAfter);
@@ -401,6 +405,9 @@ public final class BatchManager implements AutoCloseable {
             owner.deleted = true;
             LaunchedApp app = owner.app;
             transition(owner, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
+            if (owner.released) {
+                return; // the kill was fenced: another replica holds it now, and acts on the kill request
+            }
             store.delete(id);
             cache.deleted(id);
             launches.ended(id);
@@ -778,7 +785,8 @@ public final class BatchManager implements AutoCloseable {
     /** Replicas: a DELETE on some replica asked for this held batch to be killed and removed. */
     void killRequested(Lease lease) {
         BatchOwner owner = owners.get(lease.batchId());
-        if (owner != null && lease.equals(owner.lease)) {
+        // Held under this lease, or already ended here since the claim (its final write released it).
+        if (owner != null && !owner.released && (lease.equals(owner.lease) || owner.lease == null)) {
             // Off the keeper's thread: the delete waits on the owner, which a renewal must not.
             ownerPool.execute(() -> deleteHeld(owner, "(on another replica)"));
         }
@@ -786,7 +794,17 @@ public final class BatchManager implements AutoCloseable {
 
     /** Replicas: how many more batches this server could start now; what its scans claim. */
     int spareCapacity() {
-        return closing ? 0 : launches.spare();
+        Replica replicas = replica;
+        if (closing || replicas == null) {
+            return 0;
+        }
+        refreshLoad(replicas);
+        return launches.spare();
+    }
+
+    /** Replicas: tells the launch queue what the other replicas have admitted now (one query). */
+    private void refreshLoad(Replica replicas) {
+        launches.others(replicas.leases().loadOfOthers(replicas.keeper().id()));
     }
 
     /**

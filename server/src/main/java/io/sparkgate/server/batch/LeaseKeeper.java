@@ -6,6 +6,7 @@ import com.linecorp.armeria.common.util.ThreadFactories;
 import io.sparkgate.server.config.ReplicaSettings;
 import io.sparkgate.server.store.BatchLeases;
 import io.sparkgate.server.store.Lease;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,9 @@ public final class LeaseKeeper implements AutoCloseable {
         /** A DELETE on some replica asked for this held batch to be killed. */
         void killRequested(Lease lease);
     }
+
+    /** Launched batches taken over in one scan at most, so one scan's work stays bounded. */
+    private static final int MAX_TAKEN_OVER_PER_SCAN = 1000;
 
     private final BatchLeases leases;
     private final ReplicaSettings settings;
@@ -110,6 +114,11 @@ public final class LeaseKeeper implements AutoCloseable {
         return back.size();
     }
 
+    /** This replica's name in the database. */
+    public String id() {
+        return settings.id();
+    }
+
     /** The lease this replica holds on the batch, to fence a write with. */
     public Optional<Lease> lease(int batchId) {
         return Optional.ofNullable(held.get(batchId));
@@ -156,10 +165,16 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
-    /** One scan: claims free batches up to the spare capacity and hands each to the listener. */
+    /**
+     * One scan: claims the free batches a lost replica had launched (all of them: they need no room to
+     * start, and must move within one scan), then never-launched ones up to the spare capacity, and
+     * hands each to the listener.
+     */
     void scan() {
-        int spare = spareCapacity.getAsInt();
-        for (BatchLeases.Held h : leases.claimFree(settings.id(), spare, settings.leaseTtl())) {
+        List<BatchLeases.Held> claimed = new ArrayList<>(
+                leases.claimFreeLaunched(settings.id(), MAX_TAKEN_OVER_PER_SCAN, settings.leaseTtl()));
+        claimed.addAll(leases.claimFree(settings.id(), spareCapacity.getAsInt(), settings.leaseTtl()));
+        for (BatchLeases.Held h : claimed) {
             held.put(h.lease().batchId(), h.lease());
             log.info("batch {}: claimed (epoch {}, {})", h.lease().batchId(), h.lease().epoch(), h.state());
             listener.claimed(h);
