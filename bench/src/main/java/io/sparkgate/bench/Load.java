@@ -30,32 +30,93 @@ final class Load {
 
     /** Seconds of one warm-up window. */
     static final int WARM_WINDOW_SECONDS = 3;
-    /** Warm when two windows in a row differ by less than this fraction of req/s. */
+    /** Warm when the last {@value #STABLE_WINDOWS} windows' req/s lie within this fraction of the highest. */
     private static final double STABLE = 0.10;
+    /**
+     * Windows that must agree. Two were too few: a JIT still compiling ramps slowly enough that two
+     * neighbouring windows agree within 10% at half speed (seen: 2,827 then 3,123 req/s, then 4,021 measured
+     * on a route the warm server answered at 10,000).
+     */
+    private static final int STABLE_WINDOWS = 3;
 
     /** One load window: its req/s. */
     interface Window {
         double requestsPerSecond() throws Exception;
     }
 
+    /** What one figure loads: warmed up first, then measured in windows. */
+    interface Target {
+        /** Loads until warm (at most {@code maxSeconds}); returns a description for the report. */
+        String warm(int maxSeconds) throws Exception;
+
+        /** One measured window of {@code seconds}. */
+        Result measure(int seconds) throws Exception;
+    }
+
+    /** {@code wrk -t1 -c<connections>} on {@code url}. */
+    static Target rest(String url, int connections) {
+        return new Target() {
+            @Override
+            public String warm(int maxSeconds) throws Exception {
+                return warmUp(maxSeconds, () -> number(runWrk(url, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
+            }
+
+            @Override
+            public Result measure(int seconds) throws Exception {
+                return wrk(url, connections, 0, seconds);
+            }
+        };
+    }
+
+    /** {@code connections} gRPC channels with one {@code call} in flight each. */
+    static Target grpc(int port, int connections, Call call) {
+        return new Target() {
+            @Override
+            public String warm(int maxSeconds) throws Exception {
+                return warmUp(maxSeconds, () -> grpcWindow(port, connections, 0, WARM_WINDOW_SECONDS, call).requestsPerSecond());
+            }
+
+            @Override
+            public Result measure(int seconds) throws Exception {
+                return grpcWindow(port, connections, 0, seconds, call);
+            }
+        };
+    }
+
     /**
-     * Loads in {@value #WARM_WINDOW_SECONDS}-second windows until throughput is stable (two windows in a
-     * row within 10%) or {@code maxSeconds} have passed: JIT warm-up, whose length depends on the
-     * machine's load, not a fixed time. Returns a description for the report.
+     * The median of each figure over several windows (req/s, p50 and p99 each on its own): one window
+     * that a neighbour on the shared machine slowed down does not decide the figure.
+     */
+    static Result median(List<Result> windows) {
+        int n = windows.size();
+        double[] rps = windows.stream().mapToDouble(Result::requestsPerSecond).sorted().toArray();
+        long[] p50 = windows.stream().mapToLong(Result::p50Micros).sorted().toArray();
+        long[] p99 = windows.stream().mapToLong(Result::p99Micros).sorted().toArray();
+        long errors = windows.stream().mapToLong(Result::errors).sum();
+        String detail = windows.stream().map(w -> String.format(Locale.ROOT, "%,.0f", w.requestsPerSecond()))
+                .collect(java.util.stream.Collectors.joining(", ", "windows [", "] req/s"));
+        return new Result(rps[n / 2], p50[n / 2], p99[n / 2], errors, detail);
+    }
+
+    /**
+     * Loads in {@value #WARM_WINDOW_SECONDS}-second windows until throughput is stable (the last
+     * {@value #STABLE_WINDOWS} windows within 10%) or {@code maxSeconds} have passed: JIT warm-up, whose
+     * length depends on the machine's load, not a fixed time. Returns a description for the report.
      */
     static String warmUp(int maxSeconds, Window window) throws Exception {
         List<Long> rates = new ArrayList<>();
-        double last = -1;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
         boolean stable = false;
         while (System.nanoTime() < deadline) {
-            double rps = window.requestsPerSecond();
-            rates.add(Math.round(rps));
-            if (last > 0 && Math.abs(rps - last) < STABLE * Math.max(rps, last)) {
-                stable = true;
-                break;
+            rates.add(Math.round(window.requestsPerSecond()));
+            if (rates.size() >= STABLE_WINDOWS) {
+                List<Long> last = rates.subList(rates.size() - STABLE_WINDOWS, rates.size());
+                long max = java.util.Collections.max(last);
+                if (max > 0 && max - java.util.Collections.min(last) < STABLE * max) {
+                    stable = true;
+                    break;
+                }
             }
-            last = rps;
         }
         return (stable ? "stable" : "NOT stable") + " after " + rates.size() * WARM_WINDOW_SECONDS + " s " + rates;
     }
@@ -142,18 +203,10 @@ final class Load {
     }
 
     /**
-     * {@code connections} channels (one TCP connection each, like wrk's), each with one call in
-     * flight, issuing the next call as the last one completes; calls completed inside the measured
-     * window count.
+     * One window of {@code seconds}: {@code connections} channels (one TCP connection each, like wrk's),
+     * each with one call in flight, issuing the next call as the last one completes; calls completed
+     * inside the window count.
      */
-    static Result grpc(int port, int connections, int maxWarmupSeconds, int seconds, Call call) throws Exception {
-        String warm = maxWarmupSeconds <= 0 ? "no warm-up" : warmUp(maxWarmupSeconds,
-                () -> grpcWindow(port, connections, 0, WARM_WINDOW_SECONDS, call).requestsPerSecond());
-        Result r = grpcWindow(port, connections, 0, seconds, call);
-        return new Result(r.requestsPerSecond(), r.p50Micros(), r.p99Micros(), r.errors(),
-                r.detail() + (r.detail().isEmpty() ? "" : "; ") + "warm-up " + warm);
-    }
-
     private static Result grpcWindow(int port, int connections, int warmupSeconds, int seconds, Call call)
             throws InterruptedException {
         List<ManagedChannel> channels = new ArrayList<>();

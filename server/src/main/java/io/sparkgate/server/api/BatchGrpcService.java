@@ -76,7 +76,7 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
         try {
             Caller caller = caller();
             BatchRequest checked = submissions.check(BatchMessages.toDomain(request), caller);
-            access.checkProxyUser(caller, checked.proxyUser());
+            checked = checked.withProxyUser(access.runAs(caller, checked.proxyUser()));
             created = manager.create(checked, caller.user(), request.getRequestId());
         } catch (RuntimeException e) {
             metrics.submitted(BatchMetrics.Submission.REJECTED);

@@ -44,19 +44,26 @@ public final class AccessPolicy {
     }
 
     /**
-     * Livy's impersonation rule for a new batch's {@code proxyUser}: allowed only when impersonation is
-     * enabled and it is the caller themselves, or the caller is a superuser.
+     * Livy's impersonation rule: the user a new batch runs as, given the {@code proxyUser} it asked for.
+     * With impersonation enabled that is the proxy user (the caller themselves, or anyone for a
+     * superuser) or, when none is given, the authenticated caller, so a kerberized Livy's users keep
+     * running as themselves. With it disabled the batch runs as the server's own user; a proxy user
+     * is then refused, where Livy drops it silently: nobody could rely on a proxy user that is ignored.
      *
+     * @return the proxy user to run as; empty for the server's user
      * @throws InvalidBatchRequestException when a proxy user is given but impersonation is disabled
      * @throws AccessDeniedException when the caller may not run batches as that user
      */
-    public void checkProxyUser(Caller caller, String proxyUser) {
-        if (proxyUser.isEmpty()) {
-            return;
-        }
+    public String runAs(Caller caller, String proxyUser) {
         if (!settings.impersonation()) {
-            throw new InvalidBatchRequestException("'proxyUser' is not accepted: impersonation is disabled on this "
-                    + "server (sparkgate.access.impersonation)");
+            if (!proxyUser.isEmpty()) {
+                throw new InvalidBatchRequestException("'proxyUser' is not accepted: impersonation is disabled on "
+                        + "this server (sparkgate.access.impersonation)");
+            }
+            return "";
+        }
+        if (proxyUser.isEmpty()) {
+            return caller.isAnonymous() ? "" : caller.user();
         }
         if (caller.isAnonymous()) {
             throw new AccessDeniedException("'proxyUser' needs an authenticated caller: impersonation is refused "
@@ -66,6 +73,7 @@ public final class AccessPolicy {
             throw new AccessDeniedException("user '" + caller.user() + "' may not run batches as '" + proxyUser
                     + "': only superusers (sparkgate.access.superusers) may impersonate another user");
         }
+        return proxyUser;
     }
 
     /**

@@ -58,6 +58,11 @@ public record BatchRequest(
                 driverMemory, driverCores, executorMemory, executorCores, numExecutors, queue, conf);
     }
 
+    public BatchRequest withProxyUser(String value) {
+        return new BatchRequest(file, className, value, name, args, jars, pyFiles, files, archives,
+                driverMemory, driverCores, executorMemory, executorCores, numExecutors, queue, conf);
+    }
+
     public BatchRequest withArgs(List<String> value) {
         return new BatchRequest(file, className, proxyUser, name, value, jars, pyFiles, files, archives,
                 driverMemory, driverCores, executorMemory, executorCores, numExecutors, queue, conf);

@@ -117,7 +117,8 @@ final class DriverLog {
     /**
      * A last fetch that also completes a last line without terminator. A file the NodeManager no longer
      * has is read from the aggregated logs; while they do not have it yet either, this returns false
-     * (call again later), unless {@code giveUp}: then a line says where the output is.
+     * (call again later), unless {@code giveUp} or the cluster aggregates no logs: then a line says where
+     * the output is.
      *
      * @return whether every file is complete
      */
@@ -205,8 +206,10 @@ final class DriverLog {
                         emit(sink, Arrays.copyOfRange(bytes, (int) Math.min(offset, bytes.length), bytes.length));
                         offset = bytes.length;
                     }
-                } else if (!giveUp) {
-                    return false; // not uploaded yet: the NodeManager uploads it once the application ends
+                } else if (!giveUp && aggregated.isPresent()) {
+                    // Not uploaded yet: the NodeManager uploads it once the application ends. Without
+                    // aggregation nothing will come, so the batch ends now rather than after a wait.
+                    return false;
                 } else {
                     sink.accept(line(Text.NOTICE + "the driver's " + name
                             + " could not be read from the NodeManager (" + e + ")"

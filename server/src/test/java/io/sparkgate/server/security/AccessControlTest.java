@@ -67,7 +67,10 @@ class AccessControlTest {
 
     @Test
     void aUserRunsAsThemselvesAndOthersSeeTheBatchButNotItsLog() throws Exception {
-        AggregatedHttpResponse created = rest("alice", HttpMethod.POST, "/batches", pi("alice"));
+        // No proxyUser: with impersonation enabled the batch runs as its caller, as on Livy.
+        AggregatedHttpResponse created = rest("alice", HttpMethod.POST, "/batches",
+                "{\"file\":\"" + TestServer.EXAMPLES_JAR + "\",\"className\":\"io.sparkgate.examples.SparkPi\","
+                + "\"args\":[\"2\"]}");
         assertThat(created.status().code()).as(created.contentUtf8()).isEqualTo(201);
         JsonNode batch = JSON.readTree(created.contentUtf8());
         int id = batch.get("id").asInt();

@@ -47,24 +47,26 @@ class AccessPolicyTest {
     @Test
     void impersonationFollowsLivysRule() {
         AccessPolicy on = new AccessPolicy(settings(true, OthersBatches.LISTED));
-        assertThatCode(() -> on.checkProxyUser(ALICE, "alice")).doesNotThrowAnyException();
-        assertThatCode(() -> on.checkProxyUser(ROOT, "alice")).doesNotThrowAnyException();
-        assertThatCode(() -> on.checkProxyUser(ALICE, "")).doesNotThrowAnyException();
-        assertThatThrownBy(() -> on.checkProxyUser(ALICE, "bob"))
+        assertThat(on.runAs(ALICE, "alice")).isEqualTo("alice");
+        assertThat(on.runAs(ROOT, "alice")).isEqualTo("alice");
+        // Without a proxy user the batch runs as its caller, as on Livy with impersonation enabled.
+        assertThat(on.runAs(ALICE, "")).isEqualTo("alice");
+        assertThat(on.runAs(Caller.ANONYMOUS, "")).isEmpty();
+        assertThatThrownBy(() -> on.runAs(ALICE, "bob"))
                 .isInstanceOf(AccessDeniedException.class)
                 .hasMessageContaining("'alice' may not run batches as 'bob'")
                 .hasMessageContaining("sparkgate.access.superusers");
         // Modify and view users are not superusers: they may not impersonate.
-        assertThatThrownBy(() -> on.checkProxyUser(OPERATOR, "bob")).isInstanceOf(AccessDeniedException.class);
-        assertThatThrownBy(() -> on.checkProxyUser(Caller.ANONYMOUS, "bob"))
+        assertThatThrownBy(() -> on.runAs(OPERATOR, "bob")).isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> on.runAs(Caller.ANONYMOUS, "bob"))
                 .isInstanceOf(AccessDeniedException.class)
                 .hasMessageContaining("sparkgate.auth.mode is none");
 
         AccessPolicy off = new AccessPolicy(settings(false, OthersBatches.LISTED));
-        assertThatThrownBy(() -> off.checkProxyUser(ROOT, "root"))
+        assertThatThrownBy(() -> off.runAs(ROOT, "root"))
                 .isInstanceOf(InvalidBatchRequestException.class)
                 .hasMessageContaining("impersonation is disabled");
-        assertThatCode(() -> off.checkProxyUser(ALICE, "")).doesNotThrowAnyException();
+        assertThat(off.runAs(ALICE, "")).isEmpty();
     }
 
     @Test
