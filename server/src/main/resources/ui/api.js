@@ -76,9 +76,29 @@ export function follow(path, onEvent, { onOpen, onError, lastEventId } = {}) {
   let stopped = false;
   let controller = null;
   let lastId = lastEventId;
+  // A page the browser keeps in its back/forward cache would keep its streams open, and a browser
+  // allows six connections per host: a few pages visited would leave none for the page in view (its
+  // next call would wait until one closes). The stream closes while the page is hidden and reopens
+  // after its last event when the page is shown again.
+  let shown = null;
+  let show = () => {};
+  window.addEventListener('pagehide', () => {
+    shown = new Promise(resolve => { show = resolve; });
+    if (controller) {
+      controller.abort();
+    }
+  });
+  window.addEventListener('pageshow', () => {
+    shown = null;
+    show();
+  });
   const done = (async () => {
     let delay = 500;
     while (!stopped) {
+      if (shown) {
+        await shown;
+        continue;
+      }
       controller = new AbortController();
       const h = headers({ Accept: 'text/event-stream' });
       if (lastId !== undefined && lastId !== null) {
@@ -122,6 +142,9 @@ export function follow(path, onEvent, { onOpen, onError, lastEventId } = {}) {
       } catch (e) {
         if (stopped) {
           return;
+        }
+        if (controller.signal.aborted) {
+          continue; // closed as the page was hidden: reopened when it is shown
         }
         if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
           if (onError) {

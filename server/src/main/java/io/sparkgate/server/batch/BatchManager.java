@@ -658,11 +658,15 @@ public final class BatchManager implements AutoCloseable {
         }
     }
 
-    /** Records the final log tail of a batch whose application is gone, so reading it opens no file. */
+    /**
+     * Records the final log tail of a batch whose application is gone, so reading it opens no file, and
+     * closes the log's files: nothing writes to them any more.
+     */
     private void recordLogTail(int id) {
         List<String> tail = logs.tail(id, BATCH_LOG_TAIL);
         store.saveLogTail(id, tail);
         cache.wroteLogTail(id, tail);
+        logs.release(id);
     }
 
     /**

@@ -95,6 +95,66 @@ class LogStoreTest {
         assertThat(logs.read(5, 0, 10).lines()).isEmpty();
     }
 
+    @Test
+    void aReleasedLogHoldsNoOpenFileAndStaysReadable() throws Exception {
+        LogStore logs = new LogStore(dir);
+        IntStream.range(0, 5).forEach(i -> logs.append(4, "line " + i));
+        assertThat(openFilesUnder(logs.batchDir(4))).isNotEmpty(); // the writer's, while it writes
+
+        logs.release(4);
+
+        assertThat(openFilesUnder(logs.batchDir(4))).isEmpty();
+        assertThat(logs.total(4)).isEqualTo(5);
+        assertThat(logs.read(4, 1, 2).lines()).containsExactly("line 1", "line 2");
+        assertThat(logs.tail(4, 2)).containsExactly("line 3", "line 4");
+        assertThat(openFilesUnder(logs.batchDir(4))).as("reads open the files for the read alone").isEmpty();
+
+        logs.append(4, "a notice after the end");
+        assertThat(logs.tail(4, 1)).containsExactly("a notice after the end");
+    }
+
+    @Test
+    void aReadWhileTheLogIsReleasedStillGetsItsLines() throws Exception {
+        LogStore logs = new LogStore(dir);
+        IntStream.range(0, 100).forEach(i -> logs.append(6, "line " + i));
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            for (int i = 0; i < 2_000; i++) {
+                try {
+                    assertThat(logs.read(6, 10, 3).lines()).containsExactly("line 10", "line 11", "line 12");
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }
+        });
+        reader.start();
+        for (int i = 0; i < 2_000; i++) {
+            logs.advance(6, false); // the writer's files open again
+            logs.release(6);
+        }
+        reader.join();
+
+        assertThat(failures).isEmpty();
+    }
+
+    /** This process's open files inside {@code dir}. */
+    private static List<Path> openFilesUnder(Path dir) throws Exception {
+        List<Path> open = new ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    Path target = Files.readSymbolicLink(fd);
+                    if (target.startsWith(dir.toRealPath())) {
+                        open.add(target);
+                    }
+                } catch (java.io.IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return open;
+    }
+
     private static void write(Path file, String text) throws Exception {
         Files.write(file, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }

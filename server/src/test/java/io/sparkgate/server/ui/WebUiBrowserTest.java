@@ -39,7 +39,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The web UI in a real browser (Debian's headless Chromium through its chromedriver) against a real
  * server with basic auth and real Spark applications through spark-submit: a user watches the list
  * change live, pages to the oldest batch, filters, follows a running application's log, sees markup
- * in a log line as text, and kills a batch that another user may not kill. Every step leaves a
+ * in a log line as text, leaves a page and comes back to it, and kills a batch that another user may
+ * not kill. Every step leaves a
  * screenshot in {@code target/ui-screenshots/}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -211,6 +212,34 @@ class WebUiBrowserTest {
 
     @Test
     @Order(8)
+    void aPageLeftForAnotherHoldsNoStreamAndFollowsOnWhenTheUserGoesBack() {
+        as("alice");
+        browser.get(server.baseUrl() + "/ui/batch.html?id=" + longRunner);
+        wait.until(d -> logText().contains("line 0"));
+        wait.until(d -> logFollowers() == 1);
+        int lastSeen = lastLineNumber();
+
+        // The browser may keep the page, frozen, to show it again at once on Back. Holding its streams
+        // open there would use up the six connections a browser allows per host within a few pages,
+        // and the page in view would wait for one to close: a kill then waited 40 s. A page that kept
+        // its stream held it a minute or more; one that closes it does so as it is left.
+        browser.get(server.baseUrl() + "/ui/");
+        wait.until(d -> rowIds().contains(longRunner));
+        new WebDriverWait(browser, Duration.ofSeconds(15), Duration.ofMillis(100))
+                .withMessage("the log stream of the page left is still open")
+                .until(d -> logFollowers() == 0);
+
+        browser.navigate().back();
+        wait.until(d -> logFollowers() == 1);
+        wait.until(d -> lastLineNumber() > lastSeen + 1);
+        List<Integer> numbers = lineNumbers();
+        assertThat(numbers).as("every line once, in order").isEqualTo(
+                java.util.stream.IntStream.range(numbers.get(0), numbers.get(0) + numbers.size()).boxed().toList());
+        screenshot("10-batch-back-again");
+    }
+
+    @Test
+    @Order(9)
     void theOwnerKillsARunningBatchAfterConfirmingAndSeesTheOutcome() {
         as("alice");
         browser.get(server.baseUrl() + "/ui/batch.html?id=" + longRunner);
@@ -219,13 +248,13 @@ class WebUiBrowserTest {
         wait.until(ExpectedConditions.visibilityOf(kill));
         kill.click();
         wait.until(d -> d.findElement(By.id("confirm")).isDisplayed());
-        screenshot("10-kill-confirm");
+        screenshot("11-kill-confirm");
         browser.findElement(By.id("confirm-kill")).click();
         wait.until(d -> d.findElement(By.id("outcome")).isDisplayed());
         assertThat(browser.findElement(By.id("outcome")).getText()).contains("deleted");
         wait.until(d -> "killed".equals(d.findElement(By.id("state")).getText()));
         assertThat(status(longRunner)).isEqualTo(404); // deleted
-        screenshot("11-killed");
+        screenshot("12-killed");
     }
 
     // ---- the browser ----
@@ -249,6 +278,33 @@ class WebUiBrowserTest {
 
     private static String logText() {
         return browser.findElement(By.id("log")).getText();
+    }
+
+    /** The numbers of the {@code line N} rows the log view shows, top to bottom. */
+    private static List<Integer> lineNumbers() {
+        List<?> texts = (List<?>) js("return [...document.querySelectorAll('#log .text')].map(e => e.textContent);");
+        return texts.stream().map(String.class::cast).filter(t -> t.startsWith("line "))
+                .map(t -> Integer.parseInt(t.substring("line ".length()).trim())).toList();
+    }
+
+    private static int lastLineNumber() {
+        List<Integer> numbers = lineNumbers();
+        return numbers.isEmpty() ? -1 : numbers.get(numbers.size() - 1);
+    }
+
+    /** The log streams the server has open now, from its metrics. */
+    private static int logFollowers() {
+        try {
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/metrics"))
+                    .header("Authorization", basic("alice")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return metrics.lines().filter(l -> l.startsWith("sparkgate_log_followers{transport=\"sse\"}"))
+                    .mapToInt(l -> (int) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .findFirst().orElseThrow();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Object js(String script) {
