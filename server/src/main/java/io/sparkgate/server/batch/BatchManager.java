@@ -400,13 +400,15 @@ public final class BatchManager implements AutoCloseable {
         int id = owner.id;
         owner.run(() -> {
             if (owner.released) {
-                return; // lost meanwhile: the new holder acts on the kill request
+                requestKill(id); // lost meanwhile: the new holder kills it
+                return;
             }
             owner.deleted = true;
             LaunchedApp app = owner.app;
             transition(owner, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
             if (owner.released) {
-                return; // the kill was fenced: another replica holds it now, and acts on the kill request
+                requestKill(id); // the kill was fenced: another replica holds it now, and kills it
+                return;
             }
             store.delete(id);
             cache.deleted(id);
@@ -772,6 +774,14 @@ public final class BatchManager implements AutoCloseable {
         cache.released(id);
         launches.ended(id);
         log.warn("batch {}: lease lost to another replica ({}); no longer tracked here", id, why);
+    }
+
+    /** Replicas: records a DELETE for whichever replica holds the batch to carry out. */
+    private void requestKill(int id) {
+        Replica replicas = replica;
+        if (replicas != null) {
+            replicas.leases().requestKill(id);
+        }
     }
 
     /** Replicas: the lease keeper found at a renewal that another replica claimed this batch. */
