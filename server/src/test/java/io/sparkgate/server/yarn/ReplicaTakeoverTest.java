@@ -79,6 +79,9 @@ class ReplicaTakeoverTest {
         await("running on YARN, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
                 .until(() -> state(b, id).equals("running") && !b.getJson("/batches/" + id).get("appId").isNull());
         String appId = b.getJson("/batches/" + id).get("appId").asText();
+        await("driver lines in the log, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> fullLog(b, id).contains("[driver stdout] tick 2"));
+        List<String> logBefore = fullLog(b, id);
         String tag = YarnLauncher.storedTag(tmp.resolve("a").resolve("batches").resolve(Integer.toString(id))).orElseThrow();
 
         a.crash();
@@ -91,10 +94,22 @@ class ReplicaTakeoverTest {
         assertThat(state(b, id)).isEqualTo("running");
         assertThat(b.getJson("/batches/" + id).get("appId").asText()).isEqualTo(appId);
 
+        await("the adopted driver's output goes on in B's log").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> fullLog(b, id).stream().filter(l -> l.startsWith("[driver stdout] tick ")).count()
+                        > logBefore.stream().filter(l -> l.startsWith("[driver stdout] tick ")).count() + 2);
         Files.createFile(stop);
         await("the batch ends").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
                 .until(() -> List.of("success", "dead", "killed").contains(state(b, id)));
         assertThat(state(b, id)).as("%s", b.getJson("/batches/" + id)).isEqualTo("success");
+        // The log goes on after the lines A had copied, under the same offsets, with no tick missing.
+        List<String> log = fullLog(b, id);
+        assertThat(log.subList(0, logBefore.size())).isEqualTo(logBefore);
+        List<String> ticks = log.stream().filter(l -> l.startsWith("[driver stdout] tick ")).toList();
+        List<String> distinct = ticks.stream().distinct().toList();
+        assertThat(distinct).hasSizeGreaterThan(3).containsExactlyElementsOf(
+                java.util.stream.IntStream.range(0, distinct.size()).mapToObj(i -> "[driver stdout] tick " + i).toList());
+        System.out.printf("ReplicaTakeoverTest: %d driver ticks in the log after the takeover, %d of them repeated%n",
+                distinct.size(), ticks.size() - distinct.size());
         assertThat(applicationsTagged(tag)).extracting(r -> r.getApplicationId().toString()).containsExactly(appId);
         assertThat(applicationsTagged(tag).get(0).getYarnApplicationState()).isEqualTo(YarnApplicationState.FINISHED);
     }
@@ -128,6 +143,12 @@ class ReplicaTakeoverTest {
             servers.add(server);
         }
         return server;
+    }
+
+    private static List<String> fullLog(ServerProcess server, int id) {
+        List<String> lines = new ArrayList<>();
+        server.getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> lines.add(l.asText()));
+        return lines;
     }
 
     private static String state(ServerProcess server, int id) {
