@@ -139,6 +139,14 @@ public final class ServerProcess implements AutoCloseable {
         process.waitFor();
     }
 
+    /** Sends a signal to the server's JVM ({@code STOP}: it stands still, as in a long pause; {@code CONT}: it goes on). */
+    public void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     public String output() {
         try {
             return Files.readString(output);

@@ -39,12 +39,15 @@ import io.sparkgate.api.v1.ListBatchesRequest;
 import io.sparkgate.server.batch.BatchJanitor;
 import io.sparkgate.server.batch.BatchManager;
 import io.sparkgate.server.batch.BatchRecovery;
+import io.sparkgate.server.batch.Takeover;
+import io.sparkgate.server.store.BatchLeases;
 import io.sparkgate.server.config.SparkgateConfig;
 import io.sparkgate.server.launch.Launcher;
 import io.sparkgate.server.launch.SparkSubmitLauncher;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import java.time.Duration;
+import java.util.Optional;
 import io.sparkgate.server.security.AccessPolicy;
 import io.sparkgate.server.security.Authentication;
 import io.sparkgate.server.security.CsrfProtection;
@@ -181,8 +184,15 @@ public final class SparkgateServer implements AutoCloseable {
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.admission(),
                 Clock.systemUTC(), counters);
         Readiness readiness = new Readiness(store);
-        // Before serving: no client may see a batch that nobody tracks.
-        new BatchRecovery(manager, store, logs, launcher).recover();
+        // Before serving: no client may see a batch that nobody tracks. With replicas (a shared
+        // PostgreSQL), the unfinished batches are not all this server's: it takes back its own local
+        // drivers now, and its lease keeper claims the rest of what nobody holds as they come free.
+        Optional<BatchLeases> leases = store.replicaLeases();
+        if (leases.isPresent()) {
+            Takeover.start(manager, store, leases.get(), logs, config.replicas(), home(config));
+        } else {
+            new BatchRecovery(manager, store, logs, launcher).recover();
+        }
         readiness.recoveryFinished();
         BatchJanitor janitor = new BatchJanitor(manager, store, config.deadlines(), Clock.systemUTC());
         scheduler.scheduleWithFixedDelay(janitor::sweep, 0, JANITOR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
@@ -196,6 +206,20 @@ public final class SparkgateServer implements AutoCloseable {
         auth.logStart(config.host(), config.auth().tls().isPresent());
         return new SparkgateServer(server, manager, tailer, logs, store, scheduler, launcher, metrics, readiness,
                 drain, config);
+    }
+
+    /**
+     * Where this server's local-mode drivers run: its host and data directory. A server started again
+     * on the same home finds them by pid; no other replica can.
+     */
+    private static String home(SparkgateConfig config) {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + ":" + config.dataDir().toAbsolutePath().normalize();
     }
 
     /** The configured database, or the embedded H2 file database in the data directory. */

@@ -46,6 +46,24 @@ final class BatchCache {
         }
     };
     private long writes;
+    /**
+     * Replicas: another server may delete a final batch at any time, unseen here, so no final batch
+     * is kept (each read asks the shared database); live batches this server holds still are.
+     */
+    private volatile boolean shared;
+
+    /** Whether another server shares the store (no final batch is kept then). */
+    boolean isShared() {
+        return shared;
+    }
+
+    /** Another server shares the store from now on (set once, before serving). */
+    void shared() {
+        shared = true;
+        synchronized (this) {
+            finals.clear();
+        }
+    }
 
     /** The newest copy of a batch, or null when the store must be asked. */
     Batch get(int id) {
@@ -59,7 +77,7 @@ final class BatchCache {
 
     /** A cached final batch, or null. */
     synchronized Final getFinal(int id) {
-        return finals.get(id);
+        return shared ? null : finals.get(id);
     }
 
     /** Taken before reading a batch from the store; handed back to {@link #loaded}. */
@@ -69,7 +87,7 @@ final class BatchCache {
 
     /** A final batch read from the store (with its log tail, or null) since {@code stamp}; others are not kept. */
     synchronized void loaded(long stamp, Batch batch, List<String> logTail) {
-        if (stamp != writes || !batch.state().isFinal()) {
+        if (stamp != writes || !batch.state().isFinal() || shared) {
             return;
         }
         Final had = finals.get(batch.id());
@@ -82,7 +100,7 @@ final class BatchCache {
     void wrote(Batch batch) {
         synchronized (this) {
             writes++;
-            if (batch.state().isFinal()) {
+            if (batch.state().isFinal() && !shared) {
                 Final had = finals.get(batch.id());
                 finals.put(batch.id(), new Final(batch, had == null ? null : had.logTail()));
             }
@@ -101,6 +119,17 @@ final class BatchCache {
         if (had != null) {
             finals.put(id, new Final(had.batch(), logTail));
         }
+    }
+
+    /**
+     * Replicas: another replica holds the batch now, so its changes are no longer made here: it is read
+     * from the store from now on.
+     */
+    void released(int id) {
+        synchronized (this) {
+            writes++;
+        }
+        live.remove(id);
     }
 
     /** The batch was deleted from the store. */

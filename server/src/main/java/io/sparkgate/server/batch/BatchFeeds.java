@@ -8,7 +8,6 @@ import io.sparkgate.server.values.StateChange;
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.logs.LogPage;
-import io.sparkgate.server.logs.LogStore;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,13 +35,13 @@ final class BatchFeeds {
     /** Most lines read and sent in one go, so one follower cannot hog a feed thread. */
     private static final int PAGE = 512;
 
-    private final LogStore logs;
+    private final BatchLogs logs;
     private final Executor executor;
     private final Map<Integer, Set<Feed>> feeds = new ConcurrentHashMap<>();
     /** Watchers of all batches, told of every change. */
     private final Set<AllBatchesWatcher> watchers = ConcurrentHashMap.newKeySet();
 
-    BatchFeeds(LogStore logs, Executor executor) {
+    BatchFeeds(BatchLogs logs, Executor executor) {
         this.logs = requireNonNull(logs, "logs");
         this.executor = requireNonNull(executor, "executor");
     }
@@ -87,6 +86,38 @@ final class BatchFeeds {
     void closeAll(RuntimeException cause) {
         feeds.values().forEach(set -> set.forEach(feed -> feed.close(cause)));
         watchers.forEach(watcher -> watcher.close(cause));
+    }
+
+    /**
+     * Replicas: batches followed here that another replica holds change and grow unseen, so they are
+     * polled: each feed is given the batch as the database has it now (its new lines are read when it
+     * runs); a feed of a batch deleted meanwhile ends. On the replicas' scheduled thread.
+     *
+     * @param heldElsewhere whether another replica holds a batch
+     * @param current the batches that still exist among the given ids, read in one go
+     */
+    void poll(java.util.function.IntPredicate heldElsewhere,
+              java.util.function.Function<List<Integer>, List<Batch>> current) {
+        List<Integer> ids = feeds.keySet().stream().filter(heldElsewhere::test).sorted().toList();
+        if (ids.isEmpty()) {
+            return;
+        }
+        Map<Integer, Batch> now = new java.util.HashMap<>();
+        current.apply(ids).forEach(b -> now.put(b.id(), b));
+        for (int id : ids) {
+            Set<Feed> set = feeds.get(id);
+            if (set == null) {
+                continue;
+            }
+            Batch batch = now.get(id);
+            for (Feed feed : set) {
+                if (batch != null) {
+                    feed.changed(batch);
+                } else {
+                    feed.gone();
+                }
+            }
+        }
     }
 
     int followers(int batchId) {
@@ -201,6 +232,15 @@ final class BatchFeeds {
                 latest = batch;
             }
             wake();
+        }
+
+        /** Replicas: the batch was deleted through another replica; the feed ends as deleted (killed). */
+        void gone() {
+            Batch seen = latest;
+            if (!seen.state().isFinal()) {
+                changed(seen.withState(new StateChange(io.sparkgate.server.values.BatchState.KILLED,
+                        java.time.Instant.now(), "deleted")));
+            }
         }
 
         @Override

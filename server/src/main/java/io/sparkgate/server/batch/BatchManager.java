@@ -26,6 +26,12 @@ import io.sparkgate.server.logs.LogPage;
 import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
+import io.sparkgate.server.store.BatchLeases;
+import io.sparkgate.server.store.LaunchStart;
+import io.sparkgate.server.store.Lease;
+import io.sparkgate.server.store.LeaseLostException;
+import io.sparkgate.server.store.LogChunks;
+import io.sparkgate.server.store.StoredBatch;
 import io.sparkgate.server.store.RequestIdTakenException;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +44,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -105,6 +112,25 @@ public final class BatchManager implements AutoCloseable {
      * processes and exit codes.
      */
     private volatile boolean closed;
+    /**
+     * Replicas (a store shared with other servers): this server's lease keeper and home; set once by
+     * {@link #joinReplicas} before the server serves; null on a server of its own.
+     */
+    private volatile Replica replica;
+    /** Replicas: the database's copy of the logs of the batches held here; null on a server of its own. */
+    private volatile LogShipper shipper;
+    /** Replicas: copies log lines out and polls the feeds of batches held elsewhere. */
+    private ScheduledExecutorService replicaThread;
+    private final BatchLogs batchLogs;
+
+    /**
+     * What this server is among the replicas sharing its store.
+     *
+     * @param keeper its leases
+     * @param leases the store's leases, for what a non-holder may do (record a kill request)
+     * @param home its host and data directory, where its local-mode drivers run
+     */
+    record Replica(LeaseKeeper keeper, BatchLeases leases, String home) {}
 
     public BatchManager(BatchStore store, LogStore logs, LogTailer tailer, Launcher launcher,
                         AdmissionSettings admission, Clock clock) {
@@ -121,7 +147,8 @@ public final class BatchManager implements AutoCloseable {
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
         this.ownerPool = Executors.newCachedThreadPool(ThreadFactories.newThreadFactory("sparkgate-batch", true));
-        this.reads = new BatchReads(store, logs, cache, id -> {
+        this.batchLogs = new BatchLogs(logs, this::heldHere);
+        this.reads = new BatchReads(store, batchLogs, cache, id -> {
             BatchOwner owner = owners.get(id);
             return owner != null && owner.app != null;
         });
@@ -132,8 +159,14 @@ public final class BatchManager implements AutoCloseable {
         this.retryAfter = admission.retryAfter();
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
-        this.feeds = new BatchFeeds(logs, feedPool);
-        logs.addListener((batchId, total) -> feeds.linesAdded(batchId));
+        this.feeds = new BatchFeeds(batchLogs, feedPool);
+        logs.addListener((batchId, total) -> {
+            feeds.linesAdded(batchId);
+            LogShipper copies = shipper;
+            if (copies != null) {
+                copies.linesAdded(batchId);
+            }
+        });
     }
 
     /**
@@ -169,6 +202,10 @@ public final class BatchManager implements AutoCloseable {
                 return replay(existing.get(), request, owner, requestId);
             }
         }
+        Replica sharing = replica;
+        if (sharing != null) {
+            refreshLoad(sharing); // the limits count the other replicas' batches as the database has them now
+        }
         LaunchQueue.Ticket ticket = launches.reserve(owner);
         if (ticket.grant() == LaunchQueue.Grant.FULL) {
             throw new AdmissionLimitException(ticket.reason(), retryAfter);
@@ -192,6 +229,19 @@ public final class BatchManager implements AutoCloseable {
         } catch (RuntimeException e) {
             launches.release(ticket);
             throw e;
+        }
+        Replica replicas = replica;
+        if (replicas != null) {
+            // A batch that may start now is this server's to launch; one that must wait is left to
+            // whichever replica has room first (their scans claim it).
+            Optional<Lease> lease = ticket.grant() == LaunchQueue.Grant.START
+                    ? replicas.keeper().claim(batch.id()) : Optional.empty();
+            if (lease.isEmpty()) {
+                launches.release(ticket);
+                notifyListeners(batch);
+                return new Created(batch, false);
+            }
+            hold(owner(batch.id()), lease.get()); // a new owner: nothing runs on it before this
         }
         BatchOwner holder = owner(batch.id());
         // First on its executor, before its launch: a delete that came first keeps its mark.
@@ -322,12 +372,44 @@ public final class BatchManager implements AutoCloseable {
 
     /** Kills the batch's application if it still runs, then forgets the batch. */
     public void delete(int id, String byUser) {
-        get(id); // an unknown batch is NOT_FOUND, not a new owner
-        BatchOwner owner = owner(id);
+        Batch batch = get(id); // an unknown batch is NOT_FOUND, not a new owner
+        Replica replicas = replica;
+        if (replicas != null && !owners.containsKey(id)) {
+            if (batch.state().isFinal()) {
+                // Nobody holds a final batch: any replica may remove it.
+                store.delete(id);
+                cache.deleted(id);
+                logs.delete(id);
+                return;
+            }
+            Optional<Lease> claimed = replicas.keeper().claim(id);
+            if (claimed.isEmpty()) {
+                // Another replica holds it: it (or the next holder) kills and removes it at its next
+                // renewal; the caller does not wait for that.
+                replicas.leases().requestKill(id);
+                log.info("batch {}: kill requested from this replica for its holder", id);
+                return;
+            }
+            hold(owner(id), claimed.get()); // nobody held it (waiting for room): removed here and now
+        }
+        deleteHeld(owner(id), byUser);
+    }
+
+    /** Deletes a batch this server holds (or any batch, on a server of its own). */
+    private void deleteHeld(BatchOwner owner, String byUser) {
+        int id = owner.id;
         owner.run(() -> {
+            if (owner.released) {
+                requestKill(id); // lost meanwhile: the new holder kills it
+                return;
+            }
             owner.deleted = true;
             LaunchedApp app = owner.app;
             transition(owner, BatchState.KILLED, byUser.isEmpty() ? "deleted by user" : "deleted by user " + byUser);
+            if (owner.released) {
+                requestKill(id); // the kill was fenced: another replica holds it now, and kills it
+                return;
+            }
             store.delete(id);
             cache.deleted(id);
             launches.ended(id);
@@ -379,7 +461,11 @@ public final class BatchManager implements AutoCloseable {
                 for (String key : LaunchableRequest.ignoredConf(batch.request())) {
                     logs.append(id, Text.NOTICE + LaunchableRequest.notice(key));
                 }
-                app = launcher.launch(id, LaunchableRequest.launchable(batch.request()), logs.batchDir(id),
+                Optional<String> tag = launcher.newTag(id);
+                if (!recordLaunchStart(owner, tag)) {
+                    return; // another replica holds it now
+                }
+                app = launcher.launch(id, tag, LaunchableRequest.launchable(batch.request()), logs.batchDir(id),
                         logs.outputFile(id), new Events(owner));
             } catch (LaunchException e) {
                 logs.append(id, Text.NOTICE + e.getMessage());
@@ -413,6 +499,9 @@ public final class BatchManager implements AutoCloseable {
             if (closed) {
                 return false; // the next server follows it on
             }
+            if (owner.released) {
+                return true; // another replica follows it now: stop here
+            }
             if (!savePosted.get()) {
                 app.launchInfo().ifPresent(info -> {
                     savePosted.set(true);
@@ -434,17 +523,27 @@ public final class BatchManager implements AutoCloseable {
      * @return false when the launcher cannot find the application (the batch is left as it is)
      */
     boolean reattach(Batch batch, RecordedLaunch recorded) {
+        return reattach(batch, recorded, null);
+    }
+
+    /** Replicas: {@link #reattach(Batch, RecordedLaunch)} for a batch this server has just claimed. */
+    boolean reattach(Batch batch, RecordedLaunch recorded, Lease lease) {
         BatchOwner owner = owner(recorded.batchId());
         return owner.call(() -> {
             int id = owner.id;
+            if (lease != null) {
+                hold(owner, lease);
+            }
             cache.wrote(batch); // ours from now on: every change to it is made here
             // It holds its place from now on; before the launcher looks, which may already report it running.
             launches.adopt(id, batch.owner(), batch.state() == BatchState.STARTING);
             Optional<LaunchedApp> found = launcher.reattach(recorded, new Events(owner));
             if (found.isEmpty()) {
-                owners.remove(id);
+                if (lease == null) {
+                    owners.remove(id);
+                }
                 launches.ended(id);
-                return false;
+                return false; // the caller ends it, under the lease
             }
             LaunchedApp app = found.get();
             owner.app = app;
@@ -467,12 +566,23 @@ public final class BatchManager implements AutoCloseable {
      * @return what it waits for; empty when it starts now
      */
     Optional<String> relaunch(Batch batch) {
+        return relaunch(batch, null, "server restarted before its launch; queued again");
+    }
+
+    /**
+     * Replicas: {@link #relaunch(Batch)} for a batch this server has just claimed, never launched (new,
+     * or its replica was lost before launching it).
+     */
+    Optional<String> relaunch(Batch batch, Lease lease, String reason) {
         BatchOwner owner = owner(batch.id());
         return owner.call(() -> {
+            if (lease != null) {
+                hold(owner, lease);
+            }
             cache.wrote(batch); // ours from now on: every change to it is made here
             if (batch.state() == BatchState.STARTING) {
                 // Never launched: it waits like any other until its turn.
-                transition(owner, BatchState.NOT_STARTED, "server restarted before its launch; queued again");
+                transition(owner, BatchState.NOT_STARTED, reason);
             }
             return launches.enqueue(batch.id(), batch.owner());
         });
@@ -480,7 +590,20 @@ public final class BatchManager implements AutoCloseable {
 
     /** Ends a batch that is not final yet: {@code dead} with the reason, killing its application if it runs. */
     void end(int id, String reason) {
+        if (replica != null && !owners.containsKey(id)) {
+            return; // another replica's batch: its holder's janitor ends it
+        }
+        end(owner(id), reason);
+    }
+
+    /** Replicas: ends a batch this server has just claimed and cannot run (its driver was on a lost replica). */
+    void end(int id, String reason, Lease lease) {
         BatchOwner owner = owner(id);
+        hold(owner, lease);
+        end(owner, reason);
+    }
+
+    private void end(BatchOwner owner, String reason) {
         owner.run(() -> {
             BatchState from = transition(owner, BatchState.DEAD, reason);
             if (from == BatchState.NOT_STARTED) {
@@ -503,8 +626,8 @@ public final class BatchManager implements AutoCloseable {
             return;
         }
         Batch next = change.apply(current);
-        if (!store.save(next)) {
-            return; // deleted meanwhile
+        if (!save(owner, current, next)) {
+            return; // deleted meanwhile, or another replica's now
         }
         cache.wrote(next);
         notifyListeners(next);
@@ -513,6 +636,9 @@ public final class BatchManager implements AutoCloseable {
     /** The application ended and its output is indexed: the batch's final state. On its owner's executor. */
     private void ended(BatchOwner owner, AppExit exit) {
         int id = owner.id;
+        if (owner.released) {
+            return; // another replica's now: it ends the batch by what it finds
+        }
         boolean deleted = owner.deleted;
         owner.app = null; // a delete from now on finds no application and removes the log itself
         BatchState state = switch (exit.outcome()) {
@@ -559,8 +685,8 @@ public final class BatchManager implements AutoCloseable {
         }
         BatchState from = current.state();
         Batch next = current.withState(new StateChange(state, now(), reason));
-        if (!store.save(next)) {
-            return null; // deleted meanwhile
+        if (!save(owner, current, next)) {
+            return null; // deleted meanwhile, or another replica's now
         }
         cache.wrote(next);
         log.info("batch {}: {} ({})", id, state.livyName(), reason);
@@ -572,6 +698,176 @@ public final class BatchManager implements AutoCloseable {
             launches.started(id);
         }
         return from;
+    }
+
+    /**
+     * Saves a change of a batch, fenced by this server's lease when it has replicas: a write whose lease
+     * was lost writes nothing (0 rows) and lets the batch go. A final batch has no lease any more (its
+     * final write released it); what is written after it (links, log tail) is its last holder's, which
+     * nobody else touches. On the batch's owner executor.
+     *
+     * @return false when nothing was written (deleted meanwhile, or another replica's now)
+     */
+    private boolean save(BatchOwner owner, Batch current, Batch next) {
+        if (owner.released) {
+            return false;
+        }
+        Lease lease = owner.lease;
+        Replica replicas = replica;
+        if (replicas == null || current.state().isFinal()) {
+            return store.save(next);
+        }
+        if (lease == null) {
+            log.warn("batch {}: not written: this replica holds no lease on it", owner.id);
+            return false;
+        }
+        if (next.state().isFinal()) {
+            shipper.ship(owner.id); // every line first: a final state seen anywhere means a complete log
+        }
+        try {
+            store.save(next, lease);
+        } catch (LeaseLostException e) {
+            letGo(owner, "a write was fenced");
+            return false;
+        }
+        if (next.state().isFinal()) {
+            owner.lease = null;
+            shipper.untrack(owner.id);
+            replicas.keeper().letGo(lease); // the write released it in the database
+        }
+        return true;
+    }
+
+    /** Replicas: records where the batch is launched, fenced, before spark-submit starts; false when lost. */
+    private boolean recordLaunchStart(BatchOwner owner, Optional<String> tag) {
+        Replica replicas = replica;
+        if (replicas == null) {
+            return true;
+        }
+        Lease lease = owner.lease;
+        if (lease == null || owner.released) {
+            return false;
+        }
+        try {
+            store.saveLaunchStart(owner.id, new LaunchStart(replicas.home(), tag), lease);
+            return true;
+        } catch (LeaseLostException e) {
+            letGo(owner, "its launch record was fenced");
+            return false;
+        }
+    }
+
+    /**
+     * Another replica claimed the batch: this server stops tracking it and writes nothing more of it.
+     * Its application is left running (the new holder adopts it). On the batch's owner executor.
+     */
+    private void letGo(BatchOwner owner, String why) {
+        int id = owner.id;
+        owner.released = true;
+        Lease lease = owner.lease;
+        owner.lease = null;
+        if (lease != null) {
+            replica.keeper().letGo(lease);
+        }
+        shipper.untrack(id);
+        owners.remove(id, owner);
+        cache.released(id);
+        launches.ended(id);
+        log.warn("batch {}: lease lost to another replica ({}); no longer tracked here", id, why);
+    }
+
+    /** Replicas: records a DELETE for whichever replica holds the batch to carry out. */
+    private void requestKill(int id) {
+        Replica replicas = replica;
+        if (replicas != null) {
+            replicas.leases().requestKill(id);
+        }
+    }
+
+    /** Replicas: the lease keeper found at a renewal that another replica claimed this batch. */
+    void lost(Lease lease) {
+        BatchOwner owner = owners.get(lease.batchId());
+        if (owner != null) {
+            owner.post(() -> {
+                if (lease.equals(owner.lease)) {
+                    letGo(owner, "another replica claimed it");
+                }
+            });
+        }
+    }
+
+    /** Replicas: a DELETE on some replica asked for this held batch to be killed and removed. */
+    void killRequested(Lease lease) {
+        BatchOwner owner = owners.get(lease.batchId());
+        // Held under this lease, or already ended here since the claim (its final write released it).
+        if (owner != null && !owner.released && (lease.equals(owner.lease) || owner.lease == null)) {
+            // Off the keeper's thread: the delete waits on the owner, which a renewal must not.
+            ownerPool.execute(() -> deleteHeld(owner, "(on another replica)"));
+        }
+    }
+
+    /** Replicas: how many more batches this server could start now; what its scans claim. */
+    int spareCapacity() {
+        Replica replicas = replica;
+        if (closing || replicas == null) {
+            return 0;
+        }
+        refreshLoad(replicas);
+        return launches.spare();
+    }
+
+    /** Replicas: tells the launch queue what the other replicas have admitted now (one query). */
+    private void refreshLoad(Replica replicas) {
+        launches.others(replicas.leases().loadOfOthers(replicas.keeper().id()));
+    }
+
+    /**
+     * Makes this server one of several sharing its store: from now on every live batch it changes is
+     * one it holds a lease on. Called once, before the server serves and before the keeper starts.
+     */
+    void joinReplicas(Replica replica) {
+        this.replica = requireNonNull(replica, "replica");
+        cache.shared();
+        LogChunks chunks = store.replicaLogs().orElseThrow(() ->
+                new IllegalStateException("replicas need a store that keeps copies of logs"));
+        this.shipper = new LogShipper(logs, chunks, launcher.carriedFiles(), this::lost);
+        batchLogs.share(chunks);
+        replicaThread = Executors.newSingleThreadScheduledExecutor(
+                ThreadFactories.newThreadFactory("sparkgate-replica-logs", true));
+        replicaThread.scheduleWithFixedDelay(shipper::tick, LogShipper.INTERVAL_MILLIS, LogShipper.INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
+        replicaThread.scheduleWithFixedDelay(this::pollFeeds, FEED_POLL_MILLIS, FEED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** How often follows and watches of batches held by other replicas look at the database. */
+    private static final long FEED_POLL_MILLIS = 250;
+
+    private void pollFeeds() {
+        try {
+            feeds.poll(id -> !heldHere(id), ids -> store.getAll(ids).stream().map(StoredBatch::batch).toList());
+        } catch (RuntimeException e) {
+            log.warn("replicas: polling followed batches failed: {}", e.getMessage());
+        }
+    }
+
+    /** Whether this server holds the batch (always, for a server of its own that knows it). */
+    private boolean heldHere(int id) {
+        BatchOwner owner = owners.get(id);
+        return owner != null && !owner.released;
+    }
+
+    /** Replicas: the batch is this server's under {@code lease} from now on: its writes and log copies are fenced by it. */
+    private void hold(BatchOwner owner, Lease lease) {
+        owner.lease = lease;
+        shipper.track(lease);
+    }
+
+    /**
+     * Replicas: starts this server's log of a batch it takes over with the lines its previous holder
+     * copied to the database, before it adopts or launches the batch.
+     */
+    void seedLog(int id) {
+        shipper.seed(id);
     }
 
     /**
@@ -604,6 +900,12 @@ public final class BatchManager implements AutoCloseable {
     public void close(Duration handover) {
         long deadline = System.nanoTime() + handover.toNanos();
         closing = true;
+        Replica replicas = replica;
+        if (replicas != null) {
+            // No more claims or renewals: to the other replicas this stop is like a crash, and they take
+            // the batches over when the leases run out.
+            replicas.keeper().close();
+        }
         // Not shutdownNow: interrupting a thread in the middle of a store write closes H2's file channel.
         launchPool.shutdown();
         try {
@@ -636,6 +938,9 @@ public final class BatchManager implements AutoCloseable {
         }
         closed = true;
         feedPool.shutdownNow();
+        if (replicaThread != null) {
+            replicaThread.shutdownNow();
+        }
     }
 
     private List<Integer> notHandedOver() {

@@ -1,6 +1,7 @@
 package io.sparkgate.server.batch;
 
 import io.sparkgate.server.launch.LaunchedApp;
+import io.sparkgate.server.store.Lease;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * every change of it runs. API calls, the launch pool, the YARN tracker and the log tailer never change
  * a batch themselves: they post an event here ({@link #post}) or, when they must answer with the result,
  * wait for it ({@link #call}). So changes of one batch never race, and a slow store write for one batch
- * delays that batch only. This is also the unit a replica will hold a lease on.
+ * delays that batch only. This is also the unit a replica holds a lease on ({@link #lease}).
  *
  * <p>The fields are written only by tasks on {@link #executor}; they are volatile because readers
  * (a log tail read, a delete's answer) look at them from other threads.
@@ -33,6 +34,16 @@ final class BatchOwner {
     volatile boolean deleted;
     /** Its launch info (pid) is saved, so a restarted server can find its process again. */
     volatile boolean launchSaved;
+    /**
+     * Replicas: this server's lease on the batch, which fences every state write of it; null on a
+     * server of its own, and once the batch is final (its final write released the lease).
+     */
+    volatile Lease lease;
+    /**
+     * Replicas: the lease was lost (another replica claimed the batch): nothing more is written or
+     * followed here, and the application, which the new holder tracks, is left alone.
+     */
+    volatile boolean released;
 
     BatchOwner(int id, Executor pool) {
         this.id = id;

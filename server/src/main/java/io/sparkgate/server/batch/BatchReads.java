@@ -3,7 +3,6 @@ package io.sparkgate.server.batch;
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.logs.LogPage;
-import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.StoredBatch;
 import io.sparkgate.server.values.Batch;
@@ -26,12 +25,12 @@ import java.util.function.IntPredicate;
 final class BatchReads {
 
     private final BatchStore store;
-    private final LogStore logs;
+    private final BatchLogs logs;
     private final BatchCache cache;
     /** Whether a batch's application may still write to its log (killed, not yet gone). */
     private final IntPredicate stillWriting;
 
-    BatchReads(BatchStore store, LogStore logs, BatchCache cache, IntPredicate stillWriting) {
+    BatchReads(BatchStore store, BatchLogs logs, BatchCache cache, IntPredicate stillWriting) {
         this.store = requireNonNull(store, "store");
         this.logs = requireNonNull(logs, "logs");
         this.cache = requireNonNull(cache, "cache");
@@ -81,6 +80,14 @@ final class BatchReads {
             BatchCache.Final cached = cache.getFinal(id);
             if (cached != null && cached.logTail() != null) {
                 return cached.logTail();
+            }
+            if (cache.isShared()) {
+                // Replicas: the batch may have run on another server; its recorded tail is in the database.
+                Optional<List<String>> recorded = store.getAll(List.of(id)).stream().findFirst()
+                        .flatMap(StoredBatch::logTail);
+                if (recorded.isPresent()) {
+                    return recorded.get();
+                }
             }
             long stamp = cache.stamp();
             List<String> tail = logs.tail(id, lines);

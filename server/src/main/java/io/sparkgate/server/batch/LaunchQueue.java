@@ -3,6 +3,7 @@ package io.sparkgate.server.batch;
 import static java.util.Objects.requireNonNull;
 
 import io.sparkgate.server.config.AdmissionSettings;
+import io.sparkgate.server.store.ReplicaLoad;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -70,6 +71,8 @@ final class LaunchQueue {
     private final Map<String, Integer> launchedByUser = new HashMap<>();
     private int startingTotal;
     private int launchedTotal;
+    /** Replicas: what the other replicas have admitted, added to this server's counts; none by default. */
+    private ReplicaLoad others = ReplicaLoad.NONE;
 
     /**
      * @param pool runs launches
@@ -94,7 +97,7 @@ final class LaunchQueue {
             count(user, +1, +1);
             return new Ticket(Grant.START, user, "");
         }
-        int waitingNow = waiting.size() + reservedWaits.size();
+        int waitingNow = waiting.size() + reservedWaits.size() + others.waiting();
         if (waitingNow >= limits.maxWaiting()) {
             return new Ticket(Grant.FULL, user, "too many batches are waiting to start (" + waitingNow
                     + ", the limit); retry later");
@@ -188,6 +191,27 @@ final class LaunchQueue {
         dispatch();
     }
 
+    /**
+     * Replicas: how many more batches this server could start now under its global limits, after those
+     * already waiting here; what it claims of the batches nobody holds.
+     */
+    synchronized int spare() {
+        int starting = limits.maxStarting() - startingTotal - others.starting();
+        int running = limits.maxRunning() > 0 ? limits.maxRunning() - launchedTotal - others.launched()
+                                              : Integer.MAX_VALUE;
+        return Math.max(0, Math.min(starting, running) - waiting.size() - reservedWaits.size());
+    }
+
+    /**
+     * Replicas: what the other replicas have admitted now; the limits count it with this server's own
+     * batches from now on (so they hold across replicas, to within the age of this figure), and
+     * waiting batches start if that leaves room.
+     */
+    synchronized void others(ReplicaLoad load) {
+        others = requireNonNull(load, "load");
+        dispatch();
+    }
+
     synchronized Counts counts() {
         return new Counts(waiting.size(), startingTotal, launchedTotal - startingTotal);
     }
@@ -223,22 +247,24 @@ final class LaunchQueue {
 
     /** What holds back a batch of {@code user} now; empty when it may start. The user's own limits first. */
     private Optional<Block> blockOf(String user) {
-        int userLaunched = launchedByUser.getOrDefault(user, 0);
-        int userStarting = startingByUser.getOrDefault(user, 0);
+        int userLaunched = launchedByUser.getOrDefault(user, 0) + others.launchedByUser().getOrDefault(user, 0);
+        int userStarting = startingByUser.getOrDefault(user, 0) + others.startingByUser().getOrDefault(user, 0);
+        int allLaunched = this.launchedTotal + others.launched();
+        int allStarting = this.startingTotal + others.starting();
         if (limits.maxRunningPerUser() > 0 && userLaunched >= limits.maxRunningPerUser()) {
             return Optional.of(new Block(false, "waiting: " + who(user) + " has " + batches(userLaunched)
                     + " running (limit " + limits.maxRunningPerUser() + ")"));
         }
-        if (limits.maxRunning() > 0 && launchedTotal >= limits.maxRunning()) {
-            return Optional.of(new Block(true, "waiting: " + batches(launchedTotal) + " running (limit "
+        if (limits.maxRunning() > 0 && allLaunched >= limits.maxRunning()) {
+            return Optional.of(new Block(true, "waiting: " + batches(allLaunched) + " running (limit "
                     + limits.maxRunning() + ")"));
         }
         if (limits.maxStartingPerUser() > 0 && userStarting >= limits.maxStartingPerUser()) {
             return Optional.of(new Block(false, "waiting: " + who(user) + " has " + batches(userStarting)
                     + " starting (limit " + limits.maxStartingPerUser() + ")"));
         }
-        if (startingTotal >= limits.maxStarting()) {
-            return Optional.of(new Block(true, "waiting: " + batches(startingTotal) + " starting (limit "
+        if (allStarting >= limits.maxStarting()) {
+            return Optional.of(new Block(true, "waiting: " + batches(allStarting) + " starting (limit "
                     + limits.maxStarting() + ")"));
         }
         return Optional.empty();

@@ -3,6 +3,8 @@ package io.sparkgate.server.launch;
 import io.sparkgate.server.values.BatchRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.Optional;
 
 /** Starts Spark applications. Implementations must not block longer than it takes to spawn a process. */
@@ -29,6 +31,34 @@ public interface Launcher {
      * @throws LaunchException when the application cannot be started at all
      */
     LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile, LaunchListener listener);
+
+    /**
+     * The tag a new application of this batch will be found by, for a launcher that finds its
+     * applications by tag (YARN); empty for one that does not (local processes). Replicas record it in
+     * the database before the launch, so that whichever replica takes the batch over finds the
+     * application instead of launching it again.
+     */
+    default Optional<String> newTag(int batchId) {
+        return Optional.empty();
+    }
+
+    /**
+     * {@link #launch(int, BatchRequest, Path, Path, LaunchListener)} under the tag {@link #newTag} gave
+     * (ignored by launchers without tags).
+     */
+    default LaunchedApp launch(int batchId, Optional<String> tag, BatchRequest request, Path workDir, Path outputFile,
+                               LaunchListener listener) {
+        return launch(batchId, request, workDir, outputFile, listener);
+    }
+
+    /**
+     * Names of the small files this launcher keeps in a batch's directory that a replica taking the
+     * batch over needs to go on where the previous holder stopped (YARN: the tag, and how far the
+     * driver's log was read). Replicas copy them to the database with the batch's log lines.
+     */
+    default List<String> carriedFiles() {
+        return List.of();
+    }
 
     /**
      * Finds an application that an earlier server process launched and that was not known to have

@@ -16,12 +16,22 @@ import java.util.Optional;
  * @param appId the application id reported so far; empty if none (a YARN launcher finds its
  *              application by it or by the batch's tag)
  * @param process the local process recorded at launch, if one was
+ * @param tag the tag the application was launched under, as the database keeps it (replicas: the
+ *            replica re-attaching it may not be the one that launched it, and has no batch directory
+ *            of it); empty when unknown there
  */
-public record RecordedLaunch(int batchId, Path workDir, Path outputFile, String appId, Optional<LaunchInfo> process) {
+public record RecordedLaunch(int batchId, Path workDir, Path outputFile, String appId, Optional<LaunchInfo> process,
+                             Optional<String> tag) {
     public RecordedLaunch {
         requireNonNull(workDir, "workDir");
         requireNonNull(outputFile, "outputFile");
         requireNonNull(appId, "appId");
         requireNonNull(process, "process");
+        requireNonNull(tag, "tag");
+    }
+
+    /** What a server of its own recorded: the tag, if any, is in the batch directory. */
+    public RecordedLaunch(int batchId, Path workDir, Path outputFile, String appId, Optional<LaunchInfo> process) {
+        this(batchId, workDir, outputFile, appId, process, Optional.empty());
     }
 }

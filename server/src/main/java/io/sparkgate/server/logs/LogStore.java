@@ -84,6 +84,25 @@ public final class LogStore implements AutoCloseable {
     }
 
     /**
+     * Appends lines copied from elsewhere (a replica taking a batch over starts its log with the lines
+     * the previous holder had copied to the database) and indexes them; returns the new total.
+     */
+    public long appendAll(int batchId, List<String> lines) {
+        BatchLog batchLog = log(batchId);
+        StringBuilder joined = new StringBuilder();
+        lines.forEach(l -> joined.append(l).append('\n'));
+        synchronized (batchLog) {
+            try {
+                Files.write(outputFile(batchId), joined.toString().getBytes(StandardCharsets.UTF_8),
+                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot append to log of batch " + batchId, e);
+            }
+            return advance(batchId, false);
+        }
+    }
+
+    /**
      * Indexes the lines completed in the output file since the last call and returns the number of
      * lines. With {@code atEnd} (the writer is gone) a last line without terminator is completed too.
      */

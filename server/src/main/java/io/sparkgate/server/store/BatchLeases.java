@@ -56,19 +56,33 @@ public final class BatchLeases {
     public record Held(Lease lease, String state, boolean killRequested) {}
 
     /**
-     * Claims up to {@code max} live batches that nobody holds or whose lease has run out, lowest id
-     * first, for {@code holder} for {@code ttl}.
+     * Claims up to {@code max} live batches that nobody holds or whose lease has run out and that were
+     * never launched, lowest id first, for {@code holder} for {@code ttl}: what a replica takes as far as
+     * it has room to start them.
      */
     public List<Held> claimFree(String holder, int max, Duration ttl) {
+        return claimFree(holder, max, ttl, "launched_on IS NULL");
+    }
+
+    /**
+     * Claims up to {@code max} live batches that nobody holds or whose lease has run out and that were
+     * launched (a lost replica's): they need no room to start, they were admitted, so a replica takes
+     * them over all at once rather than a few per scan.
+     */
+    public List<Held> claimFreeLaunched(String holder, int max, Duration ttl) {
+        return claimFree(holder, max, ttl, "launched_on IS NOT NULL");
+    }
+
+    private List<Held> claimFree(String holder, int max, Duration ttl, String which) {
         if (max <= 0) {
             return List.of();
         }
         String set = "UPDATE batches SET lease_holder = ?, lease_epoch = lease_epoch + 1, lease_expires = " + EXPIRY;
         String sql = postgres
-                ? set + " WHERE id IN (SELECT id FROM batches WHERE " + LIVE + " AND " + FREE
+                ? set + " WHERE id IN (SELECT id FROM batches WHERE " + LIVE + " AND " + FREE + " AND " + which
                   + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING " + HELD_COLUMNS
                 : "SELECT " + HELD_COLUMNS + " FROM FINAL TABLE (" + set + " WHERE id IN (SELECT id FROM batches WHERE "
-                  + LIVE + " AND " + FREE + " ORDER BY id LIMIT ?) AND " + LIVE + " AND " + FREE + ")";
+                  + LIVE + " AND " + FREE + " AND " + which + " ORDER BY id LIMIT ?) AND " + LIVE + " AND " + FREE + ")";
         return held(sql, holder, ps -> {
             ps.setString(1, holder);
             ps.setLong(2, ttl.toMillis());
@@ -88,6 +102,22 @@ public final class BatchLeases {
     }
 
     /**
+     * Claims, whatever their leases, the live local-mode batches launched from {@code home} (this host
+     * and data directory): their drivers are children of a server process on this home, which a server
+     * starting here again replaces; only it can find them (by pid), so it takes them back at once
+     * instead of waiting for a lease a dead process will never renew.
+     */
+    public List<Held> reclaimHome(String home, String holder, Duration ttl) {
+        String update = "UPDATE batches SET lease_holder = ?, lease_epoch = lease_epoch + 1, lease_expires = " + EXPIRY
+                        + " WHERE launched_on = ? AND launch_tag IS NULL AND " + LIVE;
+        return held(returning(update), holder, ps -> {
+            ps.setString(1, holder);
+            ps.setLong(2, ttl.toMillis());
+            ps.setString(3, home);
+        });
+    }
+
+    /**
      * Renews every lease {@code holder} has, in one statement, for {@code ttl} from now (the database's
      * now), and returns them: a batch the caller thinks it holds but that is not among them (or is under
      * another epoch) was claimed by another replica meanwhile and must be let go. A lease that ran out
@@ -99,6 +129,46 @@ public final class BatchLeases {
             ps.setLong(1, ttl.toMillis());
             ps.setString(2, holder);
         });
+    }
+
+    /**
+     * What the replicas other than {@code holder} have admitted now (one query): launched batches under
+     * a live lease of theirs, and the waiting batches not held by {@code holder}.
+     */
+    public ReplicaLoad loadOfOthers(String holder) {
+        String sql = "SELECT owner, state, COUNT(*) FROM batches WHERE " + LIVE + " AND ((state <> 'NOT_STARTED' "
+                + "AND lease_holder IS NOT NULL AND lease_holder <> ? AND lease_expires >= CURRENT_TIMESTAMP) "
+                + "OR (state = 'NOT_STARTED' AND (lease_holder IS NULL OR lease_holder <> ? "
+                + "OR lease_expires < CURRENT_TIMESTAMP))) GROUP BY owner, state";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, holder);
+            ps.setString(2, holder);
+            int starting = 0;
+            int launched = 0;
+            int waiting = 0;
+            java.util.Map<String, Integer> startingByUser = new java.util.HashMap<>();
+            java.util.Map<String, Integer> launchedByUser = new java.util.HashMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String user = rs.getString(1);
+                    String state = rs.getString(2);
+                    int n = rs.getInt(3);
+                    if (state.equals("NOT_STARTED")) {
+                        waiting += n;
+                        continue;
+                    }
+                    launched += n;
+                    launchedByUser.merge(user, n, Integer::sum);
+                    if (state.equals("STARTING")) {
+                        starting += n;
+                        startingByUser.merge(user, n, Integer::sum);
+                    }
+                }
+            }
+            return new ReplicaLoad(starting, launched, startingByUser, launchedByUser, waiting);
+        } catch (SQLException e) {
+            throw failed("count the other replicas' batches", e);
+        }
     }
 
     /** Lets the batch go, if the lease still holds; another replica may claim it at once. */

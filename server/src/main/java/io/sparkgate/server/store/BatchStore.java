@@ -39,6 +39,19 @@ public interface BatchStore extends AutoCloseable {
         throw new UnsupportedOperationException("this store has no leases");
     }
 
+    /**
+     * The leases of live batches when several servers share this store (PostgreSQL); empty for a store
+     * that belongs to one server (H2's file).
+     */
+    default Optional<BatchLeases> replicaLeases() {
+        return Optional.empty();
+    }
+
+    /** The copy of live batches' logs that replicas share; empty for a store of one server's own. */
+    default Optional<LogChunks> replicaLogs() {
+        return Optional.empty();
+    }
+
     Optional<Batch> get(int id);
 
     /**
@@ -104,6 +117,21 @@ public interface BatchStore extends AutoCloseable {
     void saveLaunch(int id, LaunchInfo launch);
 
     Optional<LaunchInfo> launch(int id);
+
+    /**
+     * Replicas: records where a batch is being launched, before its {@code spark-submit} starts, fenced
+     * by {@code lease}.
+     *
+     * @throws LeaseLostException when another replica claimed the batch since; nothing is written
+     */
+    default void saveLaunchStart(int id, LaunchStart start, Lease lease) {
+        throw new UnsupportedOperationException("this store has no leases");
+    }
+
+    /** Replicas: where the batch was launched; empty when it never was (or the store has no replicas). */
+    default Optional<LaunchStart> launchStart(int id) {
+        return Optional.empty();
+    }
 
     /** Records the exit code of a batch's application. */
     void saveExitCode(int id, int exitCode);

@@ -58,11 +58,15 @@ public final class JdbcBatchStore implements BatchStore {
 
     private final HikariDataSource dataSource;
     private final BatchLeases leases;
+    private final boolean postgres;
+    private final LogChunks logChunks;
     private final GroupCommit<NewBatch, Integer> inserts = new GroupCommit<>(this::insertAll);
 
     private JdbcBatchStore(HikariDataSource dataSource, boolean postgres) {
         this.dataSource = dataSource;
         this.leases = new BatchLeases(dataSource, postgres);
+        this.postgres = postgres;
+        this.logChunks = new LogChunks(dataSource);
     }
 
     /**
@@ -124,6 +128,16 @@ public final class JdbcBatchStore implements BatchStore {
     /** Leases of live batches, for servers sharing this database. */
     public BatchLeases leases() {
         return leases;
+    }
+
+    @Override
+    public Optional<BatchLeases> replicaLeases() {
+        return postgres ? Optional.of(leases) : Optional.empty();
+    }
+
+    @Override
+    public Optional<LogChunks> replicaLogs() {
+        return postgres ? Optional.of(logChunks) : Optional.empty();
     }
 
     @Override
@@ -516,6 +530,41 @@ public final class JdbcBatchStore implements BatchStore {
                 return rs.next()
                         ? Optional.of(new LaunchInfo(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2))))
                         : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failed("read the launch of batch " + id, e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code WHERE lease_holder = ? AND lease_epoch = ?}, as every fenced write.
+     */
+    @Override
+    public void saveLaunchStart(int id, LaunchStart start, Lease lease) {
+        int updated = update("UPDATE batches SET launched_on = ?, launch_tag = ? WHERE id = ? AND lease_holder = ? "
+                + "AND lease_epoch = ?", ps -> {
+                    ps.setString(1, start.home());
+                    ps.setString(2, start.tag().orElse(null));
+                    ps.setInt(3, id);
+                    ps.setString(4, lease.holder());
+                    ps.setLong(5, lease.epoch());
+                });
+        if (updated == 0) {
+            throw new LeaseLostException(lease);
+        }
+    }
+
+    @Override
+    public Optional<LaunchStart> launchStart(int id) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT launched_on, launch_tag FROM batches WHERE id = ? AND launched_on IS NOT NULL")) {
+            ps.setInt(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new LaunchStart(rs.getString(1), Optional.ofNullable(rs.getString(2))))
+                                 : Optional.empty();
             }
         } catch (SQLException e) {
             throw failed("read the launch of batch " + id, e);

@@ -108,7 +108,7 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     }
 
     /** A tag no other batch has: {@code sparkgate-batch-<id>-<random>}, lowercase as YARN keeps tags. */
-    static String newTag(int batchId) {
+    static String tagOf(int batchId) {
         byte[] random = new byte[4];
         RANDOM.nextBytes(random);
         return (Text.TAG_PREFIX + "batch-" + batchId + "-" + HexFormat.of().formatHex(random)).toLowerCase(Locale.ROOT);
@@ -120,10 +120,26 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     }
 
     @Override
+    public List<String> carriedFiles() {
+        return List.of(TAG_FILE, DriverLog.STATE_FILE);
+    }
+
+    @Override
+    public Optional<String> newTag(int batchId) {
+        return Optional.of(tagOf(batchId));
+    }
+
+    @Override
     public LaunchedApp launch(int batchId, BatchRequest request, Path workDir, Path outputFile,
                               LaunchListener listener) {
+        return launch(batchId, Optional.empty(), request, workDir, outputFile, listener);
+    }
+
+    @Override
+    public LaunchedApp launch(int batchId, Optional<String> given, BatchRequest request, Path workDir,
+                              Path outputFile, LaunchListener listener) {
         SparkSubmitLauncher.requireSparkSubmit(config);
-        String tag = newTag(batchId);
+        String tag = given.orElseGet(() -> tagOf(batchId));
         Map<String, String> env = new HashMap<>();
         config.yarn().confDir().ifPresent(dir -> {
             env.put("HADOOP_CONF_DIR", dir.toString());
@@ -164,7 +180,8 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
     /** Recovery: a batch submitted before a restart is found again by the tag kept in its directory. */
     @Override
     public Optional<LaunchedApp> reattach(RecordedLaunch recorded, LaunchListener listener) {
-        return storedTag(recorded.workDir()).map(tag -> reattach(recorded.batchId(), tag,
+        // The database's record first: a replica taking the batch over has no batch directory of it.
+        return recorded.tag().or(() -> storedTag(recorded.workDir())).map(tag -> reattach(recorded.batchId(), tag,
                 Optional.of(recorded.appId()).filter(id -> !id.isEmpty()), recorded.outputFile(), listener));
     }
 

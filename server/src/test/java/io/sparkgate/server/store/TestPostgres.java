@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * first use and stopped when the JVM exits: starting one costs seconds, a new database in it
  * milliseconds.
  */
-final class TestPostgres {
+public final class TestPostgres {
 
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static EmbeddedPostgres postgres;
@@ -40,13 +40,21 @@ final class TestPostgres {
     }
 
     /** A store on a new, empty database. */
-    static JdbcBatchStore newStore() {
+    public static JdbcBatchStore newStore() {
+        return JdbcBatchStore.open(newDatabase(), USER, USER);
+    }
+
+    /** The JDBC URL of a new, empty database, for server processes to share (user and password {@value #USER}). */
+    public static String newDatabase() {
         String name = "leases_" + DATABASES.incrementAndGet();
         try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        return JdbcBatchStore.open(server().getJdbcUrl("postgres", name), "postgres", "postgres");
+        return server().getJdbcUrl(USER, name);
     }
+
+    /** The database user and password. */
+    public static final String USER = "postgres";
 }

@@ -1,0 +1,67 @@
+package io.sparkgate.server.batch;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sparkgate.server.logs.LogPage;
+import io.sparkgate.server.logs.LogStore;
+import io.sparkgate.server.store.LogChunks;
+import java.util.List;
+import java.util.function.IntPredicate;
+
+/**
+ * Where a batch's log lines are read from: this server's own files when it holds the batch (or has no
+ * replicas), else the database's copy that the holder keeps ({@link LogShipper}). Both number lines
+ * the same, so a reader may move between replicas at any offset.
+ *
+ * <p>{@link #shared} is set once, before serving; reads come from any thread.
+ */
+final class BatchLogs {
+
+    private final LogStore files;
+    /** Whether this server holds the batch (its own files are then the newest). */
+    private final IntPredicate heldHere;
+    private volatile LogChunks shared;
+
+    BatchLogs(LogStore files, IntPredicate heldHere) {
+        this.files = requireNonNull(files, "files");
+        this.heldHere = requireNonNull(heldHere, "heldHere");
+    }
+
+    /** Replicas: batches held elsewhere are read from {@code chunks} from now on. */
+    void share(LogChunks chunks) {
+        this.shared = requireNonNull(chunks, "chunks");
+    }
+
+    /** Whether this server's own files are where the batch's log is read. */
+    boolean local(int batchId) {
+        return shared == null || heldHere.test(batchId);
+    }
+
+    long total(int batchId) {
+        LogChunks chunks = shared;
+        if (chunks == null || heldHere.test(batchId)) {
+            return files.total(batchId);
+        }
+        long copied = chunks.total(batchId);
+        return copied == 0 ? files.total(batchId) : copied; // as read() falls back
+    }
+
+    /** As {@link LogStore#read}. */
+    LogPage read(int batchId, long from, long size) {
+        LogChunks chunks = shared;
+        if (chunks == null || heldHere.test(batchId)) {
+            return files.read(batchId, from, size);
+        }
+        LogChunks.Page page = chunks.read(batchId, from, size);
+        if (page.total() == 0 && files.total(batchId) > 0) {
+            // Ran here before the database kept copies, or ended here before any line was copied.
+            return files.read(batchId, from, size);
+        }
+        return new LogPage(from, page.total(), page.lines());
+    }
+
+    List<String> tail(int batchId, int n) {
+        long total = total(batchId);
+        return read(batchId, Math.max(0, total - n), n).lines();
+    }
+}

@@ -1,0 +1,217 @@
+package io.sparkgate.server.batch;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.common.util.ThreadFactories;
+import io.sparkgate.server.config.ReplicaSettings;
+import io.sparkgate.server.store.BatchLeases;
+import io.sparkgate.server.store.Lease;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This replica's leases on live batches: renews all of them every renew interval (one statement),
+ * claims free ones (new, or a gone replica's) every scan interval as far as there is spare capacity,
+ * and tells its {@link Listener} what it gained, what it lost to another replica, and which held
+ * batches someone asked to kill.
+ *
+ * <p>Renewals and scans run on the one scheduler thread given; {@link #lease} may be read from any
+ * thread (the fence of a state write), and {@link #claim}/{@link #letGo} may be called from any.
+ */
+public final class LeaseKeeper implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
+
+    /** What the holder of the batches does about changes of its leases; called on the scheduler thread. */
+    public interface Listener {
+        /** A batch is now this replica's: track it (adopt its application, or launch it if never launched). */
+        void claimed(BatchLeases.Held held);
+
+        /** Another replica claimed the batch: stop tracking it, write nothing more. */
+        void lost(Lease lease);
+
+        /** A DELETE on some replica asked for this held batch to be killed. */
+        void killRequested(Lease lease);
+    }
+
+    /** Launched batches taken over in one scan at most, so one scan's work stays bounded. */
+    private static final int MAX_TAKEN_OVER_PER_SCAN = 1000;
+
+    private final BatchLeases leases;
+    private final ReplicaSettings settings;
+    private final IntSupplier spareCapacity;
+    private final Listener listener;
+    private final ScheduledExecutorService scheduler;
+    /** Whether {@link #close} stops the scheduler too (it was made for this keeper alone). */
+    private final boolean ownsScheduler;
+    private final Map<Integer, Lease> held = new ConcurrentHashMap<>();
+    /** Kill requests already passed on, so the listener hears of each once. */
+    private final Set<Integer> killsReported = ConcurrentHashMap.newKeySet();
+    private ScheduledFuture<?> renewal;
+    private ScheduledFuture<?> scan;
+
+    public LeaseKeeper(BatchLeases leases, ReplicaSettings settings, IntSupplier spareCapacity, Listener listener,
+                       ScheduledExecutorService scheduler) {
+        this(leases, settings, spareCapacity, listener, scheduler, false);
+    }
+
+    /**
+     * A keeper on a thread of its own, stopped with it: a slow task on a shared scheduler (a janitor
+     * sweep) must not delay renewals.
+     */
+    public static LeaseKeeper onOwnThread(BatchLeases leases, ReplicaSettings settings, IntSupplier spareCapacity,
+                                          Listener listener) {
+        return new LeaseKeeper(leases, settings, spareCapacity, listener, Executors.newSingleThreadScheduledExecutor(
+                ThreadFactories.newThreadFactory("sparkgate-leases", true)), true);
+    }
+
+    private LeaseKeeper(BatchLeases leases, ReplicaSettings settings, IntSupplier spareCapacity, Listener listener,
+                        ScheduledExecutorService scheduler, boolean ownsScheduler) {
+        this.ownsScheduler = ownsScheduler;
+        this.leases = requireNonNull(leases, "leases");
+        this.settings = requireNonNull(settings, "settings");
+        this.spareCapacity = requireNonNull(spareCapacity, "spareCapacity");
+        this.listener = requireNonNull(listener, "listener");
+        this.scheduler = requireNonNull(scheduler, "scheduler");
+    }
+
+    /** Claims what is free now, then keeps renewing and scanning. */
+    public void start() {
+        renewal = scheduler.scheduleWithFixedDelay(this::renewQuietly, settings.renewInterval().toMillis(),
+                settings.renewInterval().toMillis(), TimeUnit.MILLISECONDS);
+        scan = scheduler.scheduleWithFixedDelay(this::scanQuietly, 0, settings.scanInterval().toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Claims, whatever their leases, the live local-mode batches launched from {@code home}, which only
+     * this server can find again ({@link BatchLeases#reclaimHome}), and hands each to the listener on the
+     * calling thread. Called once at start, before {@link #start}.
+     *
+     * @return how many
+     */
+    public int reclaim(String home) {
+        List<BatchLeases.Held> back = leases.reclaimHome(home, settings.id(), settings.leaseTtl());
+        for (BatchLeases.Held h : back) {
+            held.put(h.lease().batchId(), h.lease());
+            listener.claimed(h);
+            if (h.killRequested() && killsReported.add(h.lease().batchId())) {
+                listener.killRequested(h.lease());
+            }
+        }
+        return back.size();
+    }
+
+    /** This replica's name in the database. */
+    public String id() {
+        return settings.id();
+    }
+
+    /** The lease this replica holds on the batch, to fence a write with. */
+    public Optional<Lease> lease(int batchId) {
+        return Optional.ofNullable(held.get(batchId));
+    }
+
+    /** Claims one batch now (a batch this replica just created); empty when another holds it. */
+    public Optional<Lease> claim(int batchId) {
+        Optional<BatchLeases.Held> claimed = leases.claim(batchId, settings.id(), settings.leaseTtl());
+        claimed.ifPresent(h -> held.put(batchId, h.lease()));
+        return claimed.map(BatchLeases.Held::lease);
+    }
+
+    /**
+     * Forgets a lease: the batch ended (its final write released it), or a fenced write found it lost.
+     * Releases it in the database if it still holds, so another replica need not wait for it to run out.
+     */
+    public void letGo(Lease lease) {
+        if (held.remove(lease.batchId(), lease)) {
+            killsReported.remove(lease.batchId());
+            leases.release(lease);
+        }
+    }
+
+    /** One renewal: keeps every lease, drops (and reports) those another replica took meanwhile. */
+    void renew() {
+        Set<Integer> stillHeld = new HashSet<>();
+        for (BatchLeases.Held h : leases.renew(settings.id(), settings.leaseTtl())) {
+            Lease mine = held.get(h.lease().batchId());
+            if (mine == null || mine.epoch() != h.lease().epoch()) {
+                continue; // claimed under an epoch this keeper does not know: not ours to act on
+            }
+            stillHeld.add(mine.batchId());
+            if (h.killRequested() && killsReported.add(mine.batchId())) {
+                listener.killRequested(mine);
+            }
+        }
+        for (Lease lease : List.copyOf(held.values())) {
+            if (!stillHeld.contains(lease.batchId()) && held.remove(lease.batchId(), lease)) {
+                killsReported.remove(lease.batchId());
+                log.warn("batch {}: lease lost to another replica (epoch {}); no longer tracked here",
+                        lease.batchId(), lease.epoch());
+                listener.lost(lease);
+            }
+        }
+    }
+
+    /**
+     * One scan: claims the free batches a lost replica had launched (all of them: they need no room to
+     * start, and must move within one scan), then never-launched ones up to the spare capacity, and
+     * hands each to the listener.
+     */
+    void scan() {
+        List<BatchLeases.Held> claimed = new ArrayList<>(
+                leases.claimFreeLaunched(settings.id(), MAX_TAKEN_OVER_PER_SCAN, settings.leaseTtl()));
+        claimed.addAll(leases.claimFree(settings.id(), spareCapacity.getAsInt(), settings.leaseTtl()));
+        for (BatchLeases.Held h : claimed) {
+            held.put(h.lease().batchId(), h.lease());
+            log.info("batch {}: claimed (epoch {}, {})", h.lease().batchId(), h.lease().epoch(), h.state());
+            listener.claimed(h);
+            if (h.killRequested() && killsReported.add(h.lease().batchId())) {
+                listener.killRequested(h.lease());
+            }
+        }
+    }
+
+    private void renewQuietly() {
+        try {
+            renew();
+        } catch (RuntimeException e) {
+            // The database may be away for a moment; leases last several renewals.
+            log.warn("lease renewal failed: {}", e.getMessage());
+        }
+    }
+
+    private void scanQuietly() {
+        try {
+            scan();
+        } catch (RuntimeException e) {
+            log.warn("lease scan failed: {}", e.getMessage());
+        }
+    }
+
+    /** Stops renewing and scanning; held leases run out by themselves (a stop is like a crash to others). */
+    @Override
+    public void close() {
+        if (renewal != null) {
+            renewal.cancel(false);
+        }
+        if (scan != null) {
+            scan.cancel(false);
+        }
+        if (ownsScheduler) {
+            scheduler.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package io.sparkgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgate.server.config.ConfigKeys;
+import io.sparkgate.server.store.JdbcBatchStore;
+import io.sparkgate.server.store.TestPostgres;
+import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchRequest;
+import io.sparkgate.server.values.BatchState;
+import io.sparkgate.server.values.StateChange;
+import java.time.Instant;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two servers (replicas) in processes of their own on one real PostgreSQL, in local mode: a user may
+ * send any call to either. One pair serves every story here, the pause last.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicasTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration APP_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration LEASE_TTL = Duration.ofSeconds(3);
+    private static final List<String> FINAL = List.of("success", "dead", "killed");
+
+    @TempDir
+    static Path tmp;
+
+    private static String database;
+    private static ServerProcess a;
+    private static ServerProcess b;
+    private static final List<Long> drivers = new ArrayList<>();
+
+    @BeforeAll
+    static void twoReplicasOnOneDatabase() {
+        database = TestPostgres.newDatabase();
+        CompletableFuture<ServerProcess> second = CompletableFuture.supplyAsync(() -> start(database, "b"));
+        a = start(database, "a");
+        b = second.join();
+    }
+
+    static ServerProcess start(String database, String name) {
+        List<String> conf = new ArrayList<>(ServerProcess.testConf());
+        conf.addAll(List.of(
+                ConfigKeys.STORE_URL.name() + " = " + database,
+                ConfigKeys.STORE_USER.name() + " = " + TestPostgres.USER,
+                ConfigKeys.STORE_PASSWORD.name() + " = " + TestPostgres.USER,
+                ConfigKeys.REPLICA_LEASE_TTL.name() + " = " + LEASE_TTL.toMillis() + "ms",
+                ConfigKeys.REPLICA_RENEW_INTERVAL.name() + " = 1s",
+                ConfigKeys.REPLICA_SCAN_INTERVAL.name() + " = 300ms",
+                ConfigKeys.DRAIN_GRACE.name() + " = 0s",
+                // One batch at a time across both: the limit holds for the pair, not for each.
+                ConfigKeys.MAX_RUNNING.name() + " = 1"));
+        return ServerProcess.start(tmp.resolve(name), tmp, name, conf, Map.of());
+    }
+
+    @AfterAll
+    static void stopBoth() throws Exception {
+        for (ServerProcess server : new ServerProcess[] {a, b}) {
+            if (server != null) {
+                server.signal("CONT"); // in case a test stopped it
+                server.close();
+            }
+        }
+        for (long pid : drivers) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            });
+        }
+    }
+
+    @Test
+    @Order(1)
+    void batchesCreatedOnEitherAreListedReadAndDeletedOnTheOther() throws Exception {
+        int onA = create(a, numberedLines(5, 0));
+        int onB = create(b, numberedLines(5, 0));
+
+        for (ServerProcess server : List.of(a, b)) {
+            List<Integer> listed = new ArrayList<>();
+            server.getJson("/batches").get("sessions").forEach(s -> listed.add(s.get("id").asInt()));
+            assertThat(listed).contains(onA, onB);
+        }
+        // Each one's state as the other replica reads it from the database, to its end.
+        awaitFinal(b, onA);
+        awaitFinal(a, onB);
+        assertThat(state(b, onA)).isEqualTo("success");
+        assertThat(state(a, onB)).isEqualTo("success");
+        assertThat(b.getJson("/batches/" + onA)).isEqualTo(a.getJson("/batches/" + onA));
+
+        // A batch running on A, deleted through B: A kills its driver and removes it; B answers at once.
+        int running = create(a, numberedLines(600, 100));
+        await().atMost(APP_TIMEOUT).until(() -> state(b, running).equals("running"));
+        long driver = driverPid(tmp.resolve("a"), running);
+        HttpResponse<String> deleted = b.call("DELETE", "/batches/" + running, null);
+        assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
+        assertThat(JSON.readTree(deleted.body()).get("msg").asText()).isEqualTo("deleted");
+        await("deleted on both").atMost(Duration.ofSeconds(30)).until(() ->
+                a.call("GET", "/batches/" + running, null).statusCode() == 404
+                && b.call("GET", "/batches/" + running, null).statusCode() == 404);
+        await("its driver killed by its replica").atMost(Duration.ofSeconds(30))
+                .until(() -> ProcessHandle.of(driver).map(p -> !p.isAlive()).orElse(true));
+
+        // A final batch is removed by whichever replica is asked.
+        assertThat(a.call("DELETE", "/batches/" + onB, null).statusCode()).isEqualTo(200);
+        assertThat(b.call("GET", "/batches/" + onB, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @Order(2)
+    void aBatchRecordedButNeverLaunchedIsLaunchedOnceByOneReplica() throws Exception {
+        int id;
+        // As a replica that died between recording a batch and launching it leaves it: starting, unheld.
+        try (JdbcBatchStore store = JdbcBatchStore.open(database, TestPostgres.USER, TestPostgres.USER)) {
+            id = store.insert(new Batch(-1, BatchRequest.of(TestServer.EXAMPLES_JAR.toString())
+                    .withClassName("io.sparkgate.examples.NumberedLines").withArgs(List.of("3")), "", "", "", "",
+                    List.of(new StateChange(BatchState.STARTING, Instant.now(), "submitted")), Instant.now()), "");
+        }
+
+        awaitFinal(a, id);
+        assertThat(state(b, id)).isEqualTo("success");
+        assertThat(List.of("a", "b")).filteredOn(name -> Files.exists(
+                tmp.resolve(name).resolve("batches").resolve(Integer.toString(id)).resolve("pid")))
+                .as("replicas that launched it").hasSize(1);
+    }
+
+    @Test
+    @Order(3)
+    void aFollowerOnTheOtherReplicaSeesEveryLineLiveUnderTheSameOffsets() throws Exception {
+        int id = create(a, """
+                {"file": "%s", "className": "io.sparkgate.examples.NumberedLines", "args": ["60", "100", "0", "--timestamps"]}
+                """.formatted(TestServer.EXAMPLES_JAR));
+        AtomicReference<String> stateAtFirstLine = new AtomicReference<>();
+        List<Long> lagMicros = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<SseClient.Stream> onB = CompletableFuture.supplyAsync(() -> {
+            try {
+                return SseClient.read(b.baseUrl() + "/batches/" + id + "/log/stream", Map.of(), event -> {
+                    if (event.event().equals("message") && stateAtFirstLine.get() == null) {
+                        stateAtFirstLine.set(state(a, id));
+                    }
+                    int t = event.data().indexOf(" t=");
+                    if (event.event().equals("message") && event.data().startsWith("line ") && t > 0) {
+                        java.time.Instant now = java.time.Instant.now();
+                        lagMicros.add(now.getEpochSecond() * 1_000_000L + now.getNano() / 1000
+                                - Long.parseLong(event.data().substring(t + 3)));
+                    }
+                });
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        SseClient.Stream followed = onB.get(3, TimeUnit.MINUTES);
+        assertThat(stateAtFirstLine.get()).as("the batch's state when B's follower got its first line")
+                .isIn("starting", "running");
+        List<String> log = fullLog(a, id);
+        assertThat(log.stream().filter(l -> l.startsWith("line ")).map(l -> l.substring(0, l.indexOf(" t="))))
+                .containsExactlyElementsOf(IntStream.range(0, 60).mapToObj(i -> "line " + i).toList());
+        List<Long> lags = lagMicros.stream().sorted().toList();
+        System.out.printf("ReplicasTest: a line written by a driver on A reached a follower on B after %d ms "
+                + "(median of %d lines; max %d ms)%n", lags.get(lags.size() / 2) / 1000, lags.size(),
+                lags.get(lags.size() - 1) / 1000);
+        assertThat(followed.messages()).extracting(SseClient.Event::data).containsExactlyElementsOf(log);
+        assertThat(followed.messages()).extracting(SseClient.Event::id)
+                .containsExactlyElementsOf(IntStream.range(0, log.size()).mapToObj(Integer::toString).toList());
+        assertThat(followed.events().get(followed.events().size() - 1).data()).contains("success");
+        assertThat(fullLog(b, id)).isEqualTo(log);
+        // A follower that saw line 20 on A goes on on B after it, with no gap and no repeat.
+        SseClient.Stream resumed = SseClient.read(b.baseUrl() + "/batches/" + id + "/log/stream",
+                Map.of("Last-Event-ID", "20"));
+        assertThat(resumed.messages()).extracting(SseClient.Event::data).containsExactlyElementsOf(log.subList(21, log.size()));
+    }
+
+    @Test
+    @Order(4)
+    void anAdmissionLimitHoldsAcrossReplicas() throws Exception {
+        int running = create(a, numberedLines(600, 100));
+        await().atMost(APP_TIMEOUT).until(() -> state(b, running).equals("running"));
+
+        HttpResponse<String> created = b.call("POST", "/batches", numberedLines(3, 0));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode waiting = JSON.readTree(created.body());
+        int id = waiting.get("id").asInt();
+        assertThat(waiting.get("state").asText()).isEqualTo("not_started");
+        assertThat(lastReason(a.getJson("/batches/" + id))).contains("1 batch running (limit 1)");
+        await("no replica starts it while the other's batch runs").during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(10)).until(() -> state(a, id).equals("not_started"));
+
+        assertThat(a.call("DELETE", "/batches/" + running, null).statusCode()).isEqualTo(200);
+        awaitFinal(b, id);
+        assertThat(state(a, id)).isEqualTo("success");
+    }
+
+    @Test
+    @Order(9)
+    void aReplicaPausedPastItsLeaseWritesNothingWhenItWakesAndLetsTheBatchGo() throws Exception {
+        int id = create(a, numberedLines(80, 100));
+        await().atMost(APP_TIMEOUT).until(() -> state(a, id).equals("running"));
+        long driver = driverPid(tmp.resolve("a"), id);
+
+        a.signal("STOP"); // as in a long GC pause: its lease runs out
+        try {
+            // B claims the batch; its driver is a child of A's process, which B cannot follow.
+            await("B ends it once A's lease ran out").atMost(LEASE_TTL.plusSeconds(30))
+                    .until(() -> state(b, id).equals("dead"));
+        } finally {
+            a.signal("CONT");
+        }
+        JsonNode dead = b.getJson("/batches/" + id);
+        assertThat(lastReason(dead)).startsWith("replica lost");
+
+        // A wakes believing it holds the batch; the driver it follows ends with exit code 0, which A
+        // would record as success: the write is fenced, and A lets the batch go.
+        await("the driver ends").atMost(APP_TIMEOUT).until(() -> ProcessHandle.of(driver).map(p -> !p.isAlive()).orElse(true));
+        await("A found its lease lost").atMost(Duration.ofSeconds(30))
+                .until(() -> a.output().contains("batch " + id + ": lease lost to another replica"));
+        for (ServerProcess server : List.of(a, b)) {
+            JsonNode seen = server.getJson("/batches/" + id);
+            assertThat(seen.get("state").asText()).isEqualTo("dead");
+            assertThat(seen.get("stateHistory")).isEqualTo(dead.get("stateHistory"));
+        }
+    }
+
+    private static String numberedLines(int lines, int delayMillis) {
+        return """
+                {"file": "%s", "className": "io.sparkgate.examples.NumberedLines", "args": ["%d", "%d"]}
+                """.formatted(TestServer.EXAMPLES_JAR, lines, delayMillis);
+    }
+
+    private static int create(ServerProcess server, String body) throws Exception {
+        HttpResponse<String> created = server.call("POST", "/batches", body);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return JSON.readTree(created.body()).get("id").asInt();
+    }
+
+    private static String state(ServerProcess server, int id) {
+        return server.getJson("/batches/" + id + "/state").get("state").asText();
+    }
+
+    private static void awaitFinal(ServerProcess server, int id) {
+        await().atMost(APP_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> FINAL.contains(state(server, id)));
+    }
+
+    private static String lastReason(JsonNode batch) {
+        JsonNode history = batch.get("stateHistory");
+        return history.get(history.size() - 1).get("reason").asText();
+    }
+
+    private static List<String> fullLog(ServerProcess server, int id) {
+        List<String> lines = new ArrayList<>();
+        server.getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> lines.add(l.asText()));
+        return lines;
+    }
+
+    private static long driverPid(Path dataDir, int id) throws Exception {
+        Path pidFile = dataDir.resolve("batches").resolve(Integer.toString(id)).resolve("pid");
+        await().atMost(APP_TIMEOUT).until(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        drivers.add(pid);
+        return pid;
+    }
+}

@@ -1,0 +1,161 @@
+package io.sparkgate.server.yarn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgate.server.ServerProcess;
+import io.sparkgate.server.TestServer;
+import io.sparkgate.server.config.ConfigKeys;
+import io.sparkgate.server.store.TestPostgres;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.yarn.api.records.ApplicationReport;
+import org.apache.hadoop.yarn.api.records.YarnApplicationState;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two replicas on one real PostgreSQL, their batches on a real MiniYARNCluster. The replica that
+ * launched a batch is killed with SIGKILL while its application runs: the other takes the batch over
+ * once the lease runs out, adopts the application by its tag and follows it to its end; YARN never
+ * runs a second application for it.
+ */
+class ReplicaTakeoverTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration YARN_APP_TIMEOUT = Duration.ofMinutes(8);
+    private static final Duration LEASE_TTL = Duration.ofSeconds(4);
+    private static final Duration SCAN = Duration.ofMillis(500);
+
+    @TempDir
+    static Path tmp;
+
+    private static MiniYarn yarn;
+    private final List<ServerProcess> servers = new ArrayList<>();
+
+    @BeforeAll
+    static void startYarn() {
+        yarn = MiniYarn.start(tmp.resolve("yarn"));
+    }
+
+    @AfterEach
+    void stopServers() throws Exception {
+        for (ServerProcess server : servers) {
+            server.close();
+        }
+    }
+
+    @AfterAll
+    static void stopYarn() {
+        if (yarn != null) {
+            yarn.close();
+        }
+    }
+
+    @Test
+    void theSurvivorAdoptsAKilledReplicasRunningApplicationAndNeverSubmitsItAgain() throws Exception {
+        String database = TestPostgres.newDatabase();
+        java.util.concurrent.CompletableFuture<ServerProcess> second =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> startServer(database, "b"));
+        ServerProcess a = startServer(database, "a");
+        ServerProcess b = second.join();
+        Path stop = tmp.resolve("stop");
+        HttpResponse<String> created = a.call("POST", "/batches", """
+                {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
+                """.formatted(TestServer.EXAMPLES_JAR, stop));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        int id = JSON.readTree(created.body()).get("id").asInt();
+        await("running on YARN, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> state(b, id).equals("running") && !b.getJson("/batches/" + id).get("appId").isNull());
+        String appId = b.getJson("/batches/" + id).get("appId").asText();
+        await("driver lines in the log, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> fullLog(b, id).contains("[driver stdout] tick 2"));
+        List<String> logBefore = fullLog(b, id);
+        String tag = YarnLauncher.storedTag(tmp.resolve("a").resolve("batches").resolve(Integer.toString(id))).orElseThrow();
+
+        a.crash();
+        long crashed = System.nanoTime();
+        await("B adopts the application").atMost(LEASE_TTL.plus(SCAN).plusSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> b.output().contains("batch " + id + ": taken over, its application adopted"));
+        Duration takeover = Duration.ofNanos(System.nanoTime() - crashed);
+        System.out.printf("ReplicaTakeoverTest: YARN batch taken over %d ms after SIGKILL of its replica "
+                + "(lease TTL %d ms, scan %d ms, renew 1000 ms)%n", takeover.toMillis(), LEASE_TTL.toMillis(), SCAN.toMillis());
+        assertThat(state(b, id)).isEqualTo("running");
+        assertThat(b.getJson("/batches/" + id).get("appId").asText()).isEqualTo(appId);
+
+        await("the adopted driver's output goes on in B's log").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> fullLog(b, id).stream().filter(l -> l.startsWith("[driver stdout] tick ")).count()
+                        > logBefore.stream().filter(l -> l.startsWith("[driver stdout] tick ")).count() + 2);
+        Files.createFile(stop);
+        await("the batch ends").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> List.of("success", "dead", "killed").contains(state(b, id)));
+        assertThat(state(b, id)).as("%s", b.getJson("/batches/" + id)).isEqualTo("success");
+        // The log goes on after the lines A had copied, under the same offsets, with no tick missing.
+        List<String> log = fullLog(b, id);
+        assertThat(log.subList(0, logBefore.size())).isEqualTo(logBefore);
+        List<String> ticks = log.stream().filter(l -> l.startsWith("[driver stdout] tick ")).toList();
+        List<String> distinct = ticks.stream().distinct().toList();
+        assertThat(distinct).hasSizeGreaterThan(3).containsExactlyElementsOf(
+                java.util.stream.IntStream.range(0, distinct.size()).mapToObj(i -> "[driver stdout] tick " + i).toList());
+        System.out.printf("ReplicaTakeoverTest: %d driver ticks in the log after the takeover, %d of them repeated%n",
+                distinct.size(), ticks.size() - distinct.size());
+        assertThat(applicationsTagged(tag)).extracting(r -> r.getApplicationId().toString()).containsExactly(appId);
+        assertThat(applicationsTagged(tag).get(0).getYarnApplicationState()).isEqualTo(YarnApplicationState.FINISHED);
+    }
+
+    private ServerProcess startServer(String database, String name) {
+        String javaHome = System.getProperty("java.home");
+        String spark = ConfigKeys.SPARK_CONF.name();
+        List<String> conf = new ArrayList<>(ServerProcess.testConf());
+        conf.addAll(List.of(
+                ConfigKeys.SPARK_MASTER.name() + " = yarn",
+                ConfigKeys.YARN_CONF_DIR.name() + " = " + yarn.confDir(),
+                ConfigKeys.YARN_POLL_INTERVAL.name() + " = 500ms",
+                spark + "spark.yarn.stagingDir = " + tmp.resolve("staging").toUri(),
+                spark + "spark.yarn.maxAppAttempts = 1",
+                spark + "spark.executor.instances = 1",
+                spark + "spark.executor.cores = 1",
+                spark + "spark.executor.memory = 512m",
+                spark + "spark.yarn.appMasterEnv.JAVA_HOME = " + javaHome,
+                spark + "spark.executorEnv.JAVA_HOME = " + javaHome,
+                spark + "spark.yarn.appMasterEnv.SPARK_LOCAL_IP = 127.0.0.1",
+                spark + "spark.executorEnv.SPARK_LOCAL_IP = 127.0.0.1",
+                ConfigKeys.STORE_URL.name() + " = " + database,
+                ConfigKeys.STORE_USER.name() + " = " + TestPostgres.USER,
+                ConfigKeys.STORE_PASSWORD.name() + " = " + TestPostgres.USER,
+                ConfigKeys.REPLICA_LEASE_TTL.name() + " = " + LEASE_TTL.toMillis() + "ms",
+                ConfigKeys.REPLICA_RENEW_INTERVAL.name() + " = 1s",
+                ConfigKeys.REPLICA_SCAN_INTERVAL.name() + " = " + SCAN.toMillis() + "ms",
+                ConfigKeys.DRAIN_GRACE.name() + " = 0s"));
+        ServerProcess server = ServerProcess.start(tmp.resolve(name), tmp, name, conf, Map.of());
+        synchronized (servers) {
+            servers.add(server);
+        }
+        return server;
+    }
+
+    private static List<String> fullLog(ServerProcess server, int id) {
+        List<String> lines = new ArrayList<>();
+        server.getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> lines.add(l.asText()));
+        return lines;
+    }
+
+    private static String state(ServerProcess server, int id) {
+        return server.getJson("/batches/" + id + "/state").get("state").asText();
+    }
+
+    private static List<ApplicationReport> applicationsTagged(String tag) throws Exception {
+        return yarn.client().getApplications(null, EnumSet.allOf(YarnApplicationState.class), Set.of(tag));
+    }
+}
