@@ -26,9 +26,16 @@ unset sparkgate_own_gc sparkgate_opt
 # servers never write one file) and taken as ARCHIVE by the next start once that JVM is gone; it is used only
 # while newer than JAR (a rebuild makes a new one; the JVM itself also refuses an archive of other jars or
 # another JDK, and then starts without it). Nothing when ARCHIVE's directory is not writable.
+#
+# Not with an agent or a flight recording started with the JVM (in SPARKGATE_JAVA_OPTS): Java 17.0.15 was
+# seen to crash (SIGSEGV in KlassFactory::check_shared_class_file_load_hook) starting from a dynamic
+# archive with -XX:StartFlightRecording; such a JVM starts without sharing. (JFR.start by jcmd later is fine.)
 sparkgate_class_archive() {
-  local archive=$1 jar=$2 dump pid
+  local archive=$1 jar=$2 dump pid opt
   SPARKGATE_CLASS_ARCHIVE=()
+  for opt in ${SPARKGATE_JAVA_OPTS:-}; do
+    case "$opt" in -javaagent:*|-agentlib:*|-agentpath:*|-XX:StartFlightRecording*|-Xshare:*) return 0 ;; esac
+  done
   for dump in "$archive".*; do
     [ -f "$dump" ] || continue
     pid=${dump##*.}

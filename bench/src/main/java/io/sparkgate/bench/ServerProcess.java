@@ -169,7 +169,8 @@ final class ServerProcess implements AutoCloseable {
         }
         p.destroy(); // SIGTERM: the server stops its batches' applications on the way out
         try {
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            // Room for the drain and, once per build, the class-data archive the JVM writes as it exits.
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
