@@ -47,12 +47,7 @@ class CrashRecoveryTest {
             server.close();
         }
         // Drivers outlive servers by design: do not leave this test's behind.
-        for (long pid : drivers) {
-            ProcessHandle.of(pid).ifPresent(p -> {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-            });
-        }
+        ServerProcess.killTrees(drivers);
     }
 
     @Test

@@ -55,12 +55,7 @@ class OwnSparkHomeTest {
         if (server != null) {
             server.close();
         }
-        for (long pid : wrappers) {
-            ProcessHandle.of(pid).ifPresent(p -> {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-            });
-        }
+        ServerProcess.killTrees(wrappers);
     }
 
     static Stream<Arguments> sparkHomes() {

@@ -83,12 +83,7 @@ class ReplicasTest {
                 server.close();
             }
         }
-        for (long pid : drivers) {
-            ProcessHandle.of(pid).ifPresent(p -> {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-            });
-        }
+        ServerProcess.killTrees(drivers);
     }
 
     @Test

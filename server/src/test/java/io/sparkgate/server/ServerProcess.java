@@ -114,6 +114,19 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills each process and everything below it. Drivers outlive servers by design (a restarted server
+     * re-attaches them), so a test that started some must not leave them behind.
+     */
+    public static void killTrees(Iterable<Long> pids) {
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            });
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
