@@ -115,22 +115,9 @@ class ReplicaTakeoverTest {
     }
 
     private ServerProcess startServer(String database, String name) {
-        String javaHome = System.getProperty("java.home");
-        String spark = ConfigKeys.SPARK_CONF.name();
         List<String> conf = new ArrayList<>(ServerProcess.testConf());
+        yarn.serverConfig(tmp).forEach((k, v) -> conf.add(k + " = " + v));
         conf.addAll(List.of(
-                ConfigKeys.SPARK_MASTER.name() + " = yarn",
-                ConfigKeys.YARN_CONF_DIR.name() + " = " + yarn.confDir(),
-                ConfigKeys.YARN_POLL_INTERVAL.name() + " = 500ms",
-                spark + "spark.yarn.stagingDir = " + tmp.resolve("staging").toUri(),
-                spark + "spark.yarn.maxAppAttempts = 1",
-                spark + "spark.executor.instances = 1",
-                spark + "spark.executor.cores = 1",
-                spark + "spark.executor.memory = 512m",
-                spark + "spark.yarn.appMasterEnv.JAVA_HOME = " + javaHome,
-                spark + "spark.executorEnv.JAVA_HOME = " + javaHome,
-                spark + "spark.yarn.appMasterEnv.SPARK_LOCAL_IP = 127.0.0.1",
-                spark + "spark.executorEnv.SPARK_LOCAL_IP = 127.0.0.1",
                 ConfigKeys.STORE_URL.name() + " = " + database,
                 ConfigKeys.STORE_USER.name() + " = " + TestPostgres.USER,
                 ConfigKeys.STORE_PASSWORD.name() + " = " + TestPostgres.USER,
