@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,6 +143,15 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public int insert(Batch batch, String requestId) {
+        try {
+            return inserts.write(new NewBatch(batch, requestId)).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    @Override
+    public CompletableFuture<Integer> insertLater(Batch batch, String requestId) {
         return inserts.write(new NewBatch(batch, requestId));
     }
 
