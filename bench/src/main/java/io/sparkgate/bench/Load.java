@@ -5,6 +5,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.sparkgate.api.v1.BatchServiceGrpc;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -58,7 +59,7 @@ final class Load {
         return new Target() {
             @Override
             public String warm(int maxSeconds) throws Exception {
-                return warmUp(maxSeconds, () -> number(runWrk(url, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
+                return warmUp(maxSeconds, () -> number(runWrk(url, null, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
             }
 
             @Override
@@ -123,9 +124,14 @@ final class Load {
 
     /** {@code wrk -t1 -c<connections>} warmed up until stable (at most {@code maxWarmupSeconds}), then measured with {@code --latency}. */
     static Result wrk(String url, int connections, int maxWarmupSeconds, int seconds) throws Exception {
+        return wrk(url, null, connections, maxWarmupSeconds, seconds);
+    }
+
+    /** As {@link #wrk(String, int, int, int)}, each request made by the wrk Lua {@code script} (null: {@code url} itself). */
+    static Result wrk(String url, Path script, int connections, int maxWarmupSeconds, int seconds) throws Exception {
         String warm = maxWarmupSeconds <= 0 ? "no warm-up" : warmUp(maxWarmupSeconds,
-                () -> number(runWrk(url, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
-        String out = runWrk(url, connections, seconds);
+                () -> number(runWrk(url, script, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
+        String out = runWrk(url, script, connections, seconds);
         double rps = number(out, "Requests/sec:\\s+([0-9.]+)");
         long p50 = micros(out, "\\s50%\\s+([0-9.]+)(us|ms|s|m)");
         long p99 = micros(out, "\\s99%\\s+([0-9.]+)(us|ms|s|m)");
@@ -141,9 +147,14 @@ final class Load {
                 .findFirst().orElse("").trim() + "; warm-up " + warm);
     }
 
-    private static String runWrk(String url, int connections, int seconds) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "--latency", url)
-                .redirectErrorStream(true).start();
+    private static String runWrk(String url, Path script, int connections, int seconds) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s",
+                "--latency"));
+        if (script != null) {
+            cmd.addAll(List.of("-s", script.toString()));
+        }
+        cmd.add(url);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(seconds + 30L, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
