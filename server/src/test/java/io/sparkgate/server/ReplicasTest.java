@@ -208,6 +208,43 @@ class ReplicasTest {
     }
 
     @Test
+    @Order(8)
+    void aFollowerOfAKilledReplicaResumesOnTheOtherWithTheRestOfTheLogExactly() throws Exception {
+        int id = create(a, numberedLines(400, 50));
+        await().atMost(APP_TIMEOUT).until(() -> state(a, id).equals("running"));
+        driverPid(tmp.resolve("a"), id);
+        List<Integer> offsets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // The Java client given both servers, as a user gives it --server a,b: it follows on A first.
+        try (io.sparkgate.client.SparkgateClient client = io.sparkgate.client.SparkgateClient
+                .builder(a.target() + "," + b.target()).build();
+             io.sparkgate.client.LogFollow follow = client.followLog(id, 0)) {
+            CompletableFuture<java.util.Optional<io.sparkgate.api.v1.BatchState>> followed = CompletableFuture.supplyAsync(() -> {
+                follow.forEachRemaining(line -> {
+                    offsets.add(line.getOffset());
+                    lines.add(line.getText());
+                });
+                return follow.finalState();
+            });
+            await("the follower on A has read into the driver's output").atMost(APP_TIMEOUT)
+                    .until(() -> lines.stream().anyMatch(l -> l.startsWith("line 20")));
+
+            a.crash(); // SIGKILL while the driver writes: the follow breaks mid-log
+
+            assertThat(followed.get(3, TimeUnit.MINUTES)).as("the follow ended on B with the batch")
+                    .contains(io.sparkgate.api.v1.BatchState.BATCH_STATE_DEAD);
+        } finally {
+            a = start(database, "a"); // back for the stories after this one
+        }
+        List<String> log = fullLog(b, id);
+        assertThat(lastReason(b.getJson("/batches/" + id))).startsWith("replica lost");
+        assertThat(lines).as("every line once, in order, as B has them").containsExactlyElementsOf(log);
+        assertThat(offsets).containsExactlyElementsOf(IntStream.range(0, log.size()).boxed().toList());
+        assertThat(lines).filteredOn(l -> l.startsWith("line ")).hasSizeGreaterThan(20);
+        assertThat(fullLog(a, id)).isEqualTo(log);
+    }
+
+    @Test
     @Order(9)
     void aReplicaPausedPastItsLeaseWritesNothingWhenItWakesAndLetsTheBatchGo() throws Exception {
         int id = create(a, numberedLines(80, 100));
