@@ -208,6 +208,55 @@ class ReplicasTest {
     }
 
     @Test
+    @Order(5)
+    void aWatcherOfAllBatchesOnOneReplicaSeesTheChangesTheOtherMakes() throws Exception {
+        // The web page's list and WatchBatches on B: open before the batch exists.
+        java.net.http.HttpResponse<java.io.InputStream> stream = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(b.baseUrl() + "/watch/batches")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(),
+                    java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("data: ")) {
+                        seen.add(JSON.readTree(line.substring(6)));
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // closed by the test
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            Path stop = tmp.resolve("stop-watched");
+            int id = create(a, """
+                    {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
+                    """.formatted(TestServer.EXAMPLES_JAR, stop));
+            await("B's watcher sees A's batch run").atMost(APP_TIMEOUT)
+                    .until(() -> statesSeen(seen, id).contains("running"));
+            Files.createFile(stop);
+            await("B's watcher sees it end").atMost(APP_TIMEOUT)
+                    .until(() -> statesSeen(seen, id).contains("success"));
+            assertThat(b.output()).as("changed on A, not on B").doesNotContain("batch " + id + ": running");
+            List<String> states = statesSeen(seen, id);
+            assertThat(states.subList(states.indexOf("running"), states.size()))
+                    .as("in order").doesNotContain("starting", "not_started").endsWith("success");
+            JsonNode last = seen.stream().filter(s -> s.get("id").asInt() == id).reduce((x, y) -> y).orElseThrow();
+            assertThat(last.get("stateHistory")).as("its history as A has it")
+                    .isEqualTo(a.getJson("/batches/" + id).get("stateHistory"));
+        } finally {
+            stream.body().close();
+        }
+    }
+
+    private static List<String> statesSeen(List<JsonNode> seen, int id) {
+        return seen.stream().filter(s -> s.get("id").asInt() == id).map(s -> s.get("state").asText()).toList();
+    }
+
+    @Test
     @Order(8)
     void aFollowerOfAKilledReplicaResumesOnTheOtherWithTheRestOfTheLogExactly() throws Exception {
         int id = create(a, numberedLines(400, 50));

@@ -843,6 +843,14 @@ public final class BatchManager implements AutoCloseable {
         replicaThread.scheduleWithFixedDelay(shipper::tick, LogShipper.INTERVAL_MILLIS, LogShipper.INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
         replicaThread.scheduleWithFixedDelay(this::pollFeeds, FEED_POLL_MILLIS, FEED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        ElsewhereChanges elsewhere = new ElsewhereChanges(store, this::heldHere, feeds);
+        replicaThread.scheduleWithFixedDelay(() -> {
+            try {
+                elsewhere.poll();
+            } catch (RuntimeException e) {
+                log.warn("replicas: polling the other replicas' changes failed: {}", e.getMessage());
+            }
+        }, 0, ElsewhereChanges.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** How often follows and watches of batches held by other replicas look at the database. */
