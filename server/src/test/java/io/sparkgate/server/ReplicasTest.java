@@ -252,6 +252,44 @@ class ReplicasTest {
         }
     }
 
+    @Test
+    @Order(6)
+    void createsOnBothReplicasAtOnceNeverRunMoreBatchesThanTheLimit() throws Exception {
+        // Three creates on each replica at the same moment, with one batch running at a time the limit
+        // for the pair: whichever replica takes each, their drivers run one after another.
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<CompletableFuture<Integer>> creates = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ServerProcess server = i % 2 == 0 ? a : b;
+            creates.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    go.await();
+                    return create(server, """
+                            {"file": "%s", "className": "io.sparkgate.examples.NumberedLines", "args": ["15", "100", "0", "--timestamps"]}
+                            """.formatted(TestServer.EXAMPLES_JAR));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        go.countDown();
+        List<Integer> ids = creates.stream().map(CompletableFuture::join).toList();
+        List<long[]> runs = new ArrayList<>();
+        for (int id : ids) {
+            awaitFinal(a, id);
+            assertThat(state(b, id)).isEqualTo("success");
+            List<Long> times = fullLog(a, id).stream().filter(l -> l.startsWith("line ") && l.contains(" t="))
+                    .map(l -> Long.parseLong(l.substring(l.indexOf(" t=") + 3))).toList();
+            assertThat(times).hasSize(15);
+            runs.add(new long[] {times.get(0), times.get(times.size() - 1)});
+        }
+        runs.sort(java.util.Comparator.comparingLong(r -> r[0]));
+        for (int i = 1; i < runs.size(); i++) {
+            assertThat(runs.get(i)[0]).as("driver %d printed its first line after driver %d printed its last", i, i - 1)
+                    .isGreaterThan(runs.get(i - 1)[1]);
+        }
+    }
+
     private static List<String> statesSeen(List<JsonNode> seen, int id) {
         return seen.stream().filter(s -> s.get("id").asInt() == id).map(s -> s.get("state").asText()).toList();
     }
