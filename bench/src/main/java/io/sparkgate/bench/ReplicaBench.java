@@ -67,6 +67,9 @@ final class ReplicaBench {
     private final List<ServerProcess> replicas = new ArrayList<>();
     /** Drivers of crashed replicas, and of all replicas at the end: the bench kills them, nothing else would. */
     private final List<ProcessHandle> orphans = new ArrayList<>();
+    /** Batches of the last {@link #populateLive} not running {@link #STUCK_AFTER} after their create. */
+    private final List<String> stuck = java.util.Collections.synchronizedList(new ArrayList<>());
+    private static final Duration STUCK_AFTER = Duration.ofSeconds(30);
     private EmbeddedPostgres postgres;
     private String jdbcUrl;
 
@@ -297,6 +300,17 @@ final class ReplicaBench {
         populateLive(List.of(a, b), liveTarget);
         double populateSeconds = (System.nanoTime() - p0) / 1e9;
         Map<String, Integer> held = heldBy();
+        List<String> stuckTwo = List.copyOf(stuck);
+        report.row(SECTION, new Report.Row("live batches not `running` " + STUCK_AFTER.toSeconds() + " s after their create "
+                + "(of " + liveTarget + " created on 2 replicas, 2 clients each waiting for its batch to run)",
+                stuckTwo.size() + (stuckTwo.isEmpty() ? "" : ": " + String.join(", ", stuckTwo.subList(0, Math.min(5, stuckTwo.size())))),
+                "", "", "0", stuckTwo.isEmpty()));
+        if (!stuckTwo.isEmpty()) {
+            report.note(SECTION, "Batches stuck `starting`: the replica that created and claimed one logged \"lease lost to "
+                    + "another replica (epoch 1)\" at its next renewal, though no other replica claimed it (see the "
+                    + "servers' logs); it stays held in the database (the renewals keep its lease) but untracked, so nobody "
+                    + "launches it. The figures below count only the running batches.");
+        }
         Statements two = countStatements(windowSeconds);
         int liveTwo = held.values().stream().mapToInt(Integer::intValue).sum();
         report.row(SECTION, new Report.Row(String.format(Locale.ROOT, "database round trips per live batch per minute, "
@@ -388,6 +402,7 @@ final class ReplicaBench {
      * start at once rather than wait for a scan (see the creates figure).
      */
     private void populateLive(List<ServerProcess> to, int target) throws Exception {
+        stuck.clear();
         int have = count(to.get(0), "running");
         String body = createBody(SLEEPING_APP, "1200");
         AtomicInteger toCreate = new AtomicInteger(target - have);
@@ -407,13 +422,21 @@ final class ReplicaBench {
                             failure.compareAndSet(null, res.statusCode() + " " + res.body());
                             return;
                         }
-                        String path = "/batches/" + JSON.readTree(res.body()).get("id").asInt() + "/state";
-                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                        int id = JSON.readTree(res.body()).get("id").asInt();
+                        String path = "/batches/" + id + "/state";
+                        long deadline = System.nanoTime() + STUCK_AFTER.toNanos();
                         String state;
                         while (!(state = getJson(r, path).get("state").asText()).equals("running")) {
-                            if (System.nanoTime() > deadline || List.of("success", "dead", "killed").contains(state)) {
+                            if (List.of("success", "dead", "killed").contains(state)) {
                                 failure.compareAndSet(null, path + " is " + state + ", not running");
                                 return;
+                            }
+                            if (System.nanoTime() > deadline) {
+                                // A finding, not the bench's failure: counted and reported, the rest goes on.
+                                stuck.add(id + " (" + state + " on " + r.name() + ")");
+                                System.out.printf("[bench] batch %d still %s %d s after its create%n", id, state,
+                                        STUCK_AFTER.toSeconds());
+                                break;
                             }
                             Thread.sleep(20);
                         }
@@ -431,15 +454,15 @@ final class ReplicaBench {
         if (failure.get() != null) {
             throw new IllegalStateException("creating live batches failed: " + failure.get());
         }
-        awaitCount(to.get(0), "running", target, Duration.ofSeconds(60));
+        awaitCount(to.get(0), "running", target - stuck.size(), Duration.ofSeconds(60));
     }
 
-    /** Live batches held per replica, from the database. */
+    /** Running batches held per replica, from the database. */
     private Map<String, Integer> heldBy() throws SQLException {
         Map<String, Integer> held = new java.util.TreeMap<>();
         try (Connection c = postgres.getDatabase("postgres", DATABASE).getConnection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT lease_holder, count(*) FROM batches WHERE lease_holder IS NOT NULL "
-                                            + "GROUP BY lease_holder")) {
+                                            + "AND state = 'RUNNING' GROUP BY lease_holder")) {
             while (rs.next()) {
                 held.put(rs.getString(1), rs.getInt(2));
             }

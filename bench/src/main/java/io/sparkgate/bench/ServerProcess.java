@@ -111,6 +111,10 @@ final class ServerProcess implements AutoCloseable {
         return port;
     }
 
+    String name() {
+        return name;
+    }
+
     long pid() {
         return process.pid();
     }
