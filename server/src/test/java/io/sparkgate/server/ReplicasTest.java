@@ -208,6 +208,92 @@ class ReplicasTest {
     }
 
     @Test
+    @Order(5)
+    void aWatcherOfAllBatchesOnOneReplicaSeesTheChangesTheOtherMakes() throws Exception {
+        // The web page's list and WatchBatches on B: open before the batch exists.
+        java.net.http.HttpResponse<java.io.InputStream> stream = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(b.baseUrl() + "/watch/batches")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(),
+                    java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("data: ")) {
+                        seen.add(JSON.readTree(line.substring(6)));
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // closed by the test
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            Path stop = tmp.resolve("stop-watched");
+            int id = create(a, """
+                    {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
+                    """.formatted(TestServer.EXAMPLES_JAR, stop));
+            await("B's watcher sees A's batch run").atMost(APP_TIMEOUT)
+                    .until(() -> statesSeen(seen, id).contains("running"));
+            Files.createFile(stop);
+            await("B's watcher sees it end").atMost(APP_TIMEOUT)
+                    .until(() -> statesSeen(seen, id).contains("success"));
+            assertThat(b.output()).as("changed on A, not on B").doesNotContain("batch " + id + ": running");
+            List<String> states = statesSeen(seen, id);
+            assertThat(states.subList(states.indexOf("running"), states.size()))
+                    .as("in order").doesNotContain("starting", "not_started").endsWith("success");
+            JsonNode last = seen.stream().filter(s -> s.get("id").asInt() == id).reduce((x, y) -> y).orElseThrow();
+            assertThat(last.get("stateHistory")).as("its history as A has it")
+                    .isEqualTo(a.getJson("/batches/" + id).get("stateHistory"));
+        } finally {
+            stream.body().close();
+        }
+    }
+
+    private static List<String> statesSeen(List<JsonNode> seen, int id) {
+        return seen.stream().filter(s -> s.get("id").asInt() == id).map(s -> s.get("state").asText()).toList();
+    }
+
+    @Test
+    @Order(8)
+    void aFollowerOfAKilledReplicaResumesOnTheOtherWithTheRestOfTheLogExactly() throws Exception {
+        int id = create(a, numberedLines(400, 50));
+        await().atMost(APP_TIMEOUT).until(() -> state(a, id).equals("running"));
+        driverPid(tmp.resolve("a"), id);
+        List<Integer> offsets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // The Java client given both servers, as a user gives it --server a,b: it follows on A first.
+        try (io.sparkgate.client.SparkgateClient client = io.sparkgate.client.SparkgateClient
+                .builder(a.target() + "," + b.target()).build();
+             io.sparkgate.client.LogFollow follow = client.followLog(id, 0)) {
+            CompletableFuture<java.util.Optional<io.sparkgate.api.v1.BatchState>> followed = CompletableFuture.supplyAsync(() -> {
+                follow.forEachRemaining(line -> {
+                    offsets.add(line.getOffset());
+                    lines.add(line.getText());
+                });
+                return follow.finalState();
+            });
+            await("the follower on A has read into the driver's output").atMost(APP_TIMEOUT)
+                    .until(() -> lines.stream().anyMatch(l -> l.startsWith("line 20")));
+
+            a.crash(); // SIGKILL while the driver writes: the follow breaks mid-log
+
+            assertThat(followed.get(3, TimeUnit.MINUTES)).as("the follow ended on B with the batch")
+                    .contains(io.sparkgate.api.v1.BatchState.BATCH_STATE_DEAD);
+        } finally {
+            a = start(database, "a"); // back for the stories after this one
+        }
+        List<String> log = fullLog(b, id);
+        assertThat(lastReason(b.getJson("/batches/" + id))).startsWith("replica lost");
+        assertThat(lines).as("every line once, in order, as B has them").containsExactlyElementsOf(log);
+        assertThat(offsets).containsExactlyElementsOf(IntStream.range(0, log.size()).boxed().toList());
+        assertThat(lines).filteredOn(l -> l.startsWith("line ")).hasSizeGreaterThan(20);
+        assertThat(fullLog(a, id)).isEqualTo(log);
+    }
+
+    @Test
     @Order(9)
     void aReplicaPausedPastItsLeaseWritesNothingWhenItWakesAndLetsTheBatchGo() throws Exception {
         int id = create(a, numberedLines(80, 100));

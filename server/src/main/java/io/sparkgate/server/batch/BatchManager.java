@@ -637,7 +637,8 @@ public final class BatchManager implements AutoCloseable {
     private void ended(BatchOwner owner, AppExit exit) {
         int id = owner.id;
         if (owner.released) {
-            return; // another replica's now: it ends the batch by what it finds
+            logs.release(id); // another replica's now: it ends the batch by what it finds
+            return;
         }
         boolean deleted = owner.deleted;
         owner.app = null; // a delete from now on finds no application and removes the log itself
@@ -769,6 +770,10 @@ public final class BatchManager implements AutoCloseable {
         if (lease != null) {
             replica.keeper().letGo(lease);
         }
+        LaunchedApp app = owner.app;
+        if (app != null) {
+            app.release(); // the new holder follows it: no more polls of it from here
+        }
         shipper.untrack(id);
         owners.remove(id, owner);
         cache.released(id);
@@ -830,13 +835,22 @@ public final class BatchManager implements AutoCloseable {
         cache.shared();
         LogChunks chunks = store.replicaLogs().orElseThrow(() ->
                 new IllegalStateException("replicas need a store that keeps copies of logs"));
-        this.shipper = new LogShipper(logs, chunks, launcher.carriedFiles(), this::lost);
-        batchLogs.share(chunks);
+        LogShipper copies = new LogShipper(logs, chunks, launcher.carriedFiles(), this::lost, feeds::linesAdded);
+        this.shipper = copies;
+        batchLogs.share(chunks, copies::shipped);
         replicaThread = Executors.newSingleThreadScheduledExecutor(
                 ThreadFactories.newThreadFactory("sparkgate-replica-logs", true));
         replicaThread.scheduleWithFixedDelay(shipper::tick, LogShipper.INTERVAL_MILLIS, LogShipper.INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
         replicaThread.scheduleWithFixedDelay(this::pollFeeds, FEED_POLL_MILLIS, FEED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        ElsewhereChanges elsewhere = new ElsewhereChanges(store, this::heldHere, feeds);
+        replicaThread.scheduleWithFixedDelay(() -> {
+            try {
+                elsewhere.poll();
+            } catch (RuntimeException e) {
+                log.warn("replicas: polling the other replicas' changes failed: {}", e.getMessage());
+            }
+        }, 0, ElsewhereChanges.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** How often follows and watches of batches held by other replicas look at the database. */
