@@ -133,6 +133,11 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** The server's gRPC target, {@code host:port}, as a client is given it. */
+    public String target() {
+        return "127.0.0.1:" + port;
+    }
+
     public String baseUrl() {
         return "http://127.0.0.1:" + port;
     }

@@ -181,6 +181,12 @@ public final class SparkgateServer implements AutoCloseable {
         }
         BatchCounters counters = new BatchCounters(metrics.registry());
         new BatchGauges(store, metrics.registry(), Clock.systemUTC());
+        if (launcher instanceof YarnLauncher yarn) {
+            io.micrometer.core.instrument.Gauge.builder("sparkgate.yarn.applications.tracked", yarn,
+                    YarnLauncher::applicationsTracked)
+                    .description("YARN applications this server follows (a replica: those of the batches it holds)")
+                    .register(metrics.registry());
+        }
         BatchManager manager = new BatchManager(store, logs, tailer, launcher, config.admission(),
                 Clock.systemUTC(), counters);
         Readiness readiness = new Readiness(store);

@@ -79,6 +79,21 @@ final class BatchFeeds {
         }
     }
 
+    /** Whether anyone watches all batches here. */
+    boolean watchingAll() {
+        return !watchers.isEmpty();
+    }
+
+    /**
+     * Replicas: a batch changed by another replica, found in the database ({@link ElsewhereChanges});
+     * told to the watchers of all batches (its own followers and watchers are polled by {@link #poll}).
+     */
+    void changedElsewhere(Batch batch) {
+        for (AllBatchesWatcher w : watchers) {
+            w.changed(batch);
+        }
+    }
+
     /**
      * Ends every feed now with {@code cause} (the server is draining): each sink's {@code fail} is called
      * from the feed's own run, never concurrently with its other calls.

@@ -21,14 +21,21 @@ final class BatchLogs {
     /** Whether this server holds the batch (its own files are then the newest). */
     private final IntPredicate heldHere;
     private volatile LogChunks shared;
+    /** Replicas: how many lines of a batch held here are in the database (see {@link LogShipper#shipped}). */
+    private volatile java.util.function.IntToLongFunction shipped = id -> Long.MAX_VALUE;
 
     BatchLogs(LogStore files, IntPredicate heldHere) {
         this.files = requireNonNull(files, "files");
         this.heldHere = requireNonNull(heldHere, "heldHere");
     }
 
-    /** Replicas: batches held elsewhere are read from {@code chunks} from now on. */
-    void share(LogChunks chunks) {
+    /**
+     * Replicas: batches held elsewhere are read from {@code chunks} from now on, and those held here up
+     * to the lines {@code shipped} says are in the database: a reader that moves to another replica,
+     * because this one died, finds every line it saw there under the same offset.
+     */
+    void share(LogChunks chunks, java.util.function.IntToLongFunction shipped) {
+        this.shipped = requireNonNull(shipped, "shipped");
         this.shared = requireNonNull(chunks, "chunks");
     }
 
@@ -39,8 +46,11 @@ final class BatchLogs {
 
     long total(int batchId) {
         LogChunks chunks = shared;
-        if (chunks == null || heldHere.test(batchId)) {
+        if (chunks == null) {
             return files.total(batchId);
+        }
+        if (heldHere.test(batchId)) {
+            return Math.min(files.total(batchId), shipped.applyAsLong(batchId));
         }
         long copied = chunks.total(batchId);
         return copied == 0 ? files.total(batchId) : copied; // as read() falls back
@@ -49,8 +59,17 @@ final class BatchLogs {
     /** As {@link LogStore#read}. */
     LogPage read(int batchId, long from, long size) {
         LogChunks chunks = shared;
-        if (chunks == null || heldHere.test(batchId)) {
+        if (chunks == null) {
             return files.read(batchId, from, size);
+        }
+        if (heldHere.test(batchId)) {
+            long shown = shipped.applyAsLong(batchId);
+            if (shown == Long.MAX_VALUE) {
+                return files.read(batchId, from, size);
+            }
+            long upTo = Math.max(from, size < 0 ? shown : Math.min(shown, from + size));
+            LogPage page = files.read(batchId, from, upTo - from);
+            return new LogPage(from, Math.min(page.total(), shown), page.lines());
         }
         LogChunks.Page page = chunks.read(batchId, from, size);
         if (page.total() == 0 && files.total(batchId) > 0) {

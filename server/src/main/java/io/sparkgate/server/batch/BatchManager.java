@@ -97,6 +97,7 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService launchPool;
     private final LaunchQueue launches;
     private final Duration retryAfter;
+    private final AdmissionSettings admission;
     /** The owners of the batches this server created or re-attached; see {@link BatchOwner}. */
     private final ConcurrentMap<Integer, BatchOwner> owners = new ConcurrentHashMap<>();
     /** Threads the owners' serial executors run on; a blocked owner holds one, the others go on. */
@@ -159,6 +160,7 @@ public final class BatchManager implements AutoCloseable {
                 ThreadFactories.newThreadFactory("sparkgate-launch", true));
         this.launches = new LaunchQueue(admission, launchPool, this::launch);
         this.retryAfter = admission.retryAfter();
+        this.admission = admission;
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
         this.feeds = new BatchFeeds(batchLogs, feedPool);
@@ -481,6 +483,9 @@ public final class BatchManager implements AutoCloseable {
                 launches.ended(id);
                 return; // deleted, or ended while queued (its deadline passed)
             }
+            if (!admitted(owner, batch)) {
+                return; // waits again, or another replica's now
+            }
             if (batch.state() == BatchState.NOT_STARTED) {
                 transition(owner, BatchState.STARTING, "its turn to start");
             }
@@ -665,7 +670,8 @@ public final class BatchManager implements AutoCloseable {
     private void ended(BatchOwner owner, AppExit exit) {
         int id = owner.id;
         if (owner.released) {
-            return; // another replica's now: it ends the batch by what it finds
+            logs.release(id); // another replica's now: it ends the batch by what it finds
+            return;
         }
         boolean deleted = owner.deleted;
         owner.app = null; // a delete from now on finds no application and removes the log itself
@@ -766,6 +772,42 @@ public final class BatchManager implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Replicas: takes the batch's place under the admission limits in the database, where they are
+     * counted over every replica at once (this server's queue only knew the others' figures as of its
+     * last look): false when another replica took the last place meanwhile (the batch waits again here,
+     * {@code not_started}) or when the batch is another replica's now. On its owner's executor, just
+     * before it starts.
+     */
+    private boolean admitted(BatchOwner owner, Batch batch) {
+        Replica replicas = replica;
+        if (replicas == null) {
+            return true; // this server's queue is the whole count
+        }
+        Lease lease = owner.lease;
+        if (lease == null || owner.released) {
+            launches.ended(owner.id);
+            return false;
+        }
+        BatchLeases.Admission decided;
+        try {
+            decided = replicas.leases().admit(lease, batch.owner(), admission);
+        } catch (LeaseLostException e) {
+            letGo(owner, "its admission was fenced");
+            return false;
+        }
+        if (decided.admitted()) {
+            return true;
+        }
+        launches.requeue(owner.id, batch.owner());
+        if (batch.state() == BatchState.STARTING) {
+            transition(owner, BatchState.NOT_STARTED, decided.reason());
+        } else {
+            log.debug("batch {}: {}", owner.id, decided.reason());
+        }
+        return false;
+    }
+
     /** Replicas: records where the batch is launched, fenced, before spark-submit starts; false when lost. */
     private boolean recordLaunchStart(BatchOwner owner, Optional<String> tag) {
         Replica replicas = replica;
@@ -796,6 +838,10 @@ public final class BatchManager implements AutoCloseable {
         owner.lease = null;
         if (lease != null) {
             replica.keeper().letGo(lease);
+        }
+        LaunchedApp app = owner.app;
+        if (app != null) {
+            app.release(); // the new holder follows it: no more polls of it from here
         }
         shipper.untrack(id);
         owners.remove(id, owner);
@@ -858,13 +904,22 @@ public final class BatchManager implements AutoCloseable {
         cache.shared();
         LogChunks chunks = store.replicaLogs().orElseThrow(() ->
                 new IllegalStateException("replicas need a store that keeps copies of logs"));
-        this.shipper = new LogShipper(logs, chunks, launcher.carriedFiles(), this::lost);
-        batchLogs.share(chunks);
+        LogShipper copies = new LogShipper(logs, chunks, launcher.carriedFiles(), this::lost, feeds::linesAdded);
+        this.shipper = copies;
+        batchLogs.share(chunks, copies::shipped);
         replicaThread = Executors.newSingleThreadScheduledExecutor(
                 ThreadFactories.newThreadFactory("sparkgate-replica-logs", true));
         replicaThread.scheduleWithFixedDelay(shipper::tick, LogShipper.INTERVAL_MILLIS, LogShipper.INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
         replicaThread.scheduleWithFixedDelay(this::pollFeeds, FEED_POLL_MILLIS, FEED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        ElsewhereChanges elsewhere = new ElsewhereChanges(store, this::heldHere, feeds);
+        replicaThread.scheduleWithFixedDelay(() -> {
+            try {
+                elsewhere.poll();
+            } catch (RuntimeException e) {
+                log.warn("replicas: polling the other replicas' changes failed: {}", e.getMessage());
+            }
+        }, 0, ElsewhereChanges.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** How often follows and watches of batches held by other replicas look at the database. */

@@ -50,13 +50,16 @@ final class LogShipper {
     private final List<String> carriedFiles;
     /** Told when a copy was fenced: another replica holds the batch now. */
     private final Consumer<Lease> fenced;
+    /** Told when lines of a batch reached the database: they may be shown from then on. */
+    private final java.util.function.IntConsumer copiedOut;
     private final Map<Integer, Copy> copies = new ConcurrentHashMap<>();
     private final Set<Integer> dirty = ConcurrentHashMap.newKeySet();
 
     /** One held batch's copy: its lease, the lines copied so far, the launcher's files as last copied. */
     private static final class Copy {
         final Lease lease;
-        long copied;
+        /** Written under the copy's lock; read by log readers on any thread ({@link #shipped}). */
+        volatile long copied;
         String files;
 
         Copy(Lease lease, long copied) {
@@ -65,7 +68,9 @@ final class LogShipper {
         }
     }
 
-    LogShipper(LogStore logs, LogChunks chunks, List<String> carriedFiles, Consumer<Lease> fenced) {
+    LogShipper(LogStore logs, LogChunks chunks, List<String> carriedFiles, Consumer<Lease> fenced,
+               java.util.function.IntConsumer copiedOut) {
+        this.copiedOut = requireNonNull(copiedOut, "copiedOut");
         this.logs = requireNonNull(logs, "logs");
         this.chunks = requireNonNull(chunks, "chunks");
         this.carriedFiles = List.copyOf(carriedFiles);
@@ -86,6 +91,17 @@ final class LogShipper {
     void untrack(int batchId) {
         copies.remove(batchId);
         dirty.remove(batchId);
+    }
+
+    /**
+     * How many lines of a held batch are in the database: all a reader of this server may be shown,
+     * since a line shown here and then lost with this server would be missing, or replaced by another
+     * under its offset, on the replica that takes the batch over. {@link Long#MAX_VALUE} for a batch not
+     * copied from here (final: every line was copied before its final write). Any thread.
+     */
+    long shipped(int batchId) {
+        Copy copy = copies.get(batchId);
+        return copy == null ? Long.MAX_VALUE : copy.copied;
     }
 
     /** New lines of a batch are indexed; from the indexing thread, so it only marks the batch. */
@@ -114,6 +130,7 @@ final class LogShipper {
         if (copy == null) {
             return;
         }
+        boolean advanced = false;
         synchronized (copy) {
             try {
                 // The files first: what they count as read is in the log by then, so the next holder
@@ -129,6 +146,7 @@ final class LogShipper {
                     files.ifPresent(f -> copy.files = f);
                     files = Optional.empty();
                     copy.copied += page.lines().size();
+                    advanced = true;
                 }
                 if (files.isPresent()) {
                     chunks.append(copy.lease, copy.copied, List.of(), files);
@@ -138,6 +156,9 @@ final class LogShipper {
                 copies.remove(batchId, copy);
                 fenced.accept(copy.lease);
             }
+        }
+        if (advanced) {
+            copiedOut.accept(batchId);
         }
     }
 

@@ -19,6 +19,14 @@ public interface LaunchedApp {
      */
     boolean hasEnded();
 
+    /**
+     * Stops following the application from this server and leaves it running: another replica holds
+     * its batch now and follows it itself (a lease lost after a pause). Nothing about it is reported
+     * from here any more. Returns at once. Nothing to do by default: a local driver is watched through
+     * its process alone, which costs nothing once nobody listens.
+     */
+    default void release() {}
+
     /** How the application ended; only meaningful once {@link #hasEnded()}. */
     AppExit exit();
 

@@ -125,6 +125,12 @@ public interface BatchStore extends AutoCloseable {
     /** Batches not in a final state, in ascending id order. */
     List<Batch> listUnfinished();
 
+    /**
+     * The stamps of every batch not in a final state and of every batch with an id above
+     * {@code newerThan}; one light query, for replicas to see what the others changed.
+     */
+    BatchStamps stamps(int newerThan);
+
     /** Ids of the batches that reached a final state before {@code time}. */
     List<Integer> finishedBefore(Instant time);
 

@@ -522,6 +522,33 @@ public final class JdbcBatchStore implements BatchStore {
     }
 
     @Override
+    public BatchStamps stamps(int newerThan) {
+        try (Connection c = dataSource.getConnection()) {
+            Map<Integer, String> stamps = new java.util.HashMap<>();
+            // Newest first: an id committed after the stamps were read is above it, so the next call sees it.
+            int newest;
+            try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(id), -1) FROM batches");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                newest = rs.getInt(1);
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, state, app_id, spark_ui_url, driver_log_url "
+                    + "FROM batches WHERE state IN ('NOT_STARTED', 'STARTING', 'RUNNING') OR id > ?")) {
+                ps.setInt(1, newerThan);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        stamps.put(rs.getInt(1), rs.getString(2) + '\n' + rs.getString(3) + '\n' + rs.getString(4)
+                                + '\n' + rs.getString(5));
+                    }
+                }
+            }
+            return new BatchStamps(stamps, newest);
+        } catch (SQLException e) {
+            throw failed("read batch stamps", e);
+        }
+    }
+
+    @Override
     public void saveLogTail(int id, List<String> lines) {
         StringBuilder joined = new StringBuilder();
         lines.forEach(line -> joined.append(line).append('\n'));

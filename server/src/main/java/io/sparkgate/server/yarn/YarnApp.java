@@ -62,6 +62,8 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
     private String infoReported = "";
 
     private volatile boolean killRequested;
+    /** Set by {@link #release}: another replica follows the application; this one stops. */
+    private volatile boolean released;
     /** Set once by whichever of kill() (an API call's thread) and step() (the driver-log thread) stops it first. */
     private final AtomicBoolean submitterStopped = new AtomicBoolean();
 
@@ -149,6 +151,18 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
         stopSubmitter();
     }
 
+    /** Stops polling YARN and fetching the driver's log for this batch; the application runs on. */
+    @Override
+    public void release() {
+        released = true;
+        YarnTracker.Tracking t = tracking;
+        if (t != null) {
+            t.stop();
+        }
+        log.info("batch {}: no longer following its YARN application (tag {}) here: another replica does",
+                batchId, tag);
+    }
+
     private void stopSubmitter() {
         Process p = submitter;
         if (p == null || !p.isAlive() || !submitterStopped.compareAndSet(false, true)) {
@@ -162,7 +176,7 @@ final class YarnApp implements LaunchedApp, YarnTracker.Observer {
      * output is in the file, so {@link #hasEnded} can say so).
      */
     boolean step() {
-        if (ended) {
+        if (ended || released) {
             return true;
         }
         AppReport r = report;

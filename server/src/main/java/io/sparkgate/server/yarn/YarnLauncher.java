@@ -274,6 +274,14 @@ public final class YarnLauncher implements Launcher, AutoCloseable {
         }
     }
 
+    /**
+     * How many YARN applications this server follows now (polls the ResourceManager for): its share of
+     * the cluster's batches, and none of a batch another replica took over.
+     */
+    public int applicationsTracked() {
+        return tracker.trackedCount();
+    }
+
     @Override
     public void close() {
         logThread.shutdownNow();

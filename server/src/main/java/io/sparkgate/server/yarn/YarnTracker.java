@@ -95,7 +95,7 @@ public final class YarnTracker implements AutoCloseable {
         return t;
     }
 
-    /** Number of batches followed right now; for tests. */
+    /** Number of applications followed right now (a gauge, and tests). */
     int trackedCount() {
         return tracked.size();
     }
@@ -221,6 +221,11 @@ public final class YarnTracker implements AutoCloseable {
             if (!thread.isShutdown()) {
                 thread.execute(this::sendKill);
             }
+        }
+
+        /** No more polls for this application here: it is another replica's to follow (see YarnApp#release). */
+        public void stop() {
+            tracked.remove(tag, this);
         }
 
         private void sendKill() {

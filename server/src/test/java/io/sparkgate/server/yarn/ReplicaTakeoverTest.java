@@ -16,7 +16,14 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import io.sparkgate.api.v1.BatchState;
+import io.sparkgate.client.LogFollow;
+import io.sparkgate.client.SparkgateClient;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
 import org.apache.hadoop.yarn.api.records.YarnApplicationState;
 import org.junit.jupiter.api.AfterAll;
@@ -66,23 +73,42 @@ class ReplicaTakeoverTest {
     @Test
     void theSurvivorAdoptsAKilledReplicasRunningApplicationAndNeverSubmitsItAgain() throws Exception {
         String database = TestPostgres.newDatabase();
-        java.util.concurrent.CompletableFuture<ServerProcess> second =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> startServer(database, "b"));
-        ServerProcess a = startServer(database, "a");
-        ServerProcess b = second.join();
+        CompletableFuture<ServerProcess> second =
+                CompletableFuture.supplyAsync(() -> startServer(database, "b"));
+        ServerProcess first = startServer(database, "a");
+        ServerProcess other = second.join();
         Path stop = tmp.resolve("stop");
-        HttpResponse<String> created = a.call("POST", "/batches", """
+        HttpResponse<String> created = first.call("POST", "/batches", """
                 {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
                 """.formatted(TestServer.EXAMPLES_JAR, stop));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         int id = JSON.readTree(created.body()).get("id").asInt();
+        // Created on the first; launched there, or by the other if its scan claimed the batch first.
+        await("launched").atMost(YARN_APP_TIMEOUT).until(() -> tracked(first) + tracked(other) == 1);
+        ServerProcess a = tracked(first) == 1 ? first : other;
+        ServerProcess b = a == first ? other : first;
+        String aDir = a == first ? "a" : "b";
         await("running on YARN, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
                 .until(() -> state(b, id).equals("running") && !b.getJson("/batches/" + id).get("appId").isNull());
         String appId = b.getJson("/batches/" + id).get("appId").asText();
         await("driver lines in the log, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
                 .until(() -> fullLog(b, id).contains("[driver stdout] tick 2"));
         List<String> logBefore = fullLog(b, id);
-        String tag = YarnLauncher.storedTag(tmp.resolve("a").resolve("batches").resolve(Integer.toString(id))).orElseThrow();
+        String tag = YarnLauncher.storedTag(tmp.resolve(aDir).resolve("batches").resolve(Integer.toString(id))).orElseThrow();
+        // A user following the log through the Java client given both servers: on A, the first.
+        List<Integer> offsets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> followedLines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SparkgateClient client = SparkgateClient.builder(a.target() + "," + b.target()).build();
+        LogFollow follow = client.followLog(id, 0);
+        CompletableFuture<Optional<BatchState>> followed = CompletableFuture.supplyAsync(() -> {
+            follow.forEachRemaining(line -> {
+                offsets.add(line.getOffset());
+                followedLines.add(line.getText());
+            });
+            return follow.finalState();
+        });
+        await("the follower on A reads the driver's output").atMost(YARN_APP_TIMEOUT)
+                .until(() -> followedLines.contains("[driver stdout] tick 2"));
 
         a.crash();
         long crashed = System.nanoTime();
@@ -112,6 +138,68 @@ class ReplicaTakeoverTest {
                 distinct.size(), ticks.size() - distinct.size());
         assertThat(applicationsTagged(tag)).extracting(r -> r.getApplicationId().toString()).containsExactly(appId);
         assertThat(applicationsTagged(tag).get(0).getYarnApplicationState()).isEqualTo(YarnApplicationState.FINISHED);
+
+        // The follower moved from A to B on its own and got the rest of the log exactly: every line
+        // once, under B's offsets, nothing A had shown it missing from B.
+        try (client; follow) {
+            assertThat(followed.get(2, TimeUnit.MINUTES)).contains(BatchState.BATCH_STATE_SUCCESS);
+        }
+        assertThat(offsets).containsExactlyElementsOf(IntStream.range(0, log.size()).boxed().toList());
+        assertThat(followedLines).containsExactlyElementsOf(log);
+    }
+
+    @Test
+    void aReplicaPausedPastItsLeaseStopsFollowingTheApplicationTheOtherTookOver() throws Exception {
+        String database = TestPostgres.newDatabase();
+        CompletableFuture<ServerProcess> second = CompletableFuture.supplyAsync(() -> startServer(database, "pb"));
+        ServerProcess first = startServer(database, "pa");
+        ServerProcess other = second.join();
+        Path stop = tmp.resolve("stop-paused");
+        HttpResponse<String> created = first.call("POST", "/batches", """
+                {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
+                """.formatted(TestServer.EXAMPLES_JAR, stop));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        int id = JSON.readTree(created.body()).get("id").asInt();
+        await("launched").atMost(YARN_APP_TIMEOUT).until(() -> tracked(first) + tracked(other) == 1);
+        ServerProcess a = tracked(first) == 1 ? first : other; // the replica that launched it
+        ServerProcess b = a == first ? other : first;
+        String aDir = a == first ? "pa" : "pb";
+        await("running on YARN").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> state(b, id).equals("running"));
+        assertThat(tracked(a)).as("applications A follows").isEqualTo(1);
+        assertThat(tracked(b)).as("applications B follows").isEqualTo(0);
+
+        a.signal("STOP"); // a long pause: A's lease runs out and B takes the batch over
+        try {
+            await("B adopts the application").atMost(LEASE_TTL.plus(SCAN).plusSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> b.output().contains("batch " + id + ": taken over, its application adopted"));
+        } finally {
+            a.signal("CONT");
+        }
+        // A wakes believing it holds the batch: its next renewal or write finds the lease gone, and it
+        // stops following the application, which runs on under B.
+        await("A lets the batch go").atMost(Duration.ofSeconds(60))
+                .until(() -> a.output().contains("batch " + id + ": lease lost to another replica"));
+        await("A no longer polls YARN for it").atMost(Duration.ofSeconds(30)).until(() -> tracked(a) == 0);
+        assertThat(a.output()).contains("batch " + id + ": no longer following its YARN application");
+        assertThat(tracked(b)).isEqualTo(1);
+        assertThat(state(a, id)).isEqualTo("running");
+
+        Files.createFile(stop);
+        await("the batch ends under B").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
+                .until(() -> List.of("success", "dead", "killed").contains(state(b, id)));
+        assertThat(state(a, id)).isEqualTo("success");
+        assertThat(tracked(b)).isEqualTo(0);
+        String tag = YarnLauncher.storedTag(tmp.resolve(aDir).resolve("batches").resolve(Integer.toString(id))).orElseThrow();
+        assertThat(applicationsTagged(tag)).hasSize(1);
+    }
+
+    /** The server's own gauge of the YARN applications it follows, as an operator scrapes it. */
+    private static int tracked(ServerProcess server) {
+        String metrics = server.call("GET", "/metrics", null).body();
+        return metrics.lines().filter(l -> l.startsWith("sparkgate_yarn_applications_tracked "))
+                .map(l -> (int) Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim()))
+                .findFirst().orElseThrow(() -> new AssertionError("no gauge sparkgate_yarn_applications_tracked"));
     }
 
     private ServerProcess startServer(String database, String name) {
