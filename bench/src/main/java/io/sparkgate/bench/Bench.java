@@ -19,14 +19,17 @@ import java.util.stream.Collectors;
  *
  * <p>Arguments: {@code REPO OUT_FILE WORK_DIR}. Environment: {@code BENCH_QUICK=1} for short phases
  * (a smoke run of the tooling, figures not meant to be quoted); {@code BENCH_PHASES} a comma list of
- * {@code streaming,submission,api,burst,scale} (default all). Exit code 1 when a phase errored, 0
+ * {@code streaming,submission,replicas,api,burst,scale} (default all). Exit code 1 when a phase errored, 0
  * otherwise; missed targets are printed loudly and listed at the top of the report.
  */
 public final class Bench {
 
+    /** Every phase, in the order they run. */
+    private static final String ALL_PHASES = "streaming,submission,replicas,api,burst,scale";
+
     /** Everything a phase needs to know about this run. */
     record Settings(Path repo, Path work, boolean quick, long clockTicksPerSecond, long deadlineNanos) {
-        /** Time left before the run's own limit (BENCH_TIME_LIMIT, 900 s by default, less a margin for the report). */
+        /** Time left before the run's own limit (BENCH_TIME_LIMIT, 1200 s by default, less a margin for the report). */
         long remainingNanos() {
             return deadlineNanos - System.nanoTime();
         }
@@ -54,10 +57,10 @@ public final class Bench {
         Path work = Path.of(args[2]).toAbsolutePath();
         Files.createDirectories(work);
         boolean quick = "1".equals(System.getenv("BENCH_QUICK"));
-        String phaseList = System.getenv().getOrDefault("BENCH_PHASES", "streaming,submission,api,burst,scale");
+        String phaseList = System.getenv().getOrDefault("BENCH_PHASES", ALL_PHASES);
         Set<String> phases = Arrays.stream(phaseList.split(",")).map(String::trim).collect(Collectors.toSet());
         long ticks = Long.getLong("bench.clk-tck", 100);
-        long limitSeconds = Long.parseLong(System.getenv().getOrDefault("BENCH_TIME_LIMIT", "900"));
+        long limitSeconds = Long.parseLong(System.getenv().getOrDefault("BENCH_TIME_LIMIT", "1200"));
         Settings s = new Settings(repo, work, quick, ticks, System.nanoTime() + TimeUnit.SECONDS.toNanos(limitSeconds - 60));
         Report report = new Report();
         long t0 = System.nanoTime();
@@ -69,6 +72,10 @@ public final class Bench {
         if (phases.contains("submission")) {
             run(report, "3. Submission overhead (SparkPi)", () -> new SubmissionBench(s, report).run());
         }
+        if (phases.contains("replicas")) {
+            // Before the stub server's phases: the scale phase plans its seeding with whatever time is left.
+            run(report, ReplicaBench.SECTION, () -> new ReplicaBench(s, report).run());
+        }
         if (phases.contains("api") || phases.contains("burst") || phases.contains("scale")) {
             run(report, "2. API throughput and latency", () -> new StubServerBench(s, report, phases).run());
         }
@@ -79,7 +86,7 @@ public final class Bench {
         header.add("- Machine: " + Machine.describe());
         header.add("- Commit: " + Machine.gitCommit(repo));
         header.add("- Command: `" + (quick ? "BENCH_QUICK=1 " : "") + "bench/run.sh`"
-                   + (phaseList.equals("streaming,submission,api,burst,scale") ? "" : " with `BENCH_PHASES=" + phaseList + "`")
+                   + (phaseList.equals(ALL_PHASES) ? "" : " with `BENCH_PHASES=" + phaseList + "`")
                    + " (builds, installs wrk if missing, starts the servers on 127.0.0.1, writes this file); this run took "
                    + seconds + " s");
         header.add("- Every ratio compares two figures measured in this same run, on this same machine: on a small"

@@ -125,7 +125,35 @@ final class Load {
     static Result wrk(String url, int connections, int maxWarmupSeconds, int seconds) throws Exception {
         String warm = maxWarmupSeconds <= 0 ? "no warm-up" : warmUp(maxWarmupSeconds,
                 () -> number(runWrk(url, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
-        String out = runWrk(url, connections, seconds);
+        return parse(runWrk(url, connections, seconds), warm);
+    }
+
+    /**
+     * {@code path} on several servers at once from one wrk: {@code threads} threads, {@code connections}
+     * in all, thread i connected to {@code ports[i % n]} (a Lua {@code setup} sets each thread's address),
+     * so wrk merges the latency of every server into one histogram. {@code threads} should be a multiple
+     * of the servers for an even spread. No warm-up.
+     */
+    static Result wrkSpread(List<Integer> ports, String path, int threads, int connections, int seconds, java.nio.file.Path script)
+            throws Exception {
+        java.nio.file.Files.writeString(script, String.join("\n",
+                "-- bench: thread i of wrk goes to server i mod n (all on 127.0.0.1)",
+                "local ports = {" + ports.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + "}",
+                "local addrs = {}",
+                "local n = 0",
+                "function setup(thread)",
+                "  if #addrs == 0 then",
+                "    for _, p in ipairs(ports) do table.insert(addrs, wrk.lookup(\"127.0.0.1\", tostring(p))[1]) end",
+                "  end",
+                "  thread.addr = addrs[(n % #addrs) + 1]",
+                "  n = n + 1",
+                "end", ""));
+        String url = "http://127.0.0.1:" + ports.get(0) + path;
+        String out = runWrk(List.of("-t" + threads, "-s", script.toString()), url, connections, seconds);
+        return parse(out, "no warm-up");
+    }
+
+    private static Result parse(String out, String warm) {
         double rps = number(out, "Requests/sec:\\s+([0-9.]+)");
         long p50 = micros(out, "\\s50%\\s+([0-9.]+)(us|ms|s|m)");
         long p99 = micros(out, "\\s99%\\s+([0-9.]+)(us|ms|s|m)");
@@ -142,8 +170,15 @@ final class Load {
     }
 
     private static String runWrk(String url, int connections, int seconds) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "--latency", url)
-                .redirectErrorStream(true).start();
+        return runWrk(List.of("-t1"), url, connections, seconds);
+    }
+
+    private static String runWrk(List<String> options, String url, int connections, int seconds)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("wrk"));
+        cmd.addAll(options);
+        cmd.addAll(List.of("-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "--latency", url));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(seconds + 30L, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();

@@ -111,6 +111,10 @@ final class ServerProcess implements AutoCloseable {
         return port;
     }
 
+    String name() {
+        return name;
+    }
+
     long pid() {
         return process.pid();
     }
@@ -154,6 +158,22 @@ final class ServerProcess implements AutoCloseable {
         }
         String[] parts = lines.get(lines.size() - 1).trim().split("\\s+");
         return Long.parseLong(parts[2]);
+    }
+
+    /** The processes this server started and that still run (its batches' drivers), e.g. to kill after a crash. */
+    List<ProcessHandle> descendants() {
+        return process.descendants().toList();
+    }
+
+    /**
+     * SIGKILL, as a crash: no drain, nothing stopped on the way out (its children live on); returns when
+     * the process is gone.
+     */
+    void crash() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+        STARTED.remove(process);
+        System.out.printf("[bench] %s server killed (SIGKILL)%n", name);
     }
 
     @Override

@@ -95,6 +95,7 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService launchPool;
     private final LaunchQueue launches;
     private final Duration retryAfter;
+    private final AdmissionSettings admission;
     /** The owners of the batches this server created or re-attached; see {@link BatchOwner}. */
     private final ConcurrentMap<Integer, BatchOwner> owners = new ConcurrentHashMap<>();
     /** Threads the owners' serial executors run on; a blocked owner holds one, the others go on. */
@@ -157,6 +158,7 @@ public final class BatchManager implements AutoCloseable {
                 ThreadFactories.newThreadFactory("sparkgate-launch", true));
         this.launches = new LaunchQueue(admission, launchPool, this::launch);
         this.retryAfter = admission.retryAfter();
+        this.admission = admission;
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
         this.feeds = new BatchFeeds(batchLogs, feedPool);
@@ -453,6 +455,9 @@ public final class BatchManager implements AutoCloseable {
                 launches.ended(id);
                 return; // deleted, or ended while queued (its deadline passed)
             }
+            if (!admitted(owner, batch)) {
+                return; // waits again, or another replica's now
+            }
             if (batch.state() == BatchState.NOT_STARTED) {
                 transition(owner, BatchState.STARTING, "its turn to start");
             }
@@ -737,6 +742,42 @@ public final class BatchManager implements AutoCloseable {
             replicas.keeper().letGo(lease); // the write released it in the database
         }
         return true;
+    }
+
+    /**
+     * Replicas: takes the batch's place under the admission limits in the database, where they are
+     * counted over every replica at once (this server's queue only knew the others' figures as of its
+     * last look): false when another replica took the last place meanwhile (the batch waits again here,
+     * {@code not_started}) or when the batch is another replica's now. On its owner's executor, just
+     * before it starts.
+     */
+    private boolean admitted(BatchOwner owner, Batch batch) {
+        Replica replicas = replica;
+        if (replicas == null) {
+            return true; // this server's queue is the whole count
+        }
+        Lease lease = owner.lease;
+        if (lease == null || owner.released) {
+            launches.ended(owner.id);
+            return false;
+        }
+        BatchLeases.Admission decided;
+        try {
+            decided = replicas.leases().admit(lease, batch.owner(), admission);
+        } catch (LeaseLostException e) {
+            letGo(owner, "its admission was fenced");
+            return false;
+        }
+        if (decided.admitted()) {
+            return true;
+        }
+        launches.requeue(owner.id, batch.owner());
+        if (batch.state() == BatchState.STARTING) {
+            transition(owner, BatchState.NOT_STARTED, decided.reason());
+        } else {
+            log.debug("batch {}: {}", owner.id, decided.reason());
+        }
+        return false;
     }
 
     /** Replicas: records where the batch is launched, fenced, before spark-submit starts; false when lost. */
