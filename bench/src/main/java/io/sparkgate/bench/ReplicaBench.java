@@ -155,7 +155,7 @@ final class ReplicaBench {
         for (int round = 0; round < ROUNDS; round++) {
             for (int r = 1; r <= 3; r++) {
                 windows.computeIfAbsent(r, k -> new ArrayList<>()).add(Load.wrkSpread(all.subList(0, r), statePath,
-                        WRK_THREADS, WRK_CONNECTIONS, quick ? 2 : 4, script));
+                        WRK_THREADS, WRK_CONNECTIONS, quick ? 2 : 3, script));
             }
         }
         Load.Result one = Load.median(windows.get(1));
@@ -327,7 +327,8 @@ final class ReplicaBench {
                 two.top(6)));
 
         // Takeover: B dies with its batches' leases held; A claims them once the leases ran out.
-        int ofB = held.getOrDefault("bench-b", 0);
+        java.util.Set<Integer> idsOfB = runningHeldBy("bench-b");
+        int ofB = idsOfB.size();
         int deadBefore = count(a, "dead");
         orphans.addAll(b.descendants());
         Instant killed = Instant.now();
@@ -336,11 +337,12 @@ final class ReplicaBench {
         replicas.remove(b);
         long deadline = killedNanos + LEASE_TTL.plusSeconds(90).toNanos();
         Long firstSeen = null;
-        int dead = deadBefore;
-        while (dead - deadBefore < ofB && System.nanoTime() < deadline) {
-            dead = count(a, "dead");
-            if (firstSeen == null && dead > deadBefore) {
+        while (System.nanoTime() < deadline) {
+            if (firstSeen == null && count(a, "dead") > deadBefore) {
                 firstSeen = System.nanoTime() - killedNanos;
+            }
+            if (firstSeen != null && countRunning(idsOfB) == 0) {
+                break;
             }
             Thread.sleep(100);
         }
@@ -351,7 +353,7 @@ final class ReplicaBench {
         for (JsonNode s : getJson(a, "/batches?state=dead&size=-1").get("sessions")) {
             JsonNode history = s.get("stateHistory");
             JsonNode last = history.get(history.size() - 1);
-            if (last.path("reason").asText("").startsWith("replica lost")) {
+            if (idsOfB.contains(s.get("id").asInt()) && last.path("reason").asText("").startsWith("replica lost")) {
                 lostReason++;
                 afterKillMillis.add(Duration.between(killed, Instant.parse(last.get("time").asText())).toMillis());
             }
@@ -365,8 +367,8 @@ final class ReplicaBench {
         long target = LEASE_TTL.plusSeconds(1).toMillis();
         report.row(SECTION, new Report.Row(String.format(Locale.ROOT, "takeover after `SIGKILL` of a replica holding %,d "
                         + "live local-mode batches: survivor's state change `dead` \"replica lost\" after the kill", ofB),
-                String.format(Locale.ROOT, "first %.1f s, median %.1f s, last %.1f s (%d of %d; seen through the survivor's "
-                        + "REST list: first %.1f s, all %.1f s)", afterKillMillis.get(0) / 1e3,
+                String.format(Locale.ROOT, "first %.1f s, median %.1f s, last %.1f s (%d of %d; the first seen in the survivor's "
+                        + "REST list after %.1f s, none running in the database after %.1f s)", afterKillMillis.get(0) / 1e3,
                         afterKillMillis.get(afterKillMillis.size() / 2) / 1e3, last / 1e3, lostReason, ofB,
                         firstSeen == null ? Double.NaN : firstSeen / 1e9, allSeen / 1e9),
                 "", "", "≤ lease TTL + 1 s = " + target / 1000 + " s (last batch)", lostReason == ofB && last <= target));
@@ -376,7 +378,8 @@ final class ReplicaBench {
                 + "its application is adopted instead; that path is measured by `yarn/ReplicaTakeoverTest` (MiniYARNCluster, "
                 + "TTL 4 s), not here. Time = the `time` of each batch's last state change (from the survivor) minus the "
                 + "moment of the kill, both this machine's clock; the lease ran out TTL after the killed replica's last "
-                + "renewal (0-5 s before the kill), then one scan (1 s) claimed it.");
+                + "renewal (0-5 s before the kill), then one scan (1 s) claimed it; the survivor ends the batches it took over one "
+                + "after another on its lease thread, so the last one's time grows with how many the killed replica held.");
 
         // One replica: A alone with the batches it held all along, as many per replica as in the figure for two
         // (topping it up to the same total would cost a minute of launches on one replica).
@@ -385,8 +388,10 @@ final class ReplicaBench {
         Statements one = countStatements(windowSeconds);
         report.row(SECTION, new Report.Row(String.format(Locale.ROOT, "database round trips per live batch per minute, "
                         + "%,d live batches on 1 replica", liveOne), one.perBatchText(liveOne, idle, 2, 1),
-                String.format(Locale.ROOT, "2 replicas: %.2f round trips", two.perBatch(liveTwo)),
-                Bench.ratio(one.perBatch(liveOne) / two.perBatch(liveTwo)), "", null));
+                String.format(Locale.ROOT, "2 replicas, %,d live: %.2f round trips; above idle %.2f", liveTwo,
+                        two.perBatch(liveTwo), two.aboveIdle(liveTwo, idle, 2, 2)),
+                "above idle: " + Bench.ratio(one.aboveIdle(liveOne, idle, 2, 1) / two.aboveIdle(liveTwo, idle, 2, 2)),
+                "", null));
         report.note(SECTION, "Statements on 1 replica, per minute, most frequent first: " + one.top(6) + ".");
         report.note(SECTION, "Counted over a window of " + windowSeconds + " s (idle: " + (quick ? 5 : 10) + " s) with no "
                 + "client calls, on the database side of the replicas' connections: round trips = TCP data segments the "
@@ -470,6 +475,35 @@ final class ReplicaBench {
         return running.get();
     }
 
+    /** The running batches {@code replica} holds, from the database. */
+    private java.util.Set<Integer> runningHeldBy(String replica) throws SQLException {
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        try (Connection c = postgres.getDatabase("postgres", DATABASE).getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "SELECT id FROM batches WHERE lease_holder = ? AND state = 'RUNNING'")) {
+            ps.setString(1, replica);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getInt(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    /** How many of {@code ids} are running, from the database. */
+    private int countRunning(java.util.Set<Integer> ids) throws SQLException {
+        try (Connection c = postgres.getDatabase("postgres", DATABASE).getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "SELECT count(*) FROM batches WHERE id = ANY (?) AND state = 'RUNNING'")) {
+            ps.setArray(1, c.createArrayOf("integer", ids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     /** Running batches held per replica, from the database. */
     private Map<String, Integer> heldBy() throws SQLException {
         Map<String, Integer> held = new java.util.TreeMap<>();
@@ -504,12 +538,16 @@ final class ReplicaBench {
                     perMinute(segments) / replicas, perMinute(calls) / replicas);
         }
 
-        /** Per live batch, and over what the same replicas do idle ({@code idle}, with {@code idleReplicas} of them). */
+        /** Round trips per live batch per minute beyond what {@code replicas} replicas send idle ({@code idle}, measured on {@code idleReplicas}). */
+        double aboveIdle(int live, Statements idle, int idleReplicas, int replicas) {
+            return (perMinute(segments) - idle.perMinute(idle.segments) / idleReplicas * replicas) / live;
+        }
+
+        /** Per live batch, and over what the same replicas do idle. */
         String perBatchText(int live, Statements idle, int idleReplicas, int replicas) {
-            double fixed = idle.perMinute(idle.segments) / idleReplicas * replicas;
             return String.format(Locale.ROOT, "%.2f round trips (%.2f statements); above %d idle replica(s): %.2f; in all "
                     + "%,.0f round trips per minute", perBatch(live), perMinute(calls) / live, replicas,
-                    (perMinute(segments) - fixed) / live, perMinute(segments));
+                    aboveIdle(live, idle, idleReplicas, replicas), perMinute(segments));
         }
 
         String top(int n) {
