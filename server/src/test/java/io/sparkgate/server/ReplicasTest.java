@@ -104,11 +104,14 @@ class ReplicasTest {
         assertThat(state(a, onB)).isEqualTo("success");
         assertThat(b.getJson("/batches/" + onA)).isEqualTo(a.getJson("/batches/" + onA));
 
-        // A batch running on A, deleted through B: A kills its driver and removes it; B answers at once.
+        // A batch running on one, deleted through the other: its replica kills its driver and removes it;
+        // the other answers at once.
         int running = create(a, numberedLines(600, 100));
-        await().atMost(APP_TIMEOUT).until(() -> state(b, running).equals("running"));
-        long driver = driverPid(tmp.resolve("a"), running);
-        HttpResponse<String> deleted = b.call("DELETE", "/batches/" + running, null);
+        Launched launched = launcherOf(running);
+        ServerProcess other = launched.server() == a ? b : a;
+        await().atMost(APP_TIMEOUT).until(() -> state(other, running).equals("running"));
+        long driver = launched.pid();
+        HttpResponse<String> deleted = other.call("DELETE", "/batches/" + running, null);
         assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
         assertThat(JSON.readTree(deleted.body()).get("msg").asText()).isEqualTo("deleted");
         await("deleted on both").atMost(Duration.ofSeconds(30)).until(() ->
@@ -210,45 +213,104 @@ class ReplicasTest {
     @Test
     @Order(5)
     void aWatcherOfAllBatchesOnOneReplicaSeesTheChangesTheOtherMakes() throws Exception {
-        // The web page's list and WatchBatches on B: open before the batch exists.
-        java.net.http.HttpResponse<java.io.InputStream> stream = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(b.baseUrl() + "/watch/batches")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(stream.statusCode()).isEqualTo(200);
-        List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(),
-                    java.nio.charset.StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    if (line.startsWith("data: ")) {
-                        seen.add(JSON.readTree(line.substring(6)));
-                    }
-                }
-            } catch (java.io.IOException e) {
-                // closed by the test
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        try {
+        // The web page's list and WatchBatches, on both replicas: open before the batch exists.
+        try (AllBatches onA = AllBatches.watch(a); AllBatches onB = AllBatches.watch(b)) {
             Path stop = tmp.resolve("stop-watched");
             int id = create(a, """
                     {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
                     """.formatted(TestServer.EXAMPLES_JAR, stop));
-            await("B's watcher sees A's batch run").atMost(APP_TIMEOUT)
+            ServerProcess owner = launcherOf(id).server();
+            ServerProcess other = owner == a ? b : a;
+            List<JsonNode> seen = owner == a ? onB.seen : onA.seen;
+            await("the other replica's watcher sees the batch run").atMost(APP_TIMEOUT)
                     .until(() -> statesSeen(seen, id).contains("running"));
             Files.createFile(stop);
-            await("B's watcher sees it end").atMost(APP_TIMEOUT)
+            await("the other replica's watcher sees it end").atMost(APP_TIMEOUT)
                     .until(() -> statesSeen(seen, id).contains("success"));
-            assertThat(b.output()).as("changed on A, not on B").doesNotContain("batch " + id + ": running");
+            assertThat(other.output()).as("changed by its replica, not by the watcher's")
+                    .doesNotContain("batch " + id + ": running");
             List<String> states = statesSeen(seen, id);
             assertThat(states.subList(states.indexOf("running"), states.size()))
                     .as("in order").doesNotContain("starting", "not_started").endsWith("success");
             JsonNode last = seen.stream().filter(s -> s.get("id").asInt() == id).reduce((x, y) -> y).orElseThrow();
-            assertThat(last.get("stateHistory")).as("its history as A has it")
-                    .isEqualTo(a.getJson("/batches/" + id).get("stateHistory"));
-        } finally {
-            stream.body().close();
+            assertThat(last.get("stateHistory")).as("its history as its replica has it")
+                    .isEqualTo(owner.getJson("/batches/" + id).get("stateHistory"));
+        }
+    }
+
+    /** A client of {@code GET /watch/batches}: every batch it was sent, as read by a thread of its own. */
+    private static final class AllBatches implements AutoCloseable {
+        final List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.io.InputStream body;
+
+        private AllBatches(java.io.InputStream body) {
+            this.body = body;
+            Thread reader = new Thread(() -> {
+                try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(body,
+                        java.nio.charset.StandardCharsets.UTF_8))) {
+                    for (String line; (line = in.readLine()) != null; ) {
+                        if (line.startsWith("data: ")) {
+                            seen.add(JSON.readTree(line.substring(6)));
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // closed by the test
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** Returns once the server answered: the watch is registered, later changes reach it. */
+        static AllBatches watch(ServerProcess server) throws Exception {
+            java.net.http.HttpResponse<java.io.InputStream> stream = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.baseUrl() + "/watch/batches")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(stream.statusCode()).isEqualTo(200);
+            return new AllBatches(stream.body());
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            body.close();
+        }
+    }
+
+    @Test
+    @Order(6)
+    void createsOnBothReplicasAtOnceNeverRunMoreBatchesThanTheLimit() throws Exception {
+        // Three creates on each replica at the same moment, with one batch running at a time the limit
+        // for the pair: whichever replica takes each, their drivers run one after another.
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<CompletableFuture<Integer>> creates = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ServerProcess server = i % 2 == 0 ? a : b;
+            creates.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    go.await();
+                    return create(server, """
+                            {"file": "%s", "className": "io.sparkgate.examples.NumberedLines", "args": ["15", "100", "0", "--timestamps"]}
+                            """.formatted(TestServer.EXAMPLES_JAR));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        go.countDown();
+        List<Integer> ids = creates.stream().map(CompletableFuture::join).toList();
+        List<long[]> runs = new ArrayList<>();
+        for (int id : ids) {
+            awaitFinal(a, id);
+            assertThat(state(b, id)).isEqualTo("success");
+            List<Long> times = fullLog(a, id).stream().filter(l -> l.startsWith("line ") && l.contains(" t="))
+                    .map(l -> Long.parseLong(l.substring(l.indexOf(" t=") + 3))).toList();
+            assertThat(times).hasSize(15);
+            runs.add(new long[] {times.get(0), times.get(times.size() - 1)});
+        }
+        runs.sort(java.util.Comparator.comparingLong(r -> r[0]));
+        for (int i = 1; i < runs.size(); i++) {
+            assertThat(runs.get(i)[0]).as("driver %d printed its first line after driver %d printed its last", i, i - 1)
+                    .isGreaterThan(runs.get(i - 1)[1]);
         }
     }
 
@@ -260,13 +322,16 @@ class ReplicasTest {
     @Order(8)
     void aFollowerOfAKilledReplicaResumesOnTheOtherWithTheRestOfTheLogExactly() throws Exception {
         int id = create(a, numberedLines(400, 50));
-        await().atMost(APP_TIMEOUT).until(() -> state(a, id).equals("running"));
-        driverPid(tmp.resolve("a"), id);
+        Launched launched = launcherOf(id);
+        ServerProcess owner = launched.server();
+        ServerProcess other = owner == a ? b : a;
+        await().atMost(APP_TIMEOUT).until(() -> state(owner, id).equals("running"));
         List<Integer> offsets = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-        // The Java client given both servers, as a user gives it --server a,b: it follows on A first.
+        // The Java client given both servers, as a user gives it --server a,b: it follows on the batch's
+        // replica first.
         try (io.sparkgate.client.SparkgateClient client = io.sparkgate.client.SparkgateClient
-                .builder(a.target() + "," + b.target()).build();
+                .builder(owner.target() + "," + other.target()).build();
              io.sparkgate.client.LogFollow follow = client.followLog(id, 0)) {
             CompletableFuture<java.util.Optional<io.sparkgate.api.v1.BatchState>> followed = CompletableFuture.supplyAsync(() -> {
                 follow.forEachRemaining(line -> {
@@ -275,30 +340,40 @@ class ReplicasTest {
                 });
                 return follow.finalState();
             });
-            await("the follower on A has read into the driver's output").atMost(APP_TIMEOUT)
+            await("the follower on the batch's replica has read into the driver's output").atMost(APP_TIMEOUT)
                     .until(() -> lines.stream().anyMatch(l -> l.startsWith("line 20")));
 
-            a.crash(); // SIGKILL while the driver writes: the follow breaks mid-log
+            owner.crash(); // SIGKILL while the driver writes: the follow breaks mid-log
 
-            assertThat(followed.get(3, TimeUnit.MINUTES)).as("the follow ended on B with the batch")
+            assertThat(followed.get(3, TimeUnit.MINUTES)).as("the follow ended on the other with the batch")
                     .contains(io.sparkgate.api.v1.BatchState.BATCH_STATE_DEAD);
         } finally {
-            a = start(database, "a"); // back for the stories after this one
+            // Back for the stories after this one.
+            if (owner == a) {
+                a = start(database, "a");
+            } else {
+                b = start(database, "b");
+            }
         }
-        List<String> log = fullLog(b, id);
-        assertThat(lastReason(b.getJson("/batches/" + id))).startsWith("replica lost");
-        assertThat(lines).as("every line once, in order, as B has them").containsExactlyElementsOf(log);
+        List<String> log = fullLog(other, id);
+        assertThat(lastReason(other.getJson("/batches/" + id))).startsWith("replica lost");
+        assertThat(lines).as("every line once, in order, as the survivor has them").containsExactlyElementsOf(log);
         assertThat(offsets).containsExactlyElementsOf(IntStream.range(0, log.size()).boxed().toList());
         assertThat(lines).filteredOn(l -> l.startsWith("line ")).hasSizeGreaterThan(20);
-        assertThat(fullLog(a, id)).isEqualTo(log);
+        assertThat(fullLog(owner == a ? a : b, id)).as("as the restarted replica has them").isEqualTo(log);
     }
 
     @Test
     @Order(9)
     void aReplicaPausedPastItsLeaseWritesNothingWhenItWakesAndLetsTheBatchGo() throws Exception {
-        int id = create(a, numberedLines(80, 100));
+        int created = create(a, numberedLines(80, 100));
+        Launched launched = launcherOf(created);
+        // A is the replica that launched it (the one it was created on, unless the other's scan was first).
+        ServerProcess a = launched.server();
+        ServerProcess b = a == ReplicasTest.a ? ReplicasTest.b : ReplicasTest.a;
+        int id = created;
         await().atMost(APP_TIMEOUT).until(() -> state(a, id).equals("running"));
-        long driver = driverPid(tmp.resolve("a"), id);
+        long driver = launched.pid();
 
         a.signal("STOP"); // as in a long GC pause: its lease runs out
         try {
@@ -352,6 +427,24 @@ class ReplicasTest {
         List<String> lines = new ArrayList<>();
         server.getJson("/batches/" + id + "/log?from=0&size=-1").get("log").forEach(l -> lines.add(l.asText()));
         return lines;
+    }
+
+    /** The replica that launched a batch, and its driver's pid. */
+    private record Launched(ServerProcess server, long pid) {}
+
+    /**
+     * Which replica launched a batch: the one it was created on, normally, but the other one's scan may
+     * claim a new batch between its insert and its creator's claim (load spreads either way).
+     */
+    private static Launched launcherOf(int id) throws Exception {
+        await().atMost(APP_TIMEOUT).until(() -> hasPid("a", id) || hasPid("b", id));
+        String dir = hasPid("a", id) ? "a" : "b";
+        return new Launched(dir.equals("a") ? a : b, driverPid(tmp.resolve(dir), id));
+    }
+
+    private static boolean hasPid(String dir, int id) throws java.io.IOException {
+        Path pidFile = tmp.resolve(dir).resolve("batches").resolve(Integer.toString(id)).resolve("pid");
+        return Files.exists(pidFile) && !Files.readString(pidFile).isBlank();
     }
 
     private static long driverPid(Path dataDir, int id) throws Exception {

@@ -27,11 +27,8 @@ import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.logs.LogTailer;
 import io.sparkgate.server.store.BatchStore;
 import io.sparkgate.server.store.BatchLeases;
-import io.sparkgate.server.store.LaunchStart;
 import io.sparkgate.server.store.Lease;
 import io.sparkgate.server.store.LeaseLostException;
-import io.sparkgate.server.store.LogChunks;
-import io.sparkgate.server.store.StoredBatch;
 import io.sparkgate.server.store.RequestIdTakenException;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,7 +41,6 @@ import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -69,8 +65,13 @@ import org.slf4j.LoggerFactory;
  * refused before anything is recorded. Reads are {@link BatchReads}'; log follows and watches are
  * {@link BatchFeeds}'.
  *
+ * <p>With replicas (a store shared with other servers), every change of a batch is made by the replica
+ * holding its lease; the leases, fenced writes, log copies and polls are {@link ReplicaRole}'s, and
+ * what this class decides with them (let a lost batch go, carry out a kill asked for elsewhere, wait
+ * again when another replica took the last place) stays here, on the batch's owner.
+ *
  * <p>Over 300 lines because it is the whole state machine of a batch (create, launch, follow, end,
- * delete, re-attach after a restart), which reads best in one place.
+ * delete, re-attach after a restart, hand over to another replica), which reads best in one place.
  */
 public final class BatchManager implements AutoCloseable {
 
@@ -95,6 +96,7 @@ public final class BatchManager implements AutoCloseable {
     private final ExecutorService launchPool;
     private final LaunchQueue launches;
     private final Duration retryAfter;
+    private final AdmissionSettings admission;
     /** The owners of the batches this server created or re-attached; see {@link BatchOwner}. */
     private final ConcurrentMap<Integer, BatchOwner> owners = new ConcurrentHashMap<>();
     /** Threads the owners' serial executors run on; a blocked owner holds one, the others go on. */
@@ -113,14 +115,10 @@ public final class BatchManager implements AutoCloseable {
      */
     private volatile boolean closed;
     /**
-     * Replicas (a store shared with other servers): this server's lease keeper and home; set once by
+     * Replicas (a store shared with other servers): this server's part among them; set once by
      * {@link #joinReplicas} before the server serves; null on a server of its own.
      */
-    private volatile Replica replica;
-    /** Replicas: the database's copy of the logs of the batches held here; null on a server of its own. */
-    private volatile LogShipper shipper;
-    /** Replicas: copies log lines out and polls the feeds of batches held elsewhere. */
-    private ScheduledExecutorService replicaThread;
+    private volatile ReplicaRole replica;
     private final BatchLogs batchLogs;
 
     /**
@@ -157,14 +155,15 @@ public final class BatchManager implements AutoCloseable {
                 ThreadFactories.newThreadFactory("sparkgate-launch", true));
         this.launches = new LaunchQueue(admission, launchPool, this::launch);
         this.retryAfter = admission.retryAfter();
+        this.admission = admission;
         // Feeds only read the page cache and hand messages to non-blocking writers.
         this.feedPool = Executors.newFixedThreadPool(2, ThreadFactories.newThreadFactory("sparkgate-feeds", true));
         this.feeds = new BatchFeeds(batchLogs, feedPool);
         logs.addListener((batchId, total) -> {
             feeds.linesAdded(batchId);
-            LogShipper copies = shipper;
-            if (copies != null) {
-                copies.linesAdded(batchId);
+            ReplicaRole role = replica;
+            if (role != null) {
+                role.linesAdded(batchId);
             }
         });
     }
@@ -202,7 +201,7 @@ public final class BatchManager implements AutoCloseable {
                 return replay(existing.get(), request, owner, requestId);
             }
         }
-        Replica sharing = replica;
+        ReplicaRole sharing = replica;
         if (sharing != null) {
             refreshLoad(sharing); // the limits count the other replicas' batches as the database has them now
         }
@@ -230,12 +229,12 @@ public final class BatchManager implements AutoCloseable {
             launches.release(ticket);
             throw e;
         }
-        Replica replicas = replica;
+        ReplicaRole replicas = replica;
         if (replicas != null) {
             // A batch that may start now is this server's to launch; one that must wait is left to
             // whichever replica has room first (their scans claim it).
             Optional<Lease> lease = ticket.grant() == LaunchQueue.Grant.START
-                    ? replicas.keeper().claim(batch.id()) : Optional.empty();
+                    ? replicas.claim(batch.id()) : Optional.empty();
             if (lease.isEmpty()) {
                 launches.release(ticket);
                 notifyListeners(batch);
@@ -373,7 +372,7 @@ public final class BatchManager implements AutoCloseable {
     /** Kills the batch's application if it still runs, then forgets the batch. */
     public void delete(int id, String byUser) {
         Batch batch = get(id); // an unknown batch is NOT_FOUND, not a new owner
-        Replica replicas = replica;
+        ReplicaRole replicas = replica;
         if (replicas != null && !owners.containsKey(id)) {
             if (batch.state().isFinal()) {
                 // Nobody holds a final batch: any replica may remove it.
@@ -382,11 +381,11 @@ public final class BatchManager implements AutoCloseable {
                 logs.delete(id);
                 return;
             }
-            Optional<Lease> claimed = replicas.keeper().claim(id);
+            Optional<Lease> claimed = replicas.claim(id);
             if (claimed.isEmpty()) {
                 // Another replica holds it: it (or the next holder) kills and removes it at its next
                 // renewal; the caller does not wait for that.
-                replicas.leases().requestKill(id);
+                replicas.requestKill(id);
                 log.info("batch {}: kill requested from this replica for its holder", id);
                 return;
             }
@@ -452,6 +451,9 @@ public final class BatchManager implements AutoCloseable {
             if (owner.deleted || batch == null || batch.state().isFinal()) {
                 launches.ended(id);
                 return; // deleted, or ended while queued (its deadline passed)
+            }
+            if (!admitted(owner, batch)) {
+                return; // waits again, or another replica's now
             }
             if (batch.state() == BatchState.NOT_STARTED) {
                 transition(owner, BatchState.STARTING, "its turn to start");
@@ -714,7 +716,7 @@ public final class BatchManager implements AutoCloseable {
             return false;
         }
         Lease lease = owner.lease;
-        Replica replicas = replica;
+        ReplicaRole replicas = replica;
         if (replicas == null || current.state().isFinal()) {
             return store.save(next);
         }
@@ -722,26 +724,58 @@ public final class BatchManager implements AutoCloseable {
             log.warn("batch {}: not written: this replica holds no lease on it", owner.id);
             return false;
         }
-        if (next.state().isFinal()) {
-            shipper.ship(owner.id); // every line first: a final state seen anywhere means a complete log
-        }
         try {
-            store.save(next, lease);
+            replicas.save(next, lease);
         } catch (LeaseLostException e) {
             letGo(owner, "a write was fenced");
             return false;
         }
         if (next.state().isFinal()) {
             owner.lease = null;
-            shipper.untrack(owner.id);
-            replicas.keeper().letGo(lease); // the write released it in the database
+            replicas.released(owner.id, lease); // the write released it in the database
         }
         return true;
     }
 
+    /**
+     * Replicas: takes the batch's place under the admission limits in the database, where they are
+     * counted over every replica at once (this server's queue only knew the others' figures as of its
+     * last look): false when another replica took the last place meanwhile (the batch waits again here,
+     * {@code not_started}) or when the batch is another replica's now. On its owner's executor, just
+     * before it starts.
+     */
+    private boolean admitted(BatchOwner owner, Batch batch) {
+        ReplicaRole replicas = replica;
+        if (replicas == null) {
+            return true; // this server's queue is the whole count
+        }
+        Lease lease = owner.lease;
+        if (lease == null || owner.released) {
+            launches.ended(owner.id);
+            return false;
+        }
+        BatchLeases.Admission decided;
+        try {
+            decided = replicas.admit(lease, batch.owner(), admission);
+        } catch (LeaseLostException e) {
+            letGo(owner, "its admission was fenced");
+            return false;
+        }
+        if (decided.admitted()) {
+            return true;
+        }
+        launches.requeue(owner.id, batch.owner());
+        if (batch.state() == BatchState.STARTING) {
+            transition(owner, BatchState.NOT_STARTED, decided.reason());
+        } else {
+            log.debug("batch {}: {}", owner.id, decided.reason());
+        }
+        return false;
+    }
+
     /** Replicas: records where the batch is launched, fenced, before spark-submit starts; false when lost. */
     private boolean recordLaunchStart(BatchOwner owner, Optional<String> tag) {
-        Replica replicas = replica;
+        ReplicaRole replicas = replica;
         if (replicas == null) {
             return true;
         }
@@ -750,7 +784,7 @@ public final class BatchManager implements AutoCloseable {
             return false;
         }
         try {
-            store.saveLaunchStart(owner.id, new LaunchStart(replicas.home(), tag), lease);
+            replicas.recordLaunchStart(owner.id, tag, lease);
             return true;
         } catch (LeaseLostException e) {
             letGo(owner, "its launch record was fenced");
@@ -767,14 +801,11 @@ public final class BatchManager implements AutoCloseable {
         owner.released = true;
         Lease lease = owner.lease;
         owner.lease = null;
-        if (lease != null) {
-            replica.keeper().letGo(lease);
-        }
         LaunchedApp app = owner.app;
         if (app != null) {
             app.release(); // the new holder follows it: no more polls of it from here
         }
-        shipper.untrack(id);
+        replica.released(id, lease);
         owners.remove(id, owner);
         cache.released(id);
         launches.ended(id);
@@ -783,9 +814,9 @@ public final class BatchManager implements AutoCloseable {
 
     /** Replicas: records a DELETE for whichever replica holds the batch to carry out. */
     private void requestKill(int id) {
-        Replica replicas = replica;
+        ReplicaRole replicas = replica;
         if (replicas != null) {
-            replicas.leases().requestKill(id);
+            replicas.requestKill(id);
         }
     }
 
@@ -813,7 +844,7 @@ public final class BatchManager implements AutoCloseable {
 
     /** Replicas: how many more batches this server could start now; what its scans claim. */
     int spareCapacity() {
-        Replica replicas = replica;
+        ReplicaRole replicas = replica;
         if (closing || replicas == null) {
             return 0;
         }
@@ -822,8 +853,8 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /** Replicas: tells the launch queue what the other replicas have admitted now (one query). */
-    private void refreshLoad(Replica replicas) {
-        launches.others(replicas.leases().loadOfOthers(replicas.keeper().id()));
+    private void refreshLoad(ReplicaRole replicas) {
+        launches.others(replicas.loadOfOthers());
     }
 
     /**
@@ -831,37 +862,10 @@ public final class BatchManager implements AutoCloseable {
      * one it holds a lease on. Called once, before the server serves and before the keeper starts.
      */
     void joinReplicas(Replica replica) {
-        this.replica = requireNonNull(replica, "replica");
+        requireNonNull(replica, "replica");
         cache.shared();
-        LogChunks chunks = store.replicaLogs().orElseThrow(() ->
-                new IllegalStateException("replicas need a store that keeps copies of logs"));
-        LogShipper copies = new LogShipper(logs, chunks, launcher.carriedFiles(), this::lost, feeds::linesAdded);
-        this.shipper = copies;
-        batchLogs.share(chunks, copies::shipped);
-        replicaThread = Executors.newSingleThreadScheduledExecutor(
-                ThreadFactories.newThreadFactory("sparkgate-replica-logs", true));
-        replicaThread.scheduleWithFixedDelay(shipper::tick, LogShipper.INTERVAL_MILLIS, LogShipper.INTERVAL_MILLIS,
-                TimeUnit.MILLISECONDS);
-        replicaThread.scheduleWithFixedDelay(this::pollFeeds, FEED_POLL_MILLIS, FEED_POLL_MILLIS, TimeUnit.MILLISECONDS);
-        ElsewhereChanges elsewhere = new ElsewhereChanges(store, this::heldHere, feeds);
-        replicaThread.scheduleWithFixedDelay(() -> {
-            try {
-                elsewhere.poll();
-            } catch (RuntimeException e) {
-                log.warn("replicas: polling the other replicas' changes failed: {}", e.getMessage());
-            }
-        }, 0, ElsewhereChanges.INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-    }
-
-    /** How often follows and watches of batches held by other replicas look at the database. */
-    private static final long FEED_POLL_MILLIS = 250;
-
-    private void pollFeeds() {
-        try {
-            feeds.poll(id -> !heldHere(id), ids -> store.getAll(ids).stream().map(StoredBatch::batch).toList());
-        } catch (RuntimeException e) {
-            log.warn("replicas: polling followed batches failed: {}", e.getMessage());
-        }
+        this.replica = new ReplicaRole(replica, store, logs, launcher.carriedFiles(), feeds, batchLogs,
+                this::heldHere, this::lost);
     }
 
     /** Whether this server holds the batch (always, for a server of its own that knows it). */
@@ -873,7 +877,7 @@ public final class BatchManager implements AutoCloseable {
     /** Replicas: the batch is this server's under {@code lease} from now on: its writes and log copies are fenced by it. */
     private void hold(BatchOwner owner, Lease lease) {
         owner.lease = lease;
-        shipper.track(lease);
+        replica.track(lease);
     }
 
     /**
@@ -881,7 +885,7 @@ public final class BatchManager implements AutoCloseable {
      * copied to the database, before it adopts or launches the batch.
      */
     void seedLog(int id) {
-        shipper.seed(id);
+        replica.seedLog(id);
     }
 
     /**
@@ -914,11 +918,11 @@ public final class BatchManager implements AutoCloseable {
     public void close(Duration handover) {
         long deadline = System.nanoTime() + handover.toNanos();
         closing = true;
-        Replica replicas = replica;
+        ReplicaRole replicas = replica;
         if (replicas != null) {
             // No more claims or renewals: to the other replicas this stop is like a crash, and they take
             // the batches over when the leases run out.
-            replicas.keeper().close();
+            replicas.stopLeases();
         }
         // Not shutdownNow: interrupting a thread in the middle of a store write closes H2's file channel.
         launchPool.shutdown();
@@ -952,8 +956,8 @@ public final class BatchManager implements AutoCloseable {
         }
         closed = true;
         feedPool.shutdownNow();
-        if (replicaThread != null) {
-            replicaThread.shutdownNow();
+        if (replicas != null) {
+            replicas.close();
         }
     }
 

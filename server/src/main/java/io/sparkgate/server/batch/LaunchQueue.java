@@ -192,6 +192,19 @@ final class LaunchQueue {
     }
 
     /**
+     * Replicas: a batch granted its start here was refused by the database's count over all replicas
+     * (another replica took the last place first): it waits again, first in its order. Not started
+     * again from here: the next dispatch (a batch ending here, or the next figure from the other
+     * replicas, see {@link #others}) tries it again.
+     */
+    synchronized void requeue(int batchId, String user) {
+        if (startingIds.remove(batchId) != null) {
+            count(user, -1, -1);
+            addWaiting(batchId, user);
+        }
+    }
+
+    /**
      * Replicas: how many more batches this server could start now under its global limits, after those
      * already waiting here; what it claims of the batches nobody holds.
      */

@@ -7,6 +7,7 @@ import io.sparkgate.server.config.ReplicaSettings;
 import io.sparkgate.server.store.BatchLeases;
 import io.sparkgate.server.store.Lease;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +60,12 @@ public final class LeaseKeeper implements AutoCloseable {
     private final Map<Integer, Lease> held = new ConcurrentHashMap<>();
     /** Kill requests already passed on, so the listener hears of each once. */
     private final Set<Integer> killsReported = ConcurrentHashMap.newKeySet();
+    /**
+     * Leases the database renews for this replica that this keeper does not hold, with when a renewal
+     * first found each ({@link System#nanoTime}): a claim in flight, or one this replica no longer
+     * tracks (a release that failed). Touched by {@link #renew} only (the scheduler thread).
+     */
+    private Map<Lease, Long> strangers = Map.of();
     private ScheduledFuture<?> renewal;
     private ScheduledFuture<?> scan;
 
@@ -144,10 +151,16 @@ public final class LeaseKeeper implements AutoCloseable {
 
     /** One renewal: keeps every lease, drops (and reports) those another replica took meanwhile. */
     void renew() {
+        // Only leases held before the statement is sent can be judged by its answer: one that a create
+        // thread claims meanwhile may be missing from it, or present before this keeper knows its epoch,
+        // and is still ours.
+        List<Lease> before = List.copyOf(held.values());
         Set<Integer> stillHeld = new HashSet<>();
+        Set<Lease> unknown = new HashSet<>();
         for (BatchLeases.Held h : leases.renew(settings.id(), settings.leaseTtl())) {
             Lease mine = held.get(h.lease().batchId());
             if (mine == null || mine.epoch() != h.lease().epoch()) {
+                unknown.add(h.lease());
                 continue; // claimed under an epoch this keeper does not know: not ours to act on
             }
             stillHeld.add(mine.batchId());
@@ -155,7 +168,7 @@ public final class LeaseKeeper implements AutoCloseable {
                 listener.killRequested(mine);
             }
         }
-        for (Lease lease : List.copyOf(held.values())) {
+        for (Lease lease : before) {
             if (!stillHeld.contains(lease.batchId()) && held.remove(lease.batchId(), lease)) {
                 killsReported.remove(lease.batchId());
                 log.warn("batch {}: lease lost to another replica (epoch {}); no longer tracked here",
@@ -163,6 +176,22 @@ public final class LeaseKeeper implements AutoCloseable {
                 listener.lost(lease);
             }
         }
+        // A claim in flight is known within one lease TTL (one answered later than that brought back a
+        // lease already run out); a lease unknown for longer is tracked by nobody here, and renewing it
+        // for ever would strand its batch: give it back to be claimed.
+        long now = System.nanoTime();
+        Map<Lease, Long> seen = new HashMap<>();
+        for (Lease lease : unknown) {
+            long since = strangers.getOrDefault(lease, now);
+            if (now - since > settings.leaseTtl().toNanos() && !held.containsKey(lease.batchId())
+                    && leases.release(lease)) {
+                log.warn("batch {}: held in the database under epoch {} but tracked nowhere here; released",
+                        lease.batchId(), lease.epoch());
+            } else {
+                seen.put(lease, since);
+            }
+        }
+        strangers = seen;
     }
 
     /**

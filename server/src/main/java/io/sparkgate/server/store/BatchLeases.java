@@ -2,6 +2,7 @@ package io.sparkgate.server.store;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sparkgate.server.config.AdmissionSettings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -136,10 +137,12 @@ public final class BatchLeases {
      * a live lease of theirs, and the waiting batches not held by {@code holder}.
      */
     public ReplicaLoad loadOfOthers(String holder) {
-        String sql = "SELECT owner, state, COUNT(*) FROM batches WHERE " + LIVE + " AND ((state <> 'NOT_STARTED' "
+        // An admitted batch holds its places from its admission, before its state says starting.
+        String sql = "SELECT owner, CASE WHEN state = 'NOT_STARTED' AND admitted THEN 'STARTING' ELSE state END AS s, "
+                + "COUNT(*) FROM batches WHERE " + LIVE + " AND (((state <> 'NOT_STARTED' OR admitted) "
                 + "AND lease_holder IS NOT NULL AND lease_holder <> ? AND lease_expires >= CURRENT_TIMESTAMP) "
-                + "OR (state = 'NOT_STARTED' AND (lease_holder IS NULL OR lease_holder <> ? "
-                + "OR lease_expires < CURRENT_TIMESTAMP))) GROUP BY owner, state";
+                + "OR (state = 'NOT_STARTED' AND NOT admitted AND (lease_holder IS NULL OR lease_holder <> ? "
+                + "OR lease_expires < CURRENT_TIMESTAMP))) GROUP BY owner, s";
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, holder);
             ps.setString(2, holder);
@@ -169,6 +172,119 @@ public final class BatchLeases {
         } catch (SQLException e) {
             throw failed("count the other replicas' batches", e);
         }
+    }
+
+    /**
+     * What {@link #admit} decided.
+     *
+     * @param reason when not admitted, what the batch waits for
+     */
+    public record Admission(boolean admitted, String reason) {}
+
+    /** Key of the one PostgreSQL advisory lock that every replica's admission takes ("sparkadm"). */
+    private static final long ADMISSION_LOCK = 0x737061726b61646dL;
+
+    /**
+     * Admits a held batch to launch if the limits, counted over every replica's admitted live batches,
+     * leave room: it then holds its place (running, and starting until it runs) until it is final.
+     * Exact across replicas: the count and the mark are one transaction under one database lock, so
+     * two replicas never both take the last place. Cheap: one lock, one grouped count over the live
+     * batches, one update; the lock is held for those statements only. A batch admitted already (its
+     * earlier holder admitted it) is admitted again at once.
+     *
+     * @param user the batch's owner, for the per-user limits
+     * @throws LeaseLostException when {@code lease} no longer holds the batch: nothing was written
+     */
+    public Admission admit(Lease lease, String user, AdmissionSettings limits) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                Admission decided = admit(c, lease, user, limits);
+                if (decided.admitted()) {
+                    c.commit();
+                } else {
+                    c.rollback();
+                }
+                return decided;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw failed("admit batch " + lease.batchId(), e);
+        }
+    }
+
+    private Admission admit(Connection c, Lease lease, String user, AdmissionSettings limits) throws SQLException {
+        if (postgres) {
+            // Released at the transaction's end. H2 serves one server, whose own queue decides alone.
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+                ps.setLong(1, ADMISSION_LOCK);
+                ps.executeQuery().close();
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT admitted FROM batches WHERE id = ? AND lease_holder = ? "
+                + "AND lease_epoch = ? AND " + LIVE)) {
+            ps.setInt(1, lease.batchId());
+            ps.setString(2, lease.holder());
+            ps.setLong(3, lease.epoch());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new LeaseLostException(lease);
+                }
+                if (rs.getBoolean(1)) {
+                    return new Admission(true, "");
+                }
+            }
+        }
+        int launched = 0;
+        int starting = 0;
+        int userLaunched = 0;
+        int userStarting = 0;
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), "
+                + "SUM(CASE WHEN state <> 'RUNNING' THEN 1 ELSE 0 END), "
+                + "SUM(CASE WHEN owner = ? THEN 1 ELSE 0 END), "
+                + "SUM(CASE WHEN owner = ? AND state <> 'RUNNING' THEN 1 ELSE 0 END) "
+                + "FROM batches WHERE admitted AND " + LIVE)) {
+            ps.setString(1, user);
+            ps.setString(2, user);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                launched = rs.getInt(1); // SUM over no rows is NULL: getInt reads it as 0
+                starting = rs.getInt(2);
+                userLaunched = rs.getInt(3);
+                userStarting = rs.getInt(4);
+            }
+        }
+        String who = user.isEmpty() ? "the anonymous user" : "user " + user;
+        if (limits.maxRunningPerUser() > 0 && userLaunched >= limits.maxRunningPerUser()) {
+            return waits(who + " has " + batches(userLaunched) + " running (limit " + limits.maxRunningPerUser() + ")");
+        }
+        if (limits.maxRunning() > 0 && launched >= limits.maxRunning()) {
+            return waits(batches(launched) + " running (limit " + limits.maxRunning() + ")");
+        }
+        if (limits.maxStartingPerUser() > 0 && userStarting >= limits.maxStartingPerUser()) {
+            return waits(who + " has " + batches(userStarting) + " starting (limit " + limits.maxStartingPerUser() + ")");
+        }
+        if (starting >= limits.maxStarting()) {
+            return waits(batches(starting) + " starting (limit " + limits.maxStarting() + ")");
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE batches SET admitted = TRUE WHERE id = ?")) {
+            ps.setInt(1, lease.batchId());
+            ps.executeUpdate();
+        }
+        return new Admission(true, "");
+    }
+
+    private static Admission waits(String what) {
+        return new Admission(false, "waiting: " + what + " across the replicas");
+    }
+
+    private static String batches(int n) {
+        return n == 1 ? "1 batch" : n + " batches";
     }
 
     /** Lets the batch go, if the lease still holds; another replica may claim it at once. */

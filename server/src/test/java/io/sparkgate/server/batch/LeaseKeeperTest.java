@@ -170,4 +170,63 @@ class LeaseKeeperTest {
         await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> a.kills.size() == 1);
         assertThat(a.kills).extracting(Lease::batchId).containsExactly(batches.get(3));
     }
+
+    @Test
+    void aBatchClaimedAtItsCreateWhileARenewalIsUnderWayStaysHeld() throws Exception {
+        // The create thread claims a new batch while the keeper's thread renews: a renewal that began
+        // before the claim must not take the new lease for one another replica stole (it did, and the
+        // batch then sat `starting` forever, held in the database and tracked nowhere).
+        Heard a = new Heard();
+        LeaseKeeper keeper = new LeaseKeeper(store.leases(),
+                new ReplicaSettings("a", TTL, Duration.ofMillis(500), SCAN), () -> 0, a,
+                Executors.newSingleThreadScheduledExecutor());
+        toClose.add(keeper);
+        java.util.concurrent.atomic.AtomicBoolean creating = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread renewals = new Thread(() -> {
+            while (creating.get()) {
+                keeper.renew();
+            }
+        }, "renewals");
+        renewals.start();
+        List<Integer> created = new ArrayList<>();
+        try {
+            for (int i = 0; i < 1500 && a.lost.isEmpty(); i++) {
+                int id = store.insert(new Batch(-1, BatchRequest.of("/jobs/app.jar"), "alice", "", "", "",
+                        List.of(new StateChange(BatchState.NOT_STARTED, Instant.now(), "created")), Instant.now()), "");
+                assertThat(keeper.claim(id)).isPresent();
+                created.add(id);
+            }
+        } finally {
+            creating.set(false);
+            renewals.join();
+        }
+        keeper.renew();
+
+        assertThat(a.lost).isEmpty();
+        assertThat(created).allSatisfy(id -> assertThat(keeper.lease(id)).isPresent());
+    }
+
+    @Test
+    void aLeaseTheDatabaseHoldsForThisReplicaButNobodyTracksIsGivenBackForAnotherToClaim() {
+        // As after a release that failed while the database was away: the renewals would keep the
+        // batch held by a replica that no longer tracks it, and nobody would ever start or end it.
+        Heard a = new Heard();
+        LeaseKeeper keeper = new LeaseKeeper(store.leases(),
+                new ReplicaSettings("a", TTL, Duration.ofMillis(500), SCAN), () -> 0, a,
+                Executors.newSingleThreadScheduledExecutor());
+        toClose.add(keeper);
+        int orphan = batches.get(0);
+        assertThat(store.leases().claim(orphan, "a", TTL)).isPresent();
+
+        keeper.renew();
+        assertThat(store.leases().holder(orphan)).isPresent(); // maybe a claim in flight: left alone
+        await().atMost(TTL.multipliedBy(3)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            keeper.renew(); // as the keeper's schedule does, more often than the TTL
+            return store.leases().holder(orphan).isEmpty();
+        });
+        Heard b = new Heard();
+        keeper("b", 10, b);
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.claimedIds().contains(orphan));
+        assertThat(a.lost).isEmpty();
+    }
 }

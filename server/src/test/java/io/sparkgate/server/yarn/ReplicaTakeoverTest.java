@@ -75,21 +75,26 @@ class ReplicaTakeoverTest {
         String database = TestPostgres.newDatabase();
         CompletableFuture<ServerProcess> second =
                 CompletableFuture.supplyAsync(() -> startServer(database, "b"));
-        ServerProcess a = startServer(database, "a");
-        ServerProcess b = second.join();
+        ServerProcess first = startServer(database, "a");
+        ServerProcess other = second.join();
         Path stop = tmp.resolve("stop");
-        HttpResponse<String> created = a.call("POST", "/batches", """
+        HttpResponse<String> created = first.call("POST", "/batches", """
                 {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
                 """.formatted(TestServer.EXAMPLES_JAR, stop));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         int id = JSON.readTree(created.body()).get("id").asInt();
+        // Created on the first; launched there, or by the other if its scan claimed the batch first.
+        await("launched").atMost(YARN_APP_TIMEOUT).until(() -> tracked(first) + tracked(other) == 1);
+        ServerProcess a = tracked(first) == 1 ? first : other;
+        ServerProcess b = a == first ? other : first;
+        String aDir = a == first ? "a" : "b";
         await("running on YARN, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
                 .until(() -> state(b, id).equals("running") && !b.getJson("/batches/" + id).get("appId").isNull());
         String appId = b.getJson("/batches/" + id).get("appId").asText();
         await("driver lines in the log, as B reads it").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
                 .until(() -> fullLog(b, id).contains("[driver stdout] tick 2"));
         List<String> logBefore = fullLog(b, id);
-        String tag = YarnLauncher.storedTag(tmp.resolve("a").resolve("batches").resolve(Integer.toString(id))).orElseThrow();
+        String tag = YarnLauncher.storedTag(tmp.resolve(aDir).resolve("batches").resolve(Integer.toString(id))).orElseThrow();
         // A user following the log through the Java client given both servers: on A, the first.
         List<Integer> offsets = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<String> followedLines = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -147,14 +152,18 @@ class ReplicaTakeoverTest {
     void aReplicaPausedPastItsLeaseStopsFollowingTheApplicationTheOtherTookOver() throws Exception {
         String database = TestPostgres.newDatabase();
         CompletableFuture<ServerProcess> second = CompletableFuture.supplyAsync(() -> startServer(database, "pb"));
-        ServerProcess a = startServer(database, "pa");
-        ServerProcess b = second.join();
+        ServerProcess first = startServer(database, "pa");
+        ServerProcess other = second.join();
         Path stop = tmp.resolve("stop-paused");
-        HttpResponse<String> created = a.call("POST", "/batches", """
+        HttpResponse<String> created = first.call("POST", "/batches", """
                 {"file": "%s", "className": "io.sparkgate.examples.SleepingApp", "args": ["600", "%s"]}
                 """.formatted(TestServer.EXAMPLES_JAR, stop));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         int id = JSON.readTree(created.body()).get("id").asInt();
+        await("launched").atMost(YARN_APP_TIMEOUT).until(() -> tracked(first) + tracked(other) == 1);
+        ServerProcess a = tracked(first) == 1 ? first : other; // the replica that launched it
+        ServerProcess b = a == first ? other : first;
+        String aDir = a == first ? "pa" : "pb";
         await("running on YARN").atMost(YARN_APP_TIMEOUT).pollInterval(Duration.ofMillis(500))
                 .until(() -> state(b, id).equals("running"));
         assertThat(tracked(a)).as("applications A follows").isEqualTo(1);
@@ -181,7 +190,7 @@ class ReplicaTakeoverTest {
                 .until(() -> List.of("success", "dead", "killed").contains(state(b, id)));
         assertThat(state(a, id)).isEqualTo("success");
         assertThat(tracked(b)).isEqualTo(0);
-        String tag = YarnLauncher.storedTag(tmp.resolve("pa").resolve("batches").resolve(Integer.toString(id))).orElseThrow();
+        String tag = YarnLauncher.storedTag(tmp.resolve(aDir).resolve("batches").resolve(Integer.toString(id))).orElseThrow();
         assertThat(applicationsTagged(tag)).hasSize(1);
     }
 
