@@ -70,6 +70,8 @@ final class ReplicaBench {
     /** Batches of the last {@link #populateLive} not running {@link #STUCK_AFTER} after their create. */
     private final List<String> stuck = java.util.Collections.synchronizedList(new ArrayList<>());
     private static final Duration STUCK_AFTER = Duration.ofSeconds(30);
+    /** Stuck batches after which no more are created. */
+    private static final int STUCK_LIMIT = 6;
     private EmbeddedPostgres postgres;
     private String jdbcUrl;
 
@@ -153,7 +155,7 @@ final class ReplicaBench {
         for (int round = 0; round < ROUNDS; round++) {
             for (int r = 1; r <= 3; r++) {
                 windows.computeIfAbsent(r, k -> new ArrayList<>()).add(Load.wrkSpread(all.subList(0, r), statePath,
-                        WRK_THREADS, WRK_CONNECTIONS, quick ? 2 : 4, script));
+                        WRK_THREADS, WRK_CONNECTIONS, quick ? 2 : 3, script));
             }
         }
         Load.Result one = Load.median(windows.get(1));
@@ -297,19 +299,22 @@ final class ReplicaBench {
                 "%s", idle.perReplicaText(2)), "", "", "", null));
 
         long p0 = System.nanoTime();
-        populateLive(List.of(a, b), liveTarget);
+        int reached = populateLive(List.of(a, b), liveTarget, Duration.ofSeconds(quick ? 60 : 180));
         double populateSeconds = (System.nanoTime() - p0) / 1e9;
         Map<String, Integer> held = heldBy();
         List<String> stuckTwo = List.copyOf(stuck);
-        report.row(SECTION, new Report.Row("live batches not `running` " + STUCK_AFTER.toSeconds() + " s after their create "
-                + "(of " + liveTarget + " created on 2 replicas, 2 clients each waiting for its batch to run)",
-                stuckTwo.size() + (stuckTwo.isEmpty() ? "" : ": " + String.join(", ", stuckTwo.subList(0, Math.min(5, stuckTwo.size())))),
-                "", "", "0", stuckTwo.isEmpty()));
+        report.row(SECTION, new Report.Row("live batches running / not `running` " + STUCK_AFTER.toSeconds() + " s after "
+                + "their create (" + liveTarget + " to create on 2 replicas, 2 clients each waiting for its batch to run; "
+                + "creating stops after " + STUCK_LIMIT + " stuck)", reached + " / " + stuckTwo.size()
+                + (stuckTwo.isEmpty() ? "" : ": " + String.join(", ", stuckTwo.subList(0, Math.min(6, stuckTwo.size())))),
+                "", "", liveTarget + " / 0", stuckTwo.isEmpty() && reached >= liveTarget));
         if (!stuckTwo.isEmpty()) {
             report.note(SECTION, "Batches stuck `starting`: the replica that created and claimed one logged \"lease lost to "
                     + "another replica (epoch 1)\" at its next renewal, though no other replica claimed it (see the "
-                    + "servers' logs); it stays held in the database (the renewals keep its lease) but untracked, so nobody "
-                    + "launches it. The figures below count only the running batches.");
+                    + "servers' logs): a claim made by a create while a renewal was under way is taken for a lost lease. "
+                    + "The batch stays held in the database (the renewals keep its lease) but untracked, so nobody launches "
+                    + "it, and it counts as starting for the admission limit of all replicas: once two are stuck, every "
+                    + "create waits `not_started`. The figures below count the running batches only.");
         }
         Statements two = countStatements(windowSeconds);
         int liveTwo = held.values().stream().mapToInt(Integer::intValue).sum();
@@ -322,7 +327,8 @@ final class ReplicaBench {
                 two.top(6)));
 
         // Takeover: B dies with its batches' leases held; A claims them once the leases ran out.
-        int ofB = held.getOrDefault("bench-b", 0);
+        java.util.Set<Integer> idsOfB = runningHeldBy("bench-b");
+        int ofB = idsOfB.size();
         int deadBefore = count(a, "dead");
         orphans.addAll(b.descendants());
         Instant killed = Instant.now();
@@ -331,11 +337,12 @@ final class ReplicaBench {
         replicas.remove(b);
         long deadline = killedNanos + LEASE_TTL.plusSeconds(90).toNanos();
         Long firstSeen = null;
-        int dead = deadBefore;
-        while (dead - deadBefore < ofB && System.nanoTime() < deadline) {
-            dead = count(a, "dead");
-            if (firstSeen == null && dead > deadBefore) {
+        while (System.nanoTime() < deadline) {
+            if (firstSeen == null && count(a, "dead") > deadBefore) {
                 firstSeen = System.nanoTime() - killedNanos;
+            }
+            if (firstSeen != null && countRunning(idsOfB) == 0) {
+                break;
             }
             Thread.sleep(100);
         }
@@ -346,7 +353,7 @@ final class ReplicaBench {
         for (JsonNode s : getJson(a, "/batches?state=dead&size=-1").get("sessions")) {
             JsonNode history = s.get("stateHistory");
             JsonNode last = history.get(history.size() - 1);
-            if (last.path("reason").asText("").startsWith("replica lost")) {
+            if (idsOfB.contains(s.get("id").asInt()) && last.path("reason").asText("").startsWith("replica lost")) {
                 lostReason++;
                 afterKillMillis.add(Duration.between(killed, Instant.parse(last.get("time").asText())).toMillis());
             }
@@ -360,8 +367,8 @@ final class ReplicaBench {
         long target = LEASE_TTL.plusSeconds(1).toMillis();
         report.row(SECTION, new Report.Row(String.format(Locale.ROOT, "takeover after `SIGKILL` of a replica holding %,d "
                         + "live local-mode batches: survivor's state change `dead` \"replica lost\" after the kill", ofB),
-                String.format(Locale.ROOT, "first %.1f s, median %.1f s, last %.1f s (%d of %d; seen through the survivor's "
-                        + "REST list: first %.1f s, all %.1f s)", afterKillMillis.get(0) / 1e3,
+                String.format(Locale.ROOT, "first %.1f s, median %.1f s, last %.1f s (%d of %d; the first seen in the survivor's "
+                        + "REST list after %.1f s, none running in the database after %.1f s)", afterKillMillis.get(0) / 1e3,
                         afterKillMillis.get(afterKillMillis.size() / 2) / 1e3, last / 1e3, lostReason, ofB,
                         firstSeen == null ? Double.NaN : firstSeen / 1e9, allSeen / 1e9),
                 "", "", "≤ lease TTL + 1 s = " + target / 1000 + " s (last batch)", lostReason == ofB && last <= target));
@@ -371,7 +378,8 @@ final class ReplicaBench {
                 + "its application is adopted instead; that path is measured by `yarn/ReplicaTakeoverTest` (MiniYARNCluster, "
                 + "TTL 4 s), not here. Time = the `time` of each batch's last state change (from the survivor) minus the "
                 + "moment of the kill, both this machine's clock; the lease ran out TTL after the killed replica's last "
-                + "renewal (0-5 s before the kill), then one scan (1 s) claimed it.");
+                + "renewal (0-5 s before the kill), then one scan (1 s) claimed it; the survivor ends the batches it took over one "
+                + "after another on its lease thread, so the last one's time grows with how many the killed replica held.");
 
         // One replica: A alone with the batches it held all along, as many per replica as in the figure for two
         // (topping it up to the same total would cost a minute of launches on one replica).
@@ -380,8 +388,10 @@ final class ReplicaBench {
         Statements one = countStatements(windowSeconds);
         report.row(SECTION, new Report.Row(String.format(Locale.ROOT, "database round trips per live batch per minute, "
                         + "%,d live batches on 1 replica", liveOne), one.perBatchText(liveOne, idle, 2, 1),
-                String.format(Locale.ROOT, "2 replicas: %.2f round trips", two.perBatch(liveTwo)),
-                Bench.ratio(one.perBatch(liveOne) / two.perBatch(liveTwo)), "", null));
+                String.format(Locale.ROOT, "2 replicas, %,d live: %.2f round trips; above idle %.2f", liveTwo,
+                        two.perBatch(liveTwo), two.aboveIdle(liveTwo, idle, 2, 2)),
+                "above idle: " + Bench.ratio(one.aboveIdle(liveOne, idle, 2, 1) / two.aboveIdle(liveTwo, idle, 2, 2)),
+                "", null));
         report.note(SECTION, "Statements on 1 replica, per minute, most frequent first: " + one.top(6) + ".");
         report.note(SECTION, "Counted over a window of " + windowSeconds + " s (idle: " + (quick ? 5 : 10) + " s) with no "
                 + "client calls, on the database side of the replicas' connections: round trips = TCP data segments the "
@@ -401,9 +411,11 @@ final class ReplicaBench {
      * (its launch slots), each waiting for its batch to run before the next create, so that the creates
      * start at once rather than wait for a scan (see the creates figure).
      */
-    private void populateLive(List<ServerProcess> to, int target) throws Exception {
+    private int populateLive(List<ServerProcess> to, int target, Duration budget) throws Exception {
         stuck.clear();
         int have = count(to.get(0), "running");
+        AtomicInteger running = new AtomicInteger(have);
+        long until = System.nanoTime() + budget.toNanos();
         String body = createBody(SLEEPING_APP, "1200");
         AtomicInteger toCreate = new AtomicInteger(target - have);
         AtomicReference<String> failure = new AtomicReference<>();
@@ -412,7 +424,9 @@ final class ReplicaBench {
         for (int t = 0; t < clients; t++) {
             ServerProcess r = to.get(t % to.size());
             pool.execute(() -> {
-                while (toCreate.getAndDecrement() > 0 && failure.get() == null) {
+                // Stuck batches hold admission slots (they count as starting): past a few, creates only queue.
+                while (toCreate.getAndDecrement() > 0 && failure.get() == null && stuck.size() < STUCK_LIMIT
+                       && System.nanoTime() < until) {
                     try {
                         HttpResponse<String> res;
                         while ((res = post(r, body)).statusCode() == 429) {
@@ -440,6 +454,9 @@ final class ReplicaBench {
                             }
                             Thread.sleep(20);
                         }
+                        if (state.equals("running")) {
+                            running.incrementAndGet();
+                        }
                     } catch (Exception e) {
                         failure.compareAndSet(null, e.toString());
                     }
@@ -454,7 +471,37 @@ final class ReplicaBench {
         if (failure.get() != null) {
             throw new IllegalStateException("creating live batches failed: " + failure.get());
         }
-        awaitCount(to.get(0), "running", target - stuck.size(), Duration.ofSeconds(60));
+        System.out.printf("[bench] %d batches running (target %d), %d stuck%n", running.get(), target, stuck.size());
+        return running.get();
+    }
+
+    /** The running batches {@code replica} holds, from the database. */
+    private java.util.Set<Integer> runningHeldBy(String replica) throws SQLException {
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        try (Connection c = postgres.getDatabase("postgres", DATABASE).getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "SELECT id FROM batches WHERE lease_holder = ? AND state = 'RUNNING'")) {
+            ps.setString(1, replica);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getInt(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    /** How many of {@code ids} are running, from the database. */
+    private int countRunning(java.util.Set<Integer> ids) throws SQLException {
+        try (Connection c = postgres.getDatabase("postgres", DATABASE).getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "SELECT count(*) FROM batches WHERE id = ANY (?) AND state = 'RUNNING'")) {
+            ps.setArray(1, c.createArrayOf("integer", ids.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     /** Running batches held per replica, from the database. */
@@ -491,12 +538,16 @@ final class ReplicaBench {
                     perMinute(segments) / replicas, perMinute(calls) / replicas);
         }
 
-        /** Per live batch, and over what the same replicas do idle ({@code idle}, with {@code idleReplicas} of them). */
+        /** Round trips per live batch per minute beyond what {@code replicas} replicas send idle ({@code idle}, measured on {@code idleReplicas}). */
+        double aboveIdle(int live, Statements idle, int idleReplicas, int replicas) {
+            return (perMinute(segments) - idle.perMinute(idle.segments) / idleReplicas * replicas) / live;
+        }
+
+        /** Per live batch, and over what the same replicas do idle. */
         String perBatchText(int live, Statements idle, int idleReplicas, int replicas) {
-            double fixed = idle.perMinute(idle.segments) / idleReplicas * replicas;
             return String.format(Locale.ROOT, "%.2f round trips (%.2f statements); above %d idle replica(s): %.2f; in all "
                     + "%,.0f round trips per minute", perBatch(live), perMinute(calls) / live, replicas,
-                    (perMinute(segments) - fixed) / live, perMinute(segments));
+                    aboveIdle(live, idle, idleReplicas, replicas), perMinute(segments));
         }
 
         String top(int n) {
