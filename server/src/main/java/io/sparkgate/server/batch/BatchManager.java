@@ -503,6 +503,7 @@ public final class BatchManager implements AutoCloseable {
                     metrics.launchFailed(BatchMetrics.LaunchFailure.SUBMIT_FAILED);
                 }
                 recordLogTail(id);
+                forget(owner);
                 return;
             }
             owner.app = app;
@@ -643,7 +644,9 @@ public final class BatchManager implements AutoCloseable {
             }
             LaunchedApp app = owner.app;
             if (app != null) {
-                app.kill();
+                app.kill(); // ended() forgets it once its process is gone
+            } else {
+                forget(owner);
             }
         });
     }
@@ -688,7 +691,26 @@ public final class BatchManager implements AutoCloseable {
         } else {
             exit.exitCode().ifPresent(code -> store.saveExitCode(id, code));
             recordLogTail(id);
+            forget(owner);
         }
+    }
+
+    /**
+     * Forgets the owner of a batch that is final and has no application, as its owner's last task:
+     * kept, every batch a server ever ran would stay in {@link #owners}. An event that comes later still
+     * reaches this owner (its listener holds it) and finds the batch final; a later call (a delete) makes
+     * a new owner, which finds the same.
+     */
+    private void forget(BatchOwner owner) {
+        assert owner.isCurrent() : "batch " + owner.id + " forgotten off its owner's executor";
+        if (owner.app == null && reads.current(owner.id).map(b -> b.state().isFinal()).orElse(true)) {
+            owners.remove(owner.id, owner);
+        }
+    }
+
+    /** How many batches have an owner here now (live ones, and those whose last task is running). */
+    int owned() {
+        return owners.size();
     }
 
     /**

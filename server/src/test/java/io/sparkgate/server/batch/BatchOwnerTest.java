@@ -48,6 +48,8 @@ class BatchOwnerTest {
     private final CountDownLatch gate = new CountDownLatch(1);
     private final CountDownLatch heldAtGate = new CountDownLatch(1);
     private volatile int heldBatch = -1;
+    /** Batches whose stand-in application has exited with success. */
+    private final java.util.Set<Integer> finished = ConcurrentHashMap.newKeySet();
 
     private JdbcBatchStore realStore;
     private LogStore logs;
@@ -108,6 +110,33 @@ class BatchOwnerTest {
                 .doesNotContain(id);
     }
 
+    @Test
+    void batchesThatEndedLeaveNoOwnerBehindAndCanStillBeDeleted() {
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int id = manager.create(BatchRequest.of("/jobs/app.jar"), "alice").id();
+            ids.add(id);
+            await().atMost(30, TimeUnit.SECONDS).until(() -> launched.containsKey(id));
+            if (i == 0) {
+                manager.delete(id, "alice");
+                continue;
+            }
+            launched.get(id).onRunning("up");
+            finished.add(id);
+        }
+        int killed = ids.get(0);
+
+        await().atMost(60, TimeUnit.SECONDS).until(() -> ids.stream().skip(1)
+                .allMatch(id -> manager.get(id).state() == BatchState.SUCCESS));
+        await().atMost(30, TimeUnit.SECONDS).until(() -> manager.owned() == 0);
+        assertThat(realStore.get(killed)).isEmpty();
+        assertThat(manager.get(ids.get(5)).appId()).isEmpty();
+
+        manager.delete(ids.get(5), "alice"); // a final batch without an owner is still removed
+        assertThat(realStore.get(ids.get(5))).isEmpty();
+        assertThat(manager.owned()).isZero();
+    }
+
     /** The real store, whose {@code save} of {@link #heldBatch} waits at {@link #gate}. */
     private BatchStore gatedStore() {
         return (BatchStore) Proxy.newProxyInstance(BatchStore.class.getClassLoader(), new Class<?>[] {BatchStore.class},
@@ -141,12 +170,13 @@ class BatchOwnerTest {
 
                 @Override
                 public boolean hasEnded() {
-                    return killed;
+                    return killed || finished.contains(batchId);
                 }
 
                 @Override
                 public AppExit exit() {
-                    return new AppExit(AppExit.Outcome.KILLED, OptionalInt.empty(), "killed");
+                    return killed ? new AppExit(AppExit.Outcome.KILLED, OptionalInt.empty(), "killed")
+                                  : new AppExit(AppExit.Outcome.SUCCEEDED, OptionalInt.of(0), "exit code 0");
                 }
             };
         }
