@@ -128,6 +128,14 @@ final class Load {
         return parse(runWrk(url, connections, seconds), warm);
     }
 
+    /** As {@link #wrk(String, int, int, int)}, each request made by the wrk Lua {@code script} instead of {@code url} itself. */
+    static Result wrk(String url, java.nio.file.Path script, int connections, int maxWarmupSeconds, int seconds) throws Exception {
+        List<String> options = List.of("-t1", "-s", script.toString());
+        String warm = maxWarmupSeconds <= 0 ? "no warm-up" : warmUp(maxWarmupSeconds,
+                () -> number(runWrk(options, url, connections, WARM_WINDOW_SECONDS), "Requests/sec:\\s+([0-9.]+)"));
+        return parse(runWrk(options, url, connections, seconds), warm);
+    }
+
     /**
      * {@code path} on several servers at once from one wrk: {@code threads} threads, {@code connections}
      * in all, thread i connected to {@code ports[i % n]} (a Lua {@code setup} sets each thread's address),

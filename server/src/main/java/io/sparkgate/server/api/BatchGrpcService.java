@@ -44,6 +44,8 @@ import io.sparkgate.server.security.SubmissionPolicy;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The gRPC face of the batch API, and through transcoding its Livy REST face. Thin: it translates
@@ -72,19 +74,37 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
 
     @Override
     public void createBatch(CreateBatchRequest request, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
-        Created created;
+        CompletableFuture<Created> created;
         try {
             Caller caller = caller();
             BatchRequest checked = submissions.check(BatchMessages.toDomain(request), caller);
             checked = checked.withProxyUser(access.runAs(caller, checked.proxyUser()));
-            created = manager.create(checked, caller.user(), request.getRequestId());
+            created = manager.createLater(checked, caller.user(), request.getRequestId());
         } catch (RuntimeException e) {
             metrics.submitted(BatchMetrics.Submission.REJECTED);
             throw e;
         }
+        // The answer comes once the batch is recorded, from the thread that recorded it: this one is free
+        // meanwhile. The context is this call's, whichever thread completes it.
+        ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+        created.whenComplete((done, failure) -> {
+            if (failure != null) {
+                metrics.submitted(BatchMetrics.Submission.REJECTED);
+                responses.onError(failure instanceof CompletionException && failure.getCause() != null
+                                  ? failure.getCause() : failure);
+                return;
+            }
+            try {
+                answerCreated(ctx, done, responses);
+            } catch (RuntimeException e) {
+                responses.onError(e);
+            }
+        });
+    }
+
+    private void answerCreated(ServiceRequestContext ctx, Created created, StreamObserver<io.sparkgate.api.v1.Batch> responses) {
         metrics.submitted(created.replayed() ? BatchMetrics.Submission.DEDUPLICATED : BatchMetrics.Submission.ACCEPTED);
         Batch batch = created.batch();
-        ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         if (ctx != null) {
             ctx.addAdditionalResponseHeader(HttpHeaderNames.LOCATION, "/batches/" + batch.id());
             if (!created.replayed()) {

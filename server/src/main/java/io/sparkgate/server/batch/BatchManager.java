@@ -38,6 +38,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
@@ -187,6 +189,20 @@ public final class BatchManager implements AutoCloseable {
      * @throws BatchConflictException when {@code requestId} was used for a different request
      */
     public Created create(BatchRequest request, String owner, String requestId) {
+        try {
+            return createLater(request, owner, requestId).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * {@link #create}, answered through a future: what it refuses before recording anything (bad input,
+     * the admission limit) it throws at once; the future completes once the batch is recorded durably, so
+     * the caller's thread is free meanwhile. Concurrent creates share one commit (the store's group
+     * commit), and what follows it (the batch's launch) runs on the thread that committed.
+     */
+    public CompletableFuture<Created> createLater(BatchRequest request, String owner, String requestId) {
         launcher.check(request);
         if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
             throw new InvalidBatchRequestException("'requestId' may have at most " + MAX_REQUEST_ID_LENGTH
@@ -198,7 +214,7 @@ public final class BatchManager implements AutoCloseable {
         if (!requestId.isEmpty()) {
             Optional<Batch> existing = store.findByRequestId(requestId);
             if (existing.isPresent()) {
-                return replay(existing.get(), request, owner, requestId);
+                return CompletableFuture.completedFuture(replay(existing.get(), request, owner, requestId));
             }
         }
         ReplicaRole sharing = replica;
@@ -209,26 +225,38 @@ public final class BatchManager implements AutoCloseable {
         if (ticket.grant() == LaunchQueue.Grant.FULL) {
             throw new AdmissionLimitException(ticket.reason(), retryAfter);
         }
-        Batch batch;
+        Batch draft;
+        CompletableFuture<Integer> inserted;
         try {
             String submitted = "submitted" + LaunchableRequest.ignoredConf(request).stream()
                     .map(k -> "; " + LaunchableRequest.notice(k)).collect(Collectors.joining());
             StateChange first = ticket.grant() == LaunchQueue.Grant.START
                     ? new StateChange(BatchState.STARTING, now(), submitted)
                     : new StateChange(BatchState.NOT_STARTED, now(), submitted + "; " + ticket.reason());
-            Batch draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
-            int id = store.insert(draft, requestId);
-            batch = new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime());
-        } catch (RequestIdTakenException e) {
-            // A concurrent create with the same request id won the database's unique constraint.
-            launches.release(ticket);
-            return replay(store.findByRequestId(requestId).orElseThrow(() ->
-                    new BatchConflictException("request id '" + requestId + "' was used by a batch just deleted")),
-                    request, owner, requestId);
+            draft = new Batch(-1, request, owner, "", "", "", List.of(first), now());
+            inserted = store.insertLater(draft, requestId);
         } catch (RuntimeException e) {
             launches.release(ticket);
             throw e;
         }
+        return inserted.handle((id, failure) -> {
+            if (failure == null) {
+                return recorded(new Batch(id, request, owner, "", "", "", draft.history(), draft.createdTime()), ticket);
+            }
+            launches.release(ticket);
+            Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+            if (cause instanceof RequestIdTakenException) {
+                // A concurrent create with the same request id won the database's unique constraint.
+                return replay(store.findByRequestId(requestId).orElseThrow(() ->
+                        new BatchConflictException("request id '" + requestId + "' was used by a batch just deleted")),
+                        request, owner, requestId);
+            }
+            throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+        });
+    }
+
+    /** A new batch is recorded: it becomes known and goes to the launch queue. */
+    private Created recorded(Batch batch, LaunchQueue.Ticket ticket) {
         ReplicaRole replicas = replica;
         if (replicas != null) {
             // A batch that may start now is this server's to launch; one that must wait is left to

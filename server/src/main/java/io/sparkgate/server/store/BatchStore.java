@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 
 /** Where batches are kept. Every write is complete (committed) when the method returns. */
 public interface BatchStore extends AutoCloseable {
@@ -20,6 +21,20 @@ public interface BatchStore extends AutoCloseable {
      * @throws RequestIdTakenException when another batch has {@code requestId}; nothing is recorded
      */
     int insert(Batch batch, String requestId);
+
+    /**
+     * {@link #insert}, answered through a future that completes once the batch is recorded (or fails
+     * with what {@code insert} throws), so a caller need not hold its thread meanwhile. A store that
+     * groups concurrent inserts into one commit runs the group on the thread of one of their callers
+     * and completes the others' futures there. The default inserts on the caller's thread.
+     */
+    default CompletableFuture<Integer> insertLater(Batch batch, String requestId) {
+        try {
+            return CompletableFuture.completedFuture(insert(batch, requestId));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /**
      * Replaces the stored state of an existing batch (state, history, app id and links).

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,15 +56,23 @@ public final class JdbcBatchStore implements BatchStore {
     /** Longest log tail kept in a row ({@link #saveLogTail}), in characters. */
     private static final int MAX_LOG_TAIL_CHARS = 16 * 1024;
     private static final int MAX_IDS_PER_QUERY = 500;
+    /**
+     * From this far into the whole list on, an H2 page comes from the {@link IdIndex} (loaded then, if not
+     * yet): nearer the start, skipping rows costs less than loading every id once.
+     */
+    private static final int INDEXED_PAGE_FROM = 1000;
 
     private final HikariDataSource dataSource;
     private final BatchLeases leases;
     private final boolean postgres;
     private final LogChunks logChunks;
     private final GroupCommit<NewBatch, Integer> inserts = new GroupCommit<>(this::insertAll);
+    /** H2 only: every id in order, for pages deep in the whole list; null on PostgreSQL (see {@link IdIndex}). */
+    private final IdIndex idIndex;
 
     private JdbcBatchStore(HikariDataSource dataSource, boolean postgres) {
         this.dataSource = dataSource;
+        this.idIndex = postgres ? null : new IdIndex();
         this.leases = new BatchLeases(dataSource, postgres);
         this.postgres = postgres;
         this.logChunks = new LogChunks(dataSource);
@@ -142,6 +151,15 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public int insert(Batch batch, String requestId) {
+        try {
+            return inserts.write(new NewBatch(batch, requestId)).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    @Override
+    public CompletableFuture<Integer> insertLater(Batch batch, String requestId) {
         return inserts.write(new NewBatch(batch, requestId));
     }
 
@@ -169,6 +187,7 @@ public final class JdbcBatchStore implements BatchStore {
                 ids.clear();
             }
             if (!ids.isEmpty()) {
+                indexed(ids);
                 for (int i = 0; i < group.size(); i++) {
                     group.get(i).succeed(ids.get(i));
                 }
@@ -190,6 +209,7 @@ public final class JdbcBatchStore implements BatchStore {
             try {
                 int id = insertRow(c, batch, requestId);
                 c.commit();
+                indexed(List.of(id));
                 return id;
             } catch (SQLException e) {
                 c.rollback();
@@ -202,6 +222,13 @@ public final class JdbcBatchStore implements BatchStore {
             }
         } catch (SQLException e) {
             throw failed("insert a batch", e);
+        }
+    }
+
+    /** Committed rows with these ids: the {@link IdIndex} learns them before anyone hears of them. */
+    private void indexed(List<Integer> ids) {
+        if (idIndex != null) {
+            ids.forEach(idIndex::added);
         }
     }
 
@@ -392,6 +419,9 @@ public final class JdbcBatchStore implements BatchStore {
     @Override
     public List<Integer> pageIds(BatchFilter filter, int from, int size) {
         Where where = Where.of(filter);
+        if (indexedPage(where, from)) {
+            return idIndex.page(from, size, filter.newestFirst(), this::allIds).ids();
+        }
         return ids("SELECT id FROM batches" + where.sql + " ORDER BY id" + (filter.newestFirst() ? " DESC" : "")
                 + " LIMIT ? OFFSET ?", ps -> {
                     int next = where.bind(ps);
@@ -405,6 +435,9 @@ public final class JdbcBatchStore implements BatchStore {
         // The count as a scalar subquery: evaluated once per query (H2 and PostgreSQL alike), in the same
         // snapshot as the page; an empty page has no row to carry it, so it is asked for on its own then.
         Where where = Where.of(filter);
+        if (indexedPage(where, from)) {
+            return idIndex.page(from, size, filter.newestFirst(), this::allIds);
+        }
         String sql = "SELECT id, (SELECT COUNT(*) FROM batches" + where.sql + ") FROM batches" + where.sql
                 + " ORDER BY id" + (filter.newestFirst() ? " DESC" : "") + " LIMIT ? OFFSET ?";
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
@@ -423,6 +456,16 @@ public final class JdbcBatchStore implements BatchStore {
         } catch (SQLException e) {
             throw failed("read batches", e);
         }
+    }
+
+    /** An H2 page of the whole list, deep in it or once the index is loaded anyway: from the {@link IdIndex}. */
+    private boolean indexedPage(Where where, int from) {
+        return idIndex != null && where.sql.isEmpty() && (from >= INDEXED_PAGE_FROM || idIndex.isLoaded());
+    }
+
+    /** Every id, ascending: one walk of the primary index, once per server process (see {@link IdIndex}). */
+    private List<Integer> allIds() {
+        return ids("SELECT id FROM batches ORDER BY id", ps -> { });
     }
 
     @Override
@@ -615,7 +658,11 @@ public final class JdbcBatchStore implements BatchStore {
 
     @Override
     public boolean delete(int id) {
-        return update("DELETE FROM batches WHERE id = ?", ps -> ps.setInt(1, id)) > 0;
+        boolean deleted = update("DELETE FROM batches WHERE id = ?", ps -> ps.setInt(1, id)) > 0;
+        if (deleted && idIndex != null) {
+            idIndex.removed(id);
+        }
+        return deleted;
     }
 
     @Override

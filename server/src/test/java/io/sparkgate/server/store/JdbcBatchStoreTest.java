@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkgate.server.values.Batch;
+import io.sparkgate.server.values.BatchFilter;
 import io.sparkgate.server.values.BatchRequest;
 import io.sparkgate.server.values.BatchState;
 import io.sparkgate.server.values.StateChange;
@@ -192,6 +193,44 @@ class JdbcBatchStoreTest {
             assertThat(store.list(6, 10)).isEmpty();
             assertThat(store.list(0, 0)).isEmpty();
             assertThat(store.listUnfinished()).extracting(b -> b.request().name()).containsExactly("b0", "b2", "b4", "b6");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aPageDeepInTheListHoldsTheBatchesAtThatPositionAsTheListChanges(String kind, Supplier<String> database) {
+        try (JdbcBatchStore store = open(database.get())) {
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < 1_300; i++) {
+                ids.add(store.insert(batch("b" + i, BatchState.STARTING), ""));
+            }
+            for (int gone : List.of(0, 7, 1_100, 1_299)) {
+                assertThat(store.delete(ids.get(gone))).isTrue();
+            }
+            List<Integer> expected = new ArrayList<>(ids);
+            expected.removeAll(List.of(ids.get(0), ids.get(7), ids.get(1_100), ids.get(1_299)));
+            BatchFilter all = BatchFilter.all(Optional.empty());
+            BatchFilter newest = new BatchFilter(Optional.empty(), java.util.Set.of(), "", "", true);
+            for (int round = 0; round < 2; round++) {
+                for (int from : List.of(0, 995, 1_000, 1_090, 1_290, 1_296, 1_400)) {
+                    BatchStore.PageIds page = store.page(all, from, 10);
+                    assertThat(page.total()).isEqualTo(expected.size());
+                    assertThat(page.ids()).as("from %d", from)
+                            .isEqualTo(expected.subList(Math.min(from, expected.size()), Math.min(from + 10, expected.size())));
+                    assertThat(store.pageIds(all, from, 10)).isEqualTo(page.ids());
+                    List<Integer> descending = new ArrayList<>(expected);
+                    java.util.Collections.reverse(descending);
+                    assertThat(store.page(newest, from, 10).ids()).as("newest first, from %d", from)
+                            .isEqualTo(descending.subList(Math.min(from, descending.size()), Math.min(from + 10, descending.size())));
+                }
+                assertThat(store.list(1_200, 3)).extracting(Batch::id).isEqualTo(expected.subList(1_200, 1_203));
+                // The list changes after a deep page was read: later pages see the change.
+                expected.add(store.insert(batch("new", BatchState.STARTING), ""));
+                store.delete(expected.remove(1_000));
+            }
+            // A filtered page (a user's batches) is still the database's.
+            assertThat(store.page(BatchFilter.all(Optional.of("alice")), 1_200, 5).ids())
+                    .isEqualTo(expected.subList(1_200, 1_205));
         }
     }
 
