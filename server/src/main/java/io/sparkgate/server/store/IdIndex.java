@@ -3,6 +3,8 @@ package io.sparkgate.server.store;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -14,31 +16,76 @@ import java.util.function.Supplier;
  * <p>Only for H2, whose file one server process holds alone (H2 locks it): every insert and delete of
  * rows goes through this process's store, which tells the index after each commit. Servers sharing
  * PostgreSQL insert rows each other's index would not see; there the page stays a query (an index-only
- * scan of the primary key). Loaded on first need ({@link #ids}), from the rows committed by then.
+ * scan of the primary key). Loaded on first need ({@link #page}) by one walk of the table, which costs
+ * what one deep OFFSET page did; pages asked for meanwhile wait for that one walk.
  *
- * <p>Thread safety: all state is guarded by {@code this}. Adding an id already present and removing one
- * absent are no-ops, so a commit racing the load (its id read by the load, then added again) is harmless.
+ * <p>Thread safety: all state is guarded by {@code this}, but the load's query runs outside it, so
+ * commits are not held up meanwhile: what they report during the load is kept ({@code pending}) and
+ * replayed onto what the load read. Adding an id already present and removing one absent are no-ops, so
+ * a commit the load's query also saw is harmless.
  */
 final class IdIndex {
 
     private int[] ids;
     private int size;
+    /** While loading: the load's completion, and the commits reported meanwhile ({+1|-1, id}). */
+    private CompletableFuture<Void> loading;
+    private List<int[]> pending;
 
-    /** The ids, loaded by {@code load} (all ids committed, ascending) the first time. */
-    private synchronized void ensureLoaded(Supplier<List<Integer>> load) {
-        if (ids != null) {
+    /** Loads the ids by {@code load} (every id committed, ascending) unless loaded; waits for a load under way. */
+    private void ensureLoaded(Supplier<List<Integer>> load) {
+        CompletableFuture<Void> done;
+        boolean mine = false;
+        synchronized (this) {
+            if (ids != null) {
+                return;
+            }
+            if (loading == null) {
+                loading = new CompletableFuture<>();
+                pending = new ArrayList<>();
+                mine = true;
+            }
+            done = loading;
+        }
+        if (mine) {
+            try {
+                List<Integer> all = load.get();
+                synchronized (this) {
+                    int[] loaded = new int[Math.max(16, all.size() + all.size() / 4)];
+                    int n = 0;
+                    for (int id : all) {
+                        if (n == 0 || id > loaded[n - 1]) {
+                            loaded[n++] = id;
+                        }
+                    }
+                    ids = loaded;
+                    size = n;
+                    for (int[] change : pending) {
+                        if (change[0] > 0) {
+                            added(change[1]);
+                        } else {
+                            removed(change[1]);
+                        }
+                    }
+                    pending = null;
+                    loading = null;
+                }
+                done.complete(null);
+            } catch (RuntimeException e) {
+                synchronized (this) {
+                    pending = null;
+                    loading = null; // the next page tries again
+                }
+                done.completeExceptionally(e);
+                throw e;
+            }
             return;
         }
-        List<Integer> all = load.get();
-        int[] loaded = new int[Math.max(16, all.size() + all.size() / 4)];
-        int n = 0;
-        for (int id : all) {
-            if (n == 0 || id > loaded[n - 1]) {
-                loaded[n++] = id;
-            }
+        try {
+            done.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
-        ids = loaded;
-        size = n;
     }
 
     synchronized boolean isLoaded() {
@@ -49,21 +96,26 @@ final class IdIndex {
      * Up to {@code count} ids from position {@code from} (0 the lowest id; with {@code newestFirst}, 0
      * the highest), and how many there are.
      */
-    synchronized BatchStore.PageIds page(int from, int count, boolean newestFirst, Supplier<List<Integer>> load) {
+    BatchStore.PageIds page(int from, int count, boolean newestFirst, Supplier<List<Integer>> load) {
         ensureLoaded(load);
-        int n = Math.max(0, Math.min(count < 0 ? Integer.MAX_VALUE : count, size - Math.max(0, from)));
-        List<Integer> page = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            int pos = from + i;
-            page.add(ids[newestFirst ? size - 1 - pos : pos]);
+        synchronized (this) {
+            int n = Math.max(0, Math.min(count < 0 ? Integer.MAX_VALUE : count, size - Math.max(0, from)));
+            List<Integer> page = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                int pos = from + i;
+                page.add(ids[newestFirst ? size - 1 - pos : pos]);
+            }
+            return new BatchStore.PageIds(page, size);
         }
-        return new BatchStore.PageIds(page, size);
     }
 
     /** A row with this id was committed. */
     synchronized void added(int id) {
         if (ids == null) {
-            return; // the load will read it
+            if (pending != null) {
+                pending.add(new int[] {+1, id});
+            }
+            return; // not loaded: the load will read it
         }
         if (size == 0 || id > ids[size - 1]) {
             if (size == ids.length) {
@@ -88,6 +140,9 @@ final class IdIndex {
     /** The row with this id was deleted. */
     synchronized void removed(int id) {
         if (ids == null) {
+            if (pending != null) {
+                pending.add(new int[] {-1, id});
+            }
             return;
         }
         int at = Arrays.binarySearch(ids, 0, size, id);
