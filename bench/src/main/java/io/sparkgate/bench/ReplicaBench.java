@@ -148,12 +148,14 @@ final class ReplicaBench {
         String statePath = "/batches/" + createFinished(replicas.get(0)) + "/state";
         List<Integer> all = replicas.stream().map(ServerProcess::port).toList();
         Path script = settings.work().resolve("replicas-spread.lua");
-        String warm = Load.warmUp(quick ? 6 : 15,
+        String warm = Load.warmUp(quick ? 6 : 21,
                 () -> Load.wrkSpread(all, statePath, WRK_THREADS, WRK_CONNECTIONS, Load.WARM_WINDOW_SECONDS, script)
                         .requestsPerSecond());
-        Map<Integer, List<Load.Result>> windows = new LinkedHashMap<>();
+        Map<Integer, List<Load.Result>> windows = new java.util.TreeMap<>();
         for (int round = 0; round < ROUNDS; round++) {
-            for (int r = 1; r <= 3; r++) {
+            // Each round starts from another n: a JIT still warming up, or a neighbour's load, favours no one n.
+            for (int i = 0; i < 3; i++) {
+                int r = (round + i) % 3 + 1;
                 windows.computeIfAbsent(r, k -> new ArrayList<>()).add(Load.wrkSpread(all.subList(0, r), statePath,
                         WRK_THREADS, WRK_CONNECTIONS, quick ? 2 : 3, script));
             }
@@ -175,7 +177,7 @@ final class ReplicaBench {
                 + "evenly over the first n replicas (a Lua `setup` gives thread i replica i mod n), so the total load is the "
                 + "same for 1, 2 and 3 and wrk merges their latencies. All three replicas run throughout (those not loaded "
                 + "are idle but for their lease scans), warmed up together (" + warm + "), then " + ROUNDS + " rounds of "
-                + "n = 1, 2, 3 in turn; each figure the median of its windows. The batch is final, and final batches are "
+                + "n = 1, 2, 3 in turn, each round starting from another n; each figure the median of its windows. The batch is final, and final batches are "
                 + "not cached when replicas share a store (another may delete them): every GET reads PostgreSQL, through "
                 + "each replica's pool of 8 connections.");
         report.note(SECTION, "No scaling from CPU is expected here and none should be read into these ratios as such: the "
