@@ -750,6 +750,10 @@ public final class BatchManager implements AutoCloseable {
         } else if (state == BatchState.RUNNING) {
             launches.started(id);
         }
+        ReplicaRole replicas = replica;
+        if (replicas != null && (state.isFinal() || state == BatchState.RUNNING)) {
+            replicas.roomMade(); // a batch left waiting for room is claimed now, not at the next scan
+        }
         return from;
     }
 

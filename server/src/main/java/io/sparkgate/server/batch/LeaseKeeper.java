@@ -66,6 +66,8 @@ public final class LeaseKeeper implements AutoCloseable {
      * tracks (a release that failed). Touched by {@link #renew} only (the scheduler thread).
      */
     private Map<Lease, Long> strangers = Map.of();
+    /** A {@link #scanSoon} is queued on the scheduler and has not begun. */
+    private final java.util.concurrent.atomic.AtomicBoolean scanPending = new java.util.concurrent.atomic.AtomicBoolean();
     private ScheduledFuture<?> renewal;
     private ScheduledFuture<?> scan;
 
@@ -209,6 +211,24 @@ public final class LeaseKeeper implements AutoCloseable {
             listener.claimed(h);
             if (h.killRequested() && killsReported.add(h.lease().batchId())) {
                 listener.killRequested(h.lease());
+            }
+        }
+    }
+
+    /**
+     * Scans at once (on the keeper's thread) rather than at the next interval: room to start a batch
+     * was just made here, and a batch waiting for room should not wait for the schedule. Calls made
+     * while one is pending fold into it.
+     */
+    public void scanSoon() {
+        if (scanPending.compareAndSet(false, true)) {
+            try {
+                scheduler.execute(() -> {
+                    scanPending.set(false);
+                    scanQuietly();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                scanPending.set(false); // closing: the leases run out by themselves
             }
         }
     }

@@ -152,6 +152,11 @@ final class ReplicaRole {
         shipper.untrack(id);
     }
 
+    /** Room to start a batch was made here: claim a waiting one now rather than at the next scan. */
+    void roomMade() {
+        keeper.scanSoon();
+    }
+
     /** Records a DELETE for whichever replica holds the batch to carry out. */
     void requestKill(int id) {
         leases.requestKill(id);
