@@ -9,6 +9,8 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -63,17 +65,46 @@ final class TimedCalls implements InvocationHandler {
         }
         Meters m = meters.computeIfAbsent(method, this::metersOf);
         long start = System.nanoTime();
+        Object result;
         try {
-            return call(method, args);
+            result = call(method, args);
         } catch (Throwable t) {
-            if (isError.test(t)) {
-                m.errors().increment();
-            }
+            failed(m, t);
+            m.timer().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             throw t;
-        } finally {
+        }
+        if (result instanceof CompletionStage<?> later) {
+            // An asynchronous call (a create waiting for its group commit) takes until its result is in.
+            later.whenComplete((value, failure) -> {
+                if (failure != null) {
+                    failed(m, failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure);
+                }
+                m.timer().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            });
+        } else {
             m.timer().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
+        return result;
     }
+
+    private void failed(Meters m, Throwable t) {
+        if (isError.test(t)) {
+            m.errors().increment();
+        }
+    }
+
+    /**
+     * The tag of a method: its name, but the asynchronous variant {@code xLater} of a call {@code x} is
+     * {@code x}, so a dashboard keeps one series whichever the caller used.
+     */
+    static String operation(Method method) {
+        String name = method.getName();
+        return name.endsWith(LATER) && name.length() > LATER.length()
+                ? name.substring(0, name.length() - LATER.length()) : name;
+    }
+
+    private static final String LATER = "Later";
 
     private Object call(Method method, Object[] args) throws Throwable {
         try {
@@ -84,7 +115,7 @@ final class TimedCalls implements InvocationHandler {
     }
 
     private Meters metersOf(Method method) {
-        String name = method.getName();
+        String name = operation(method);
         return new Meters(
                 Timer.builder(timerName).description(timerDescription).tag(tagKey, name)
                         .serviceLevelObjectives(ServerMetrics.FAST_BUCKETS).register(registry),
