@@ -7,6 +7,7 @@ import io.sparkgate.server.logs.LogStore;
 import io.sparkgate.server.store.LogChunks;
 import java.util.List;
 import java.util.function.IntPredicate;
+import java.util.function.IntToLongFunction;
 
 /**
  * Where a batch's log lines are read from: this server's own files when it holds the batch (or has no
@@ -22,7 +23,7 @@ final class BatchLogs {
     private final IntPredicate heldHere;
     private volatile LogChunks shared;
     /** Replicas: how many lines of a batch held here are in the database (see {@link LogShipper#shipped}). */
-    private volatile java.util.function.IntToLongFunction shipped = id -> Long.MAX_VALUE;
+    private volatile IntToLongFunction shipped = id -> Long.MAX_VALUE;
 
     BatchLogs(LogStore files, IntPredicate heldHere) {
         this.files = requireNonNull(files, "files");
@@ -34,7 +35,7 @@ final class BatchLogs {
      * to the lines {@code shipped} says are in the database: a reader that moves to another replica,
      * because this one died, finds every line it saw there under the same offset.
      */
-    void share(LogChunks chunks, java.util.function.IntToLongFunction shipped) {
+    void share(LogChunks chunks, IntToLongFunction shipped) {
         this.shipped = requireNonNull(shipped, "shipped");
         this.shared = requireNonNull(chunks, "chunks");
     }

@@ -15,9 +15,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +69,7 @@ public final class LeaseKeeper implements AutoCloseable {
      */
     private Map<Lease, Long> strangers = Map.of();
     /** A {@link #scanSoon} is queued on the scheduler and has not begun. */
-    private final java.util.concurrent.atomic.AtomicBoolean scanPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean scanPending = new AtomicBoolean();
     private ScheduledFuture<?> renewal;
     private ScheduledFuture<?> scan;
 
@@ -227,7 +229,7 @@ public final class LeaseKeeper implements AutoCloseable {
                     scanPending.set(false);
                     scanQuietly();
                 });
-            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            } catch (RejectedExecutionException stopped) {
                 scanPending.set(false); // closing: the leases run out by themselves
             }
         }
