@@ -380,8 +380,11 @@ final class ReplicaBench {
                 + "its application is adopted instead; that path is measured by `yarn/ReplicaTakeoverTest` (MiniYARNCluster, "
                 + "TTL 4 s), not here. Time = the `time` of each batch's last state change (from the survivor) minus the "
                 + "moment of the kill, both this machine's clock; the lease ran out TTL after the killed replica's last "
-                + "renewal (0-5 s before the kill), then one scan (1 s) claimed it; the survivor ends the batches it took over one "
-                + "after another on its lease thread, so the last one's time grows with how many the killed replica held.");
+                + "renewal (0-5 s before the kill); the survivor, which learns at each of its renewals when the other replicas' "
+                + "first lease runs out, scans 25 ms after that (besides its fixed scans, every 1 s) and claims them all in "
+                + "one statement; each batch's end then runs on that batch's own executor, all in parallel (queueing on the "
+                + "survivor's 8 database connections), so the last one's time grows with how many the killed replica held "
+                + "only as far as the database's throughput.");
 
         // One replica: A alone with the batches it held all along, as many per replica as in the figure for two
         // (topping it up to the same total would cost a minute of launches on one replica).

@@ -103,6 +103,14 @@ public final class BatchManager implements AutoCloseable {
     private final ConcurrentMap<Integer, BatchOwner> owners = new ConcurrentHashMap<>();
     /** Threads the owners' serial executors run on; a blocked owner holds one, the others go on. */
     private final ExecutorService ownerPool;
+    /**
+     * Replicas: as many takeovers at once as the store has connections (PostgreSQL's pool): more would
+     * only queue on it, each with a thread of its own, and hundreds of runnable threads (a dead replica's
+     * batches) would starve the lease keeper's thread of the CPU it needs to hand them out.
+     */
+    static final int TAKEOVERS_AT_ONCE = 8;
+    /** Replicas: the threads that wait, each, while a claimed batch's owner takes it over. */
+    private final ExecutorService takeoverPool;
     private final BatchCache cache = new BatchCache();
     private final BatchReads reads;
     private final ExecutorService feedPool;
@@ -147,6 +155,8 @@ public final class BatchManager implements AutoCloseable {
         this.launcher = requireNonNull(launcher, "launcher");
         this.clock = requireNonNull(clock, "clock");
         this.ownerPool = Executors.newCachedThreadPool(ThreadFactories.newThreadFactory("sparkgate-batch", true));
+        this.takeoverPool = Executors.newFixedThreadPool(TAKEOVERS_AT_ONCE,
+                ThreadFactories.newThreadFactory("sparkgate-takeover", true));
         this.batchLogs = new BatchLogs(logs, this::heldHere);
         this.reads = new BatchReads(store, batchLogs, cache, id -> {
             BatchOwner owner = owners.get(id);
@@ -634,6 +644,14 @@ public final class BatchManager implements AutoCloseable {
         end(owner, reason);
     }
 
+    /** Replicas: {@link #end(int, String, Lease)} for a batch just claimed and read from the store ({@code batch}). */
+    void end(Batch batch, String reason, Lease lease) {
+        BatchOwner owner = owner(batch.id());
+        hold(owner, lease);
+        cache.wrote(batch); // ours from now on: its end needs no second read
+        end(owner, reason);
+    }
+
     private void end(BatchOwner owner, String reason) {
         owner.run(() -> {
             BatchState from = transition(owner, BatchState.DEAD, reason);
@@ -645,6 +663,8 @@ public final class BatchManager implements AutoCloseable {
             LaunchedApp app = owner.app;
             if (app != null) {
                 app.kill(); // ended() forgets it once its process is gone
+            } else if (from != null) {
+                owners.remove(owner.id, owner); // final now, with no application: nothing more to own
             } else {
                 forget(owner);
             }
@@ -786,7 +806,7 @@ public final class BatchManager implements AutoCloseable {
         }
         if (next.state().isFinal()) {
             owner.lease = null;
-            replicas.released(owner.id, lease); // the write released it in the database
+            replicas.ended(owner.id, lease); // the write released it in the database
         }
         return true;
     }
@@ -935,6 +955,32 @@ public final class BatchManager implements AutoCloseable {
     }
 
     /**
+     * Replicas: runs the takeover of a batch this server has just claimed under {@code lease} on the
+     * batch's owner, without waiting for it: the lease keeper's claims of one scan are taken over
+     * {@value #TAKEOVERS_AT_ONCE} at a time, each on its own owner. When {@code takeOver} leaves the batch
+     * held by nobody here (gone, or final), its owner is forgotten again, and the lease too.
+     *
+     * @return completes once {@code takeOver} ran (exceptionally if the server stopped first)
+     */
+    CompletableFuture<Void> takeOver(Lease lease, Runnable takeOver) {
+        return CompletableFuture.runAsync(() -> {
+            BatchOwner owner = owner(lease.batchId());
+            owner.run(() -> {
+                try {
+                    takeOver.run();
+                } finally {
+                    if (owner.lease == null && !owner.released) {
+                        replica.released(owner.id, lease); // never held here (gone or final): give it back
+                        if (owners.get(owner.id) == owner) {
+                            forget(owner);
+                        }
+                    }
+                }
+            });
+        }, takeoverPool);
+    }
+
+    /**
      * Replicas: starts this server's log of a batch it takes over with the lines its previous holder
      * copied to the database, before it adopts or launches the batch.
      */
@@ -975,9 +1021,10 @@ public final class BatchManager implements AutoCloseable {
         ReplicaRole replicas = replica;
         if (replicas != null) {
             // No more claims or renewals: to the other replicas this stop is like a crash, and they take
-            // the batches over when the leases run out.
+            // the batches over when the leases run out. Takeovers not begun are dropped likewise.
             replicas.stopLeases();
         }
+        takeoverPool.shutdownNow();
         // Not shutdownNow: interrupting a thread in the middle of a store write closes H2's file channel.
         launchPool.shutdown();
         try {

@@ -6,6 +6,7 @@ import com.linecorp.armeria.common.util.ThreadFactories;
 import io.sparkgate.server.config.ReplicaSettings;
 import io.sparkgate.server.store.BatchLeases;
 import io.sparkgate.server.store.Lease;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -30,17 +34,31 @@ import org.slf4j.LoggerFactory;
  * and tells its {@link Listener} what it gained, what it lost to another replica, and which held
  * batches someone asked to kill.
  *
+ * <p>Besides the fixed scans, each renewal asks when the other replicas' first lease runs out and aims
+ * one scan just after it: a replica that died is taken over {@value #AIM_AFTER_EXPIRY_MILLIS} ms after
+ * its leases ran out rather than up to a scan interval later. The keeper only claims: what is done with
+ * a claimed batch (adopt, launch, end) is the listener's, which runs it elsewhere and is not waited for,
+ * so a scan that claims hundreds of batches takes one statement and the renewals after it are not late.
+ *
  * <p>Renewals and scans run on the one scheduler thread given; {@link #lease} may be read from any
- * thread (the fence of a state write), and {@link #claim}/{@link #letGo} may be called from any.
+ * thread (the fence of a state write), and {@link #claim}, {@link #letGo}, {@link #releasing} and
+ * {@link #released} may be called from any.
  */
 public final class LeaseKeeper implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
 
-    /** What the holder of the batches does about changes of its leases; called on the scheduler thread. */
+    /**
+     * What the holder of the batches does about changes of its leases; called on the scheduler thread
+     * (at start, {@link #reclaim}'s caller's).
+     */
     public interface Listener {
-        /** A batch is now this replica's: track it (adopt its application, or launch it if never launched). */
-        void claimed(BatchLeases.Held held);
+        /**
+         * A batch is now this replica's: track it (adopt its application, or launch it if never launched),
+         * off the calling thread; the stage completes once that is done. The keeper does not wait for it
+         * (only {@link #reclaim} at start does), so that one scan's claims are taken over in parallel.
+         */
+        CompletionStage<Void> claimed(BatchLeases.Held held);
 
         /** Another replica claimed the batch: stop tracking it, write nothing more. */
         void lost(Lease lease);
@@ -51,6 +69,11 @@ public final class LeaseKeeper implements AutoCloseable {
 
     /** Launched batches taken over in one scan at most, so one scan's work stays bounded. */
     private static final int MAX_TAKEN_OVER_PER_SCAN = 1000;
+    /**
+     * How long after the other replicas' first lease runs out the aimed scan runs: the database's clock
+     * decides expiry, and this replica's scheduler may fire a little early.
+     */
+    static final long AIM_AFTER_EXPIRY_MILLIS = 25;
 
     private final BatchLeases leases;
     private final ReplicaSettings settings;
@@ -68,10 +91,23 @@ public final class LeaseKeeper implements AutoCloseable {
      * tracks (a release that failed). Touched by {@link #renew} only (the scheduler thread).
      */
     private Map<Lease, Long> strangers = Map.of();
+    /**
+     * Leases whose batch's final write, which releases them in the database, is under way: a renewal
+     * that does not find one among its answer saw that write, not a claim by another replica.
+     */
+    private final Set<Lease> ending = ConcurrentHashMap.newKeySet();
+    /** Batches claimed by a scan whose takeover (the listener's stage) is not done yet. */
+    private final Set<Integer> takingOver = ConcurrentHashMap.newKeySet();
     /** A {@link #scanSoon} is queued on the scheduler and has not begun. */
     private final AtomicBoolean scanPending = new AtomicBoolean();
     private ScheduledFuture<?> renewal;
     private ScheduledFuture<?> scan;
+    /**
+     * The scan aimed just after the other replicas' first lease expiry, and when it runs
+     * ({@link System#nanoTime}); set by renewals (the scheduler thread), cancelled by {@link #close}.
+     */
+    private volatile ScheduledFuture<?> aimed;
+    private long aimedAt;
 
     public LeaseKeeper(BatchLeases leases, ReplicaSettings settings, IntSupplier spareCapacity, Listener listener,
                        ScheduledExecutorService scheduler) {
@@ -108,21 +144,34 @@ public final class LeaseKeeper implements AutoCloseable {
 
     /**
      * Claims, whatever their leases, the live local-mode batches launched from {@code home}, which only
-     * this server can find again ({@link BatchLeases#reclaimHome}), and hands each to the listener on the
-     * calling thread. Called once at start, before {@link #start}.
+     * this server can find again ({@link BatchLeases#reclaimHome}), hands each to the listener and waits
+     * until all of them are taken over. Called once at start, before {@link #start}.
      *
      * @return how many
      */
     public int reclaim(String home) {
         List<BatchLeases.Held> back = leases.reclaimHome(home, settings.id(), settings.leaseTtl());
+        List<CompletableFuture<Void>> takenOver = new ArrayList<>();
         for (BatchLeases.Held h : back) {
             held.put(h.lease().batchId(), h.lease());
-            listener.claimed(h);
-            if (h.killRequested() && killsReported.add(h.lease().batchId())) {
-                listener.killRequested(h.lease());
-            }
+            takenOver.add(listener.claimed(h).toCompletableFuture());
+        }
+        try {
+            CompletableFuture.allOf(takenOver.toArray(CompletableFuture[]::new)).join();
+        } catch (CompletionException e) {
+            log.error("taking back this home's batches failed", e.getCause()); // the listener ends what it cannot
+        }
+        for (BatchLeases.Held h : back) {
+            reportKill(h);
         }
         return back.size();
+    }
+
+    /** Tells the listener, once, of a kill asked for a batch just claimed, after its takeover. */
+    private void reportKill(BatchLeases.Held h) {
+        if (h.killRequested() && killsReported.add(h.lease().batchId())) {
+            listener.killRequested(h.lease());
+        }
     }
 
     /** This replica's name in the database. */
@@ -147,10 +196,36 @@ public final class LeaseKeeper implements AutoCloseable {
      * Releases it in the database if it still holds, so another replica need not wait for it to run out.
      */
     public void letGo(Lease lease) {
+        ending.remove(lease);
         if (held.remove(lease.batchId(), lease)) {
             killsReported.remove(lease.batchId());
             leases.release(lease);
         }
+    }
+
+    /**
+     * A write that releases the lease in the database (a batch's final state) is about to be made: until
+     * {@link #released} or {@link #letGo}, a renewal that misses the lease does not take it for lost.
+     * If the write fails for another reason than a lost lease, call {@link #stillHeld}.
+     */
+    public void releasing(Lease lease) {
+        ending.add(lease);
+    }
+
+    /** A {@link #releasing} write failed without releasing the lease: renewals judge it again. */
+    public void stillHeld(Lease lease) {
+        ending.remove(lease);
+    }
+
+    /**
+     * Forgets a lease that a write has just released in the database (the batch's final state), without
+     * a statement of its own.
+     */
+    public void released(Lease lease) {
+        if (held.remove(lease.batchId(), lease)) {
+            killsReported.remove(lease.batchId());
+        }
+        ending.remove(lease);
     }
 
     /** One renewal: keeps every lease, drops (and reports) those another replica took meanwhile. */
@@ -168,12 +243,13 @@ public final class LeaseKeeper implements AutoCloseable {
                 continue; // claimed under an epoch this keeper does not know: not ours to act on
             }
             stillHeld.add(mine.batchId());
-            if (h.killRequested() && killsReported.add(mine.batchId())) {
+            // A batch still being taken over is not known to the listener yet: its kill waits for that.
+            if (h.killRequested() && !takingOver.contains(mine.batchId()) && killsReported.add(mine.batchId())) {
                 listener.killRequested(mine);
             }
         }
         for (Lease lease : before) {
-            if (!stillHeld.contains(lease.batchId()) && held.remove(lease.batchId(), lease)) {
+            if (!stillHeld.contains(lease.batchId()) && !ending.contains(lease) && held.remove(lease.batchId(), lease)) {
                 killsReported.remove(lease.batchId());
                 log.warn("batch {}: lease lost to another replica (epoch {}); no longer tracked here",
                         lease.batchId(), lease.epoch());
@@ -210,10 +286,45 @@ public final class LeaseKeeper implements AutoCloseable {
         for (BatchLeases.Held h : claimed) {
             held.put(h.lease().batchId(), h.lease());
             log.info("batch {}: claimed (epoch {}, {})", h.lease().batchId(), h.lease().epoch(), h.state());
-            listener.claimed(h);
-            if (h.killRequested() && killsReported.add(h.lease().batchId())) {
-                listener.killRequested(h.lease());
+            // Not waited for; a kill asked for it is reported after it (on this thread), when the batch is known.
+            takingOver.add(h.lease().batchId());
+            listener.claimed(h).whenComplete((ignored, failure) -> {
+                takingOver.remove(h.lease().batchId());
+                if (failure != null) {
+                    log.warn("batch {}: taking it over failed: {}", h.lease().batchId(), failure.toString());
+                }
+                if (h.killRequested()) {
+                    onScheduler(() -> reportKill(h));
+                }
+            });
+        }
+    }
+
+    /**
+     * Aims one scan {@value #AIM_AFTER_EXPIRY_MILLIS} ms after the first of the other replicas' live
+     * leases runs out, so that a dead replica's batches are claimed as soon as they are free. A replica
+     * that is alive renews before then, and the next renewal here moves the aimed scan to its new expiry
+     * (so it seldom runs for nothing); the fixed scans go on regardless. On the scheduler thread.
+     */
+    void aimScan() {
+        Optional<Duration> next = leases.nextExpiryOfOthers(settings.id());
+        if (next.isEmpty()) {
+            return;
+        }
+        long delayNanos = next.get().toNanos() + TimeUnit.MILLISECONDS.toNanos(AIM_AFTER_EXPIRY_MILLIS);
+        long at = System.nanoTime() + delayNanos;
+        ScheduledFuture<?> current = aimed;
+        if (current != null && !current.isDone()) {
+            if (Math.abs(at - aimedAt) < TimeUnit.MILLISECONDS.toNanos(AIM_AFTER_EXPIRY_MILLIS)) {
+                return; // the same expiry as at the last renewal
             }
+            current.cancel(false);
+        }
+        try {
+            aimedAt = at;
+            aimed = scheduler.schedule(this::scanQuietly, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopped) {
+            // closing: nothing more is claimed
         }
     }
 
@@ -235,12 +346,27 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task} on the scheduler thread, unless the keeper is closing (then nothing is reported). */
+    private void onScheduler(Runnable task) {
+        try {
+            scheduler.execute(task);
+        } catch (RejectedExecutionException stopped) {
+            log.debug("closing: a kill request is left to the next holder");
+        }
+    }
+
     private void renewQuietly() {
         try {
             renew();
         } catch (RuntimeException e) {
             // The database may be away for a moment; leases last several renewals.
             log.warn("lease renewal failed: {}", e.getMessage());
+            return;
+        }
+        try {
+            aimScan();
+        } catch (RuntimeException e) {
+            log.warn("reading the other replicas' next lease expiry failed: {}", e.getMessage()); // scans go on
         }
     }
 
@@ -260,6 +386,10 @@ public final class LeaseKeeper implements AutoCloseable {
         }
         if (scan != null) {
             scan.cancel(false);
+        }
+        ScheduledFuture<?> aimedScan = aimed;
+        if (aimedScan != null) {
+            aimedScan.cancel(false);
         }
         if (ownsScheduler) {
             scheduler.shutdownNow();

@@ -123,10 +123,30 @@ final class ReplicaRole {
      * @throws LeaseLostException when another replica holds the batch now: nothing was written
      */
     void save(Batch next, Lease lease) {
-        if (next.state().isFinal()) {
-            shipper.ship(next.id());
+        if (!next.state().isFinal()) {
+            store.save(next, lease);
+            return;
         }
-        store.save(next, lease);
+        shipper.ship(next.id());
+        keeper.releasing(lease); // from the commit on, a renewal does not find it: not lost, ended
+        boolean written = false;
+        try {
+            store.save(next, lease);
+            written = true;
+        } finally {
+            if (!written) {
+                keeper.stillHeld(lease);
+            }
+        }
+    }
+
+    /**
+     * The batch's final write has released its lease in the database: no more renewals or log copies of
+     * it, and no statement to release it again.
+     */
+    void ended(int id, Lease lease) {
+        keeper.released(lease);
+        shipper.untrack(id);
     }
 
     /** Records where the batch is launched, fenced, before spark-submit starts. */
@@ -140,8 +160,9 @@ final class ReplicaRole {
     }
 
     /**
-     * This server no longer holds the batch (its final write released it, or another replica claimed
-     * it): no more renewals or log copies of it.
+     * This server no longer holds the batch (another replica claimed it, or a takeover found it gone or
+     * final): no more renewals or log copies of it, and the lease is released in the database if it
+     * still holds there. After a final write, {@link #ended} instead.
      *
      * @param lease the lease it was held under; null when none is to be given back
      */

@@ -12,6 +12,7 @@ import io.sparkgate.server.store.Lease;
 import io.sparkgate.server.values.Batch;
 import io.sparkgate.server.values.BatchState;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *   <li>launched in local mode on another replica: its driver was a child process there and cannot
  *       move: it ends {@code dead}, {@value #REPLICA_LOST}.</li>
  * </ul>
- * Called on the lease keeper's thread (and, for this home's batches, once at start before serving).
+ * Each takeover runs on the batch's owner executor ({@link BatchManager#takeOver}), posted there by the
+ * lease keeper's thread, which does not wait for it: the batches of one scan are taken over in parallel.
+ * At start, before serving, the keeper waits for this home's batches to be taken back.
  */
 public final class Takeover implements LeaseKeeper.Listener {
 
@@ -74,13 +77,17 @@ public final class Takeover implements LeaseKeeper.Listener {
     }
 
     @Override
-    public void claimed(BatchLeases.Held held) {
-        Lease lease = held.lease();
+    public CompletionStage<Void> claimed(BatchLeases.Held held) {
+        return manager.takeOver(held.lease(), () -> takeOver(held.lease()));
+    }
+
+    /** Decides and does what becomes of a batch just claimed; on its owner's executor. */
+    private void takeOver(Lease lease) {
         int id = lease.batchId();
         try {
             Optional<Batch> found = store.get(id);
             if (found.isEmpty() || found.get().state().isFinal()) {
-                return; // gone or ended between the claim and this read; a final write released it
+                return; // gone or ended between the claim and this read: the manager gives the lease back
             }
             Batch batch = found.get();
             Optional<LaunchStart> start = store.launchStart(id);
@@ -98,7 +105,7 @@ public final class Takeover implements LeaseKeeper.Listener {
             Optional<String> tag = start.get().tag();
             boolean local = tag.isEmpty();
             if (local && !start.get().home().equals(home)) {
-                manager.end(id, REPLICA_LOST.formatted(start.get().home()), lease);
+                manager.end(batch, REPLICA_LOST.formatted(start.get().home()), lease);
                 log.warn("batch {}: taken over, but its local driver ran on {}: dead", id, start.get().home());
                 return;
             }

@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -130,6 +131,28 @@ public final class BatchLeases {
             ps.setLong(1, ttl.toMillis());
             ps.setString(2, holder);
         });
+    }
+
+    /**
+     * How long until the first live lease of a replica other than {@code holder} runs out (the
+     * database's clock, both ends), among those not run out yet; empty when there is none. One query: a
+     * replica asks it at each renewal, to scan for that replica's batches just after they become free
+     * rather than at its next fixed scan.
+     */
+    public Optional<Duration> nextExpiryOfOthers(String holder) {
+        String sql = "SELECT MIN(lease_expires), CURRENT_TIMESTAMP FROM batches WHERE " + LIVE
+                     + " AND lease_holder IS NOT NULL AND lease_holder <> ? AND lease_expires >= CURRENT_TIMESTAMP";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, holder);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                OffsetDateTime next = rs.getObject(1, OffsetDateTime.class);
+                OffsetDateTime now = rs.getObject(2, OffsetDateTime.class);
+                return next == null ? Optional.empty() : Optional.of(Duration.between(now, next));
+            }
+        } catch (SQLException e) {
+            throw failed("read the next expiry of the other replicas' leases", e);
+        }
     }
 
     /**

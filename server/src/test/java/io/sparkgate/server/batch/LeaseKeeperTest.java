@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -47,8 +49,9 @@ class LeaseKeeperTest {
         final List<Lease> kills = new CopyOnWriteArrayList<>();
 
         @Override
-        public void claimed(BatchLeases.Held held) {
+        public CompletionStage<Void> claimed(BatchLeases.Held held) {
             claimed.add(held);
+            return CompletableFuture.completedFuture(null);
         }
 
         @Override
@@ -228,5 +231,50 @@ class LeaseKeeperTest {
         keeper("b", 10, b);
         await().atMost(Duration.ofSeconds(10)).until(() -> b.claimedIds().contains(orphan));
         assertThat(a.lost).isEmpty();
+    }
+
+    @Test
+    void aReplicaThatStopsIsTakenOverJustAfterItsLeasesRunOutNotAtTheNextFixedScan() {
+        Heard a = new Heard();
+        Heard b = new Heard();
+        LeaseKeeper keeperA = keeper("a", 10, a);
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.claimedIds().equals(batches));
+        Duration never = Duration.ofHours(1); // b's fixed scans: one at its start, the next in an hour
+        LeaseKeeper keeperB = new LeaseKeeper(store.leases(), new ReplicaSettings("b", TTL, Duration.ofMillis(500), never),
+                () -> 10, b, Executors.newSingleThreadScheduledExecutor());
+        toClose.add(keeperB);
+        keeperB.start();
+        await().during(TTL).atMost(TTL.multipliedBy(2)).until(() -> b.claimed.isEmpty());
+
+        keeperA.close(); // as a crash: no release, the leases run out
+
+        await().atMost(TTL.plusSeconds(10)).until(() -> b.claimedIds().equals(batches));
+        assertThat(store.leases().holder(batches.get(0)).orElseThrow().holder()).isEqualTo("b");
+    }
+
+    @Test
+    void aRenewalThatMeetsABatchsFinalWriteDoesNotTakeItsLeaseForLost() {
+        // The final write releases the lease in the database; the keeper forgets it only after that
+        // write returns. A renewal in between does not find the lease: it must not report it lost.
+        Heard a = new Heard();
+        LeaseKeeper keeper = new LeaseKeeper(store.leases(),
+                new ReplicaSettings("a", TTL, Duration.ofMillis(500), SCAN), () -> 0, a,
+                Executors.newSingleThreadScheduledExecutor());
+        toClose.add(keeper);
+        int id = batches.get(0);
+        Lease lease = keeper.claim(id).orElseThrow();
+        Batch succeeded = store.get(id).orElseThrow().withState(
+                new StateChange(BatchState.SUCCESS, Instant.now(), "succeeded"));
+
+        keeper.releasing(lease);
+        store.save(succeeded, lease);
+        keeper.renew();
+        keeper.released(lease);
+        keeper.renew();
+
+        assertThat(a.lost).isEmpty();
+        assertThat(keeper.lease(id)).isEmpty();
+        assertThat(store.get(id).orElseThrow().state()).isEqualTo(BatchState.SUCCESS);
+        assertThat(store.leases().holder(id)).isEmpty();
     }
 }

@@ -175,4 +175,30 @@ class BatchLeasesTest {
             assertThatThrownBy(() -> store.save(next, a)).isInstanceOf(LeaseLostException.class);
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aReplicaLearnsWhenTheFirstLiveLeaseOfAnotherRunsOut(String kind, Supplier<JdbcBatchStore> database) {
+        try (JdbcBatchStore store = database.get()) {
+            BatchLeases leases = store.leases();
+            int soon = insert(store, BatchState.RUNNING);
+            int later = insert(store, BatchState.RUNNING);
+            int mine = insert(store, BatchState.RUNNING);
+            int ended = insert(store, BatchState.RUNNING);
+            assertThat(leases.claim(soon, "b", Duration.ofMinutes(1))).isPresent();
+            assertThat(leases.claim(later, "b", LONG)).isPresent();
+            assertThat(leases.claim(mine, "a", Duration.ofSeconds(20))).isPresent();
+            assertThat(leases.claim(ended, "c", Duration.ofSeconds(30))).isPresent();
+            store.save(withChange(store, ended, BatchState.SUCCESS, "done"), new Lease(ended, "c", 1));
+
+            Duration untilFirst = leases.nextExpiryOfOthers("a").orElseThrow();
+
+            assertThat(untilFirst).as("b's lease on batch %d, not a's own nor the final batch's", soon)
+                    .isGreaterThan(Duration.ofSeconds(30)).isLessThanOrEqualTo(Duration.ofMinutes(1));
+            assertThat(leases.nextExpiryOfOthers("b").orElseThrow()).isPositive()
+                    .isLessThanOrEqualTo(Duration.ofSeconds(20));
+            leases.release(new Lease(mine, "a", 1));
+            assertThat(leases.nextExpiryOfOthers("b")).as("nothing held by others").isEmpty();
+        }
+    }
 }
