@@ -87,7 +87,7 @@ final class StubServerBench {
         try {
             stub = BatchServiceGrpc.newBlockingStub(channel);
             int stored = quick ? 300 : 1000;
-            if (phases.contains("api")) {
+            if (phases.contains("api") || phases.contains("memory")) {
                 run(MEMORY, this::idleMemory);
             }
             long t0 = System.nanoTime();
