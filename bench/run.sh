@@ -2,7 +2,8 @@
 # Sparkgate's performance suite, one command:
 #   bench/run.sh                  full run (about 14 minutes; hard limit 20), writes BENCHMARKS.md
 #   BENCH_QUICK=1 bench/run.sh    smoke run of the tooling with short phases (figures not to be quoted)
-#   BENCH_PHASES=streaming,submission,replicas,api,burst,scale   pick phases (default: all)
+#   BENCH_PHASES=streaming,submission,replicas,api,burst,scale   pick phases (default: all; `memory` alone is
+#                                 the idle-RSS figure of `api` without its throughput runs)
 #   BENCH_OUT=FILE                write the report elsewhere (default: BENCHMARKS.md at the repository root)
 # Builds what it needs, installs wrk from Debian if missing, starts every server as its own process on
 # 127.0.0.1, drives it from the bench JVM. Exits non-zero if a phase errors; missed targets are printed

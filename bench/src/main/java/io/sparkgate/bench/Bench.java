@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  *
  * <p>Arguments: {@code REPO OUT_FILE WORK_DIR}. Environment: {@code BENCH_QUICK=1} for short phases
  * (a smoke run of the tooling, figures not meant to be quoted); {@code BENCH_PHASES} a comma list of
- * {@code streaming,submission,replicas,api,burst,scale} (default all). Exit code 1 when a phase errored, 0
+ * {@code streaming,submission,replicas,api,burst,scale} (default all; {@code memory} alone: the idle-RSS figure of {@code api}). Exit code 1 when a phase errored, 0
  * otherwise; missed targets are printed loudly and listed at the top of the report.
  */
 public final class Bench {
@@ -76,7 +76,7 @@ public final class Bench {
             // Before the stub server's phases: the scale phase plans its seeding with whatever time is left.
             run(report, ReplicaBench.SECTION, () -> new ReplicaBench(s, report).run());
         }
-        if (phases.contains("api") || phases.contains("burst") || phases.contains("scale")) {
+        if (phases.contains("api") || phases.contains("memory") || phases.contains("burst") || phases.contains("scale")) {
             run(report, "2. API throughput and latency", () -> new StubServerBench(s, report, phases).run());
         }
 

@@ -65,11 +65,18 @@ final class BatchOwner {
 
     /**
      * Runs {@code change} on the owner's executor and waits for its result; its exception is thrown
-     * here. Called from a task of this owner it runs at once (waiting would never end).
+     * here. Called from a task of this owner it runs at once (waiting would never end); when the owner
+     * is idle it runs on the calling thread, as the owner's next task (the caller waits either way).
      */
     <T> T call(Supplier<T> change) {
         if (executor.isCurrent()) {
             return change.get();
+        }
+        Object[] result = new Object[1];
+        if (executor.tryRunHere(() -> result[0] = change.get())) {
+            @SuppressWarnings("unchecked")
+            T value = (T) result[0];
+            return value;
         }
         try {
             return CompletableFuture.supplyAsync(change, executor).join();

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * the one before it wrote, while tasks of different executors run in parallel. A task that blocks
  * (a slow database write) holds up its own executor's later tasks and one pool thread, nothing else.
  *
- * <p>Thread-safe. {@link #execute} never blocks and never runs the task on the caller's thread.
+ * <p>Thread-safe. {@link #execute} never blocks and never runs the task on the caller's thread;
+ * {@link #tryRunHere} is for a caller that waits for its task anyway.
  */
 final class SerialExecutor implements Executor {
 
@@ -36,6 +37,38 @@ final class SerialExecutor implements Executor {
     public void execute(Runnable task) {
         tasks.add(requireNonNull(task, "task"));
         schedule();
+    }
+
+    /**
+     * Runs {@code task} on the calling thread if nothing of this executor is queued or running, as if it
+     * were the executor's next task (tasks given meanwhile run after it, on the pool); its exception is
+     * thrown here. A caller that would wait for the task anyway saves the hop to a pool thread and back
+     * (on a busy 2-core machine, 0.2-3 ms of a launch's way to {@code running}).
+     *
+     * @return false, having run nothing, when the executor is busy: the caller queues the task instead
+     */
+    boolean tryRunHere(Runnable task) {
+        requireNonNull(task, "task");
+        if (!scheduled.compareAndSet(false, true)) {
+            return false;
+        }
+        if (!tasks.isEmpty()) {
+            // Queued before us (their drain lost the race to us): they go first, on the pool.
+            scheduled.set(false);
+            schedule();
+            return false;
+        }
+        runner = Thread.currentThread();
+        try {
+            task.run();
+        } finally {
+            runner = null;
+            scheduled.set(false);
+            if (!tasks.isEmpty()) {
+                schedule();
+            }
+        }
+        return true;
     }
 
     /** Whether the calling thread is running one of this executor's tasks. */
