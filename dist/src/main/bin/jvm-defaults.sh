@@ -1,14 +1,18 @@
 # JVM defaults of the sparkgate command, the one place they are set: sourced by bin/sparkgate (the
 # distribution) and by ./sparkgate (a source checkout). Sets the array SPARKGATE_JVM_DEFAULTS.
 #
-# Defaults for a small always-on service, not for a batch job: the JVM's own defaults size the heap by
-# the machine (a quarter of its memory) and give little back, so an idle server held ~850 MB. The serial
-# collector has the smallest footprint and no concurrent threads competing with requests on a few cores;
-# the heap starts small, may grow to 1 GB (100,000 stored batches need a few tens of MB), and is given back
-# when mostly free. SPARKGATE_JAVA_OPTS come after these on the command line, so any of them can be
-# overridden there (e.g. SPARKGATE_JAVA_OPTS="-Xmx4g"); a collector named there (e.g. -XX:+UseG1GC)
-# replaces the serial one, since the JVM refuses to start with two.
-SPARKGATE_JVM_DEFAULTS=(-Xms32m -Xmx1g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30)
+# Defaults for a small always-on service, not for a batch job: the JVM's own defaults size the heap by the
+# machine (a quarter of its memory) and give little back, so an idle server held ~850 MB. The serial collector
+# has the smallest footprint and no concurrent threads competing with requests on a few cores; the heap starts
+# small, may grow to 1 GB (100,000 stored batches need a few tens of MB), and is given back when mostly free.
+# After a collection it keeps 40-70% free: with 10-30% the old generation was full again within seconds
+# whenever H2's page cache or a burst promoted objects, and the serial collector ran a full collection (80-190
+# ms, every request waiting) every 3-6 s under load: 15 of them in a bench burst phase and 38 in 29 s of
+# random list pages over 100,000 batches, against 5 and 7 with 40-70 (one run each, on a loaded machine); idle
+# RSS grew by about 15 MB (measured with BENCH_PHASES=memory). SPARKGATE_JAVA_OPTS come after these on the
+# command line, so any of them can be overridden there (e.g. SPARKGATE_JAVA_OPTS="-Xmx4g"); a collector named
+# there (e.g. -XX:+UseG1GC) replaces the serial one, since the JVM refuses to start with two.
+SPARKGATE_JVM_DEFAULTS=(-Xms32m -Xmx1g -XX:MinHeapFreeRatio=40 -XX:MaxHeapFreeRatio=70)
 sparkgate_own_gc=false
 for sparkgate_opt in ${SPARKGATE_JAVA_OPTS:-}; do
   case "$sparkgate_opt" in -XX:+Use*GC) sparkgate_own_gc=true ;; esac

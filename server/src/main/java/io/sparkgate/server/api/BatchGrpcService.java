@@ -140,9 +140,12 @@ final class BatchGrpcService extends BatchServiceGrpc.BatchServiceImplBase {
                 BatchMessages.toFilter(request, access.listScope(caller)));
         List<io.sparkgate.api.v1.Batch> sessions = new java.util.ArrayList<>(page.batches().size());
         for (Batch b : page.batches()) {
-            sessions.add(messages.of(b, logTail(caller, b)));
+            List<String> passing = page.passing().get(b.id());
+            sessions.add(passing == null ? messages.of(b, logTail(caller, b))
+                    : BatchMessages.toProto(b, access.canRead(caller, b) ? passing : List.of()));
         }
-        reply(responses, messages.page(page.from(), page.total(), request.hasSize() ? request.getSize() : -1, sessions));
+        reply(responses, messages.page(page.from(), page.total(), request.hasSize() ? request.getSize() : -1, sessions,
+                page.passing().isEmpty()));
     }
 
     @Override

@@ -60,9 +60,11 @@ final class FinalBatchMessages {
     /**
      * A list page holding {@code sessions}: the same instance as last time when every message is the one
      * it held then (so {@link LivyJsonMarshaller} writes its JSON once), else a new one. Only pages of
-     * final batches are kept; {@code sessions} is not modified.
+     * final batches are kept, and only with {@code keep} (not a page of batches passing through, which
+     * will not be the same messages next time); {@code sessions} is not modified.
      */
-    ListBatchesResponse page(int from, int total, int sizeAsked, List<io.sparkgate.api.v1.Batch> sessions) {
+    ListBatchesResponse page(int from, int total, int sizeAsked, List<io.sparkgate.api.v1.Batch> sessions,
+                             boolean keep) {
         long key = ((long) from << 32) | (sizeAsked & 0xffffffffL);
         ListBatchesResponse had = pages.get(key);
         if (had != null && had.getFrom() == from && had.getTotal() == total && same(had.getSessionsList(), sessions)) {
@@ -70,7 +72,7 @@ final class FinalBatchMessages {
         }
         ListBatchesResponse page = ListBatchesResponse.newBuilder().setFrom(from).setTotal(total)
                 .addAllSessions(sessions).build();
-        if (sessions.stream().allMatch(m -> LivyJsonMarshaller.isFinal(m.getState()))) {
+        if (keep && sessions.stream().allMatch(m -> LivyJsonMarshaller.isFinal(m.getState()))) {
             if (pages.size() >= PAGES) {
                 pages.clear();
             }

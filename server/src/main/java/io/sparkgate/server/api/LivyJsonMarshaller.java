@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
@@ -25,7 +27,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.StringWriter;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
@@ -51,20 +53,25 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
     private static final JsonFactory JSON = new JsonFactory();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
     private static final Map<EnumValueDescriptor, String> LIVY_NAMES = new ConcurrentHashMap<>();
-    private static final Map<Message, SerializedString> UNCHANGING_JSON = new WeakHashMap<>();
+    /** Guarded by itself; see {@link #unchangingJson}. */
+    private static final Map<Message, byte[]> UNCHANGING_JSON = new WeakHashMap<>();
+    /** The mark of a message written once, whose JSON was not kept. */
+    private static final byte[] SEEN_ONCE = new byte[0];
     /** Longest parse error message returned. */
     private static final int MAX_MESSAGE = 300;
 
     @Override
     public <T> void serializeMessage(Marshaller<T> marshaller, T message, OutputStream os) throws IOException {
-        SerializedString unchanging = unchangingJson((Message) message);
+        Message m = (Message) message;
+        byte[] unchanging = unchangingJson(m, true);
         if (unchanging != null) {
-            os.write(unchanging.asUnquotedUTF8());
+            os.write(unchanging);
             return;
         }
+        // Once-only (so far) or changing: written straight into the response, no copy kept.
         try (JsonGenerator g = JSON.createGenerator(os)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-            writeMessage(g, (Message) message);
+            writeMessage(g, m, false);
         }
     }
 
@@ -160,22 +167,76 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
     }
 
     static void writeMessage(JsonGenerator g, Message m) throws IOException {
-        SerializedString unchanging = unchangingJson(m);
+        writeMessage(g, m, false);
+    }
+
+    /** With {@code keep}, the JSON of unchanging messages within is kept (see {@link #unchangingJson}). */
+    private static void writeMessage(JsonGenerator g, Message m, boolean keep) throws IOException {
+        byte[] unchanging = keep ? unchangingJson(m, false) : keptJson(m);
         if (unchanging != null) {
-            g.writeRawValue(unchanging);
+            g.writeRawValue(new Utf8Json(unchanging));
             return;
         }
         if (m instanceof Timestamp ts) {
-            // RFC 3339 like protobuf's Timestamps.toString, without its String.format per value: a page
-            // of 100 batches carries hundreds of timestamps.
-            g.writeString(Instant.ofEpochSecond(ts.getSeconds(), ts.getNanos()).toString());
+            writeTimestamp(g, ts.getSeconds(), ts.getNanos());
             return;
         }
-        writeFields(g, m);
+        writeFields(g, m, keep);
+    }
+
+    /** 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in epoch seconds: the years written here with 4 digits. */
+    private static final long FIRST_SECOND = -62135596800L;
+    private static final long END_SECOND = 253402300800L;
+
+    /**
+     * A timestamp as {@link Instant#toString} writes it (RFC 3339: seconds always, a fraction in groups of
+     * three digits when not zero), without its formatter: that made a tenth of what a list page allocated
+     * (a page of 100 batches carries hundreds of timestamps). Years outside 1-9999 go by {@code Instant}.
+     */
+    static void writeTimestamp(JsonGenerator g, long seconds, int nanos) throws IOException {
+        if (seconds < FIRST_SECOND || seconds >= END_SECOND || nanos < 0 || nanos > 999_999_999) {
+            g.writeString(Instant.ofEpochSecond(seconds, nanos).toString());
+            return;
+        }
+        java.time.LocalDate date = java.time.LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400));
+        int secondOfDay = (int) Math.floorMod(seconds, 86_400);
+        char[] out = new char[30];
+        int n = digits(out, 0, date.getYear(), 4);
+        out[n++] = '-';
+        n = digits(out, n, date.getMonthValue(), 2);
+        out[n++] = '-';
+        n = digits(out, n, date.getDayOfMonth(), 2);
+        out[n++] = 'T';
+        n = digits(out, n, secondOfDay / 3600, 2);
+        out[n++] = ':';
+        n = digits(out, n, secondOfDay / 60 % 60, 2);
+        out[n++] = ':';
+        n = digits(out, n, secondOfDay % 60, 2);
+        if (nanos > 0) {
+            out[n++] = '.';
+            if (nanos % 1_000_000 == 0) {
+                n = digits(out, n, nanos / 1_000_000, 3);
+            } else if (nanos % 1_000 == 0) {
+                n = digits(out, n, nanos / 1_000, 6);
+            } else {
+                n = digits(out, n, nanos, 9);
+            }
+        }
+        out[n++] = 'Z';
+        g.writeString(out, 0, n);
+    }
+
+    /** {@code value} (not negative) in {@code width} decimal digits, zero-padded, at {@code at}; returns the end. */
+    private static int digits(char[] out, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--) {
+            out[i] = (char) ('0' + value % 10);
+            value /= 10;
+        }
+        return at + width;
     }
 
     /** A message as a JSON object, field by field. */
-    private static void writeFields(JsonGenerator g, Message m) throws IOException {
+    private static void writeFields(JsonGenerator g, Message m, boolean keep) throws IOException {
         g.writeStartObject();
         for (FieldDescriptor f : m.getDescriptorForType().getFields()) {
             if (f.getRealContainingOneof() != null && !m.hasField(f)) {
@@ -189,52 +250,157 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
                     FieldDescriptor key = e.getDescriptorForType().findFieldByNumber(1);
                     FieldDescriptor value = e.getDescriptorForType().findFieldByNumber(2);
                     g.writeFieldName(String.valueOf(e.getField(key)));
-                    writeValue(g, value, e.getField(value));
+                    writeValue(g, value, e.getField(value), keep);
                 }
                 g.writeEndObject();
             } else if (f.isRepeated()) {
                 g.writeStartArray();
                 for (Object v : (List<?>) m.getField(f)) {
-                    writeValue(g, f, v);
+                    writeValue(g, f, v, keep);
                 }
                 g.writeEndArray();
             } else if (f.hasPresence() && !m.hasField(f)) {
                 g.writeNull();
             } else {
-                writeValue(g, f, m.getField(f));
+                writeValue(g, f, m.getField(f), keep);
             }
         }
         g.writeEndObject();
     }
 
     /**
-     * The JSON of a message that cannot change, written once per message instance, or null for other
-     * messages: a final batch, and a list page of final batches. {@link FinalBatchMessages} hands out the
-     * same instances while the batches are unchanged, so a list page of finished batches is one copy of
-     * bytes. Weak keys: an entry goes when its message is no longer used. Messages are compared by
-     * protobuf's equals, which answers at once for the same instance.
+     * The JSON of a message that cannot change (a final batch, a list page of final batches) once the same
+     * instance is written a second time, as UTF-8; null for other messages, and for one written for the
+     * first time ({@code top}: it is marked, to be kept if it comes again) or not at all yet (within
+     * another message). {@link FinalBatchMessages} hands out the same instances while the batches are
+     * unchanged, so a page or batch that clients ask for again and again is one copy of bytes, and the
+     * batches of a kept page are kept too (a changed page is then mostly copies). A page asked for once
+     * (anywhere deep in a long list) is written straight into its response and leaves nothing behind.
+     * Weak keys: an entry goes when its message is no longer used. Messages are compared by protobuf's
+     * equals, which answers at once for the same instance.
      */
-    private static SerializedString unchangingJson(Message m) throws IOException {
-        if (m instanceof io.sparkgate.api.v1.Batch b && isFinal(b.getState())
-            || m instanceof ListBatchesResponse l && l.getSessionsList().stream().allMatch(b -> isFinal(b.getState()))) {
-            SerializedString json;
-            synchronized (UNCHANGING_JSON) {
-                json = UNCHANGING_JSON.get(m);
+    private static byte[] unchangingJson(Message m, boolean top) throws IOException {
+        if (!isUnchanging(m)) {
+            return null;
+        }
+        byte[] json;
+        synchronized (UNCHANGING_JSON) {
+            json = UNCHANGING_JSON.get(m);
+            if (json == null && top) {
+                UNCHANGING_JSON.put(m, SEEN_ONCE);
+                return null;
             }
-            if (json == null) {
-                StringWriter out = new StringWriter(1024);
-                try (JsonGenerator g = JSON.createGenerator(out)) {
-                    writeFields(g, m);
-                }
-                json = new SerializedString(out.toString());
-                json.asUnquotedUTF8(); // encoded once, here, not by each reader
-                synchronized (UNCHANGING_JSON) {
-                    UNCHANGING_JSON.put(m, json);
-                }
-            }
+        }
+        if (json != null && json != SEEN_ONCE) {
             return json;
         }
-        return null;
+        // Asked for again, or within a message whose JSON is kept: kept from now on.
+        ByteArrayBuilder out = new ByteArrayBuilder(1024);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            writeFields(g, m, true);
+        }
+        json = out.toByteArray();
+        synchronized (UNCHANGING_JSON) {
+            UNCHANGING_JSON.put(m, json);
+        }
+        return json;
+    }
+
+    /** The JSON kept for this message, if any; nothing is marked or kept. */
+    private static byte[] keptJson(Message m) {
+        if (!isUnchanging(m)) {
+            return null;
+        }
+        byte[] json;
+        synchronized (UNCHANGING_JSON) {
+            json = UNCHANGING_JSON.get(m);
+        }
+        return json == SEEN_ONCE ? null : json;
+    }
+
+    private static boolean isUnchanging(Message m) {
+        return m instanceof io.sparkgate.api.v1.Batch b && isFinal(b.getState())
+               || m instanceof ListBatchesResponse l && l.getSessionsList().stream().allMatch(b -> isFinal(b.getState()));
+    }
+
+    /**
+     * Kept JSON written raw into a generator: {@code UTF8JsonGenerator} copies UTF-8 bytes as they are;
+     * the char forms, which that generator does not use, are decoded when asked for.
+     */
+    private record Utf8Json(byte[] utf8) implements SerializableString {
+        @Override
+        public String getValue() {
+            return new String(utf8, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public int charLength() {
+            return getValue().length();
+        }
+
+        @Override
+        public char[] asQuotedChars() {
+            return new SerializedString(getValue()).asQuotedChars();
+        }
+
+        @Override
+        public byte[] asUnquotedUTF8() {
+            return utf8;
+        }
+
+        @Override
+        public byte[] asQuotedUTF8() {
+            return new SerializedString(getValue()).asQuotedUTF8();
+        }
+
+        @Override
+        public int appendQuotedUTF8(byte[] buffer, int offset) {
+            return new SerializedString(getValue()).appendQuotedUTF8(buffer, offset);
+        }
+
+        @Override
+        public int appendQuoted(char[] buffer, int offset) {
+            return new SerializedString(getValue()).appendQuoted(buffer, offset);
+        }
+
+        @Override
+        public int appendUnquotedUTF8(byte[] buffer, int offset) {
+            if (offset + utf8.length > buffer.length) {
+                return -1;
+            }
+            System.arraycopy(utf8, 0, buffer, offset, utf8.length);
+            return utf8.length;
+        }
+
+        @Override
+        public int appendUnquoted(char[] buffer, int offset) {
+            return new SerializedString(getValue()).appendUnquoted(buffer, offset);
+        }
+
+        @Override
+        public int writeQuotedUTF8(OutputStream out) throws IOException {
+            return new SerializedString(getValue()).writeQuotedUTF8(out);
+        }
+
+        @Override
+        public int writeUnquotedUTF8(OutputStream out) throws IOException {
+            out.write(utf8);
+            return utf8.length;
+        }
+
+        @Override
+        public int putQuotedUTF8(ByteBuffer buffer) throws IOException {
+            return new SerializedString(getValue()).putQuotedUTF8(buffer);
+        }
+
+        @Override
+        public int putUnquotedUTF8(ByteBuffer buffer) {
+            if (utf8.length > buffer.remaining()) {
+                return -1;
+            }
+            buffer.put(utf8);
+            return utf8.length;
+        }
     }
 
     static boolean isFinal(io.sparkgate.api.v1.BatchState s) {
@@ -243,7 +409,7 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
                || s == io.sparkgate.api.v1.BatchState.BATCH_STATE_KILLED;
     }
 
-    private static void writeValue(JsonGenerator g, FieldDescriptor f, Object v) throws IOException {
+    private static void writeValue(JsonGenerator g, FieldDescriptor f, Object v, boolean keep) throws IOException {
         switch (f.getJavaType()) {
             case INT -> g.writeNumber((Integer) v);
             case LONG -> g.writeNumber((Long) v);
@@ -253,7 +419,7 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
             case STRING -> g.writeString((String) v);
             case BYTE_STRING -> g.writeString(Base64.getEncoder().encodeToString(((ByteString) v).toByteArray()));
             case ENUM -> g.writeString(livyName((EnumValueDescriptor) v));
-            case MESSAGE -> writeMessage(g, (Message) v);
+            case MESSAGE -> writeMessage(g, (Message) v, keep);
         }
     }
 

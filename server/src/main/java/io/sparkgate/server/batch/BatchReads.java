@@ -24,6 +24,9 @@ import java.util.function.IntPredicate;
  */
 final class BatchReads {
 
+    /** List positions whose batches are kept in the cache when a page reads them: half of what it holds. */
+    static final int KEPT_PAGES_BELOW = BatchCache.FINAL_CAPACITY / 2;
+
     private final BatchStore store;
     private final BatchLogs logs;
     private final BatchCache cache;
@@ -101,7 +104,9 @@ final class BatchReads {
 
     /**
      * One query for a page of cached batches (the page's ids with the total); two more (rows with their
-     * log tails, histories) for the batches not cached, all of them at once.
+     * log tails, histories) for the batches not cached, all of them at once. Those are kept in the cache
+     * for a page near the start of the list ({@value #KEPT_PAGES_BELOW} positions: the pages dashboards and
+     * pollers ask for again and again); deeper, they only pass through (see {@link BatchPage#passing}).
      */
     BatchPage list(int start, int count, BatchFilter filter) {
         BatchStore.PageIds idPage = store.page(filter, start, count);
@@ -117,8 +122,15 @@ final class BatchReads {
                 missing.add(id);
             }
         }
-        if (!missing.isEmpty()) {
+        Map<Integer, List<String>> passing = new HashMap<>();
+        if (!missing.isEmpty() && start < KEPT_PAGES_BELOW) {
             load(missing).forEach(b -> found.put(b.id(), b));
+        } else if (!missing.isEmpty()) {
+            for (StoredBatch s : store.getAll(missing)) {
+                found.put(s.batch().id(), s.batch());
+                // A batch without a recorded tail is shown with its own (read from its log, and kept).
+                s.logTail().ifPresent(tail -> passing.put(s.batch().id(), tail));
+            }
         }
         List<Batch> page = new ArrayList<>(ids.size());
         for (int id : ids) {
@@ -127,7 +139,7 @@ final class BatchReads {
                 page.add(b);
             }
         }
-        return new BatchPage(start, total, page);
+        return new BatchPage(start, total, page, passing);
     }
 
     /** See {@link BatchManager#log}. */

@@ -16,8 +16,9 @@ import java.util.function.Supplier;
  * <p>Only for H2, whose file one server process holds alone (H2 locks it): every insert and delete of
  * rows goes through this process's store, which tells the index after each commit. Servers sharing
  * PostgreSQL insert rows each other's index would not see; there the page stays a query (an index-only
- * scan of the primary key). Loaded on first need ({@link #page}) by one walk of the table, which costs
- * what one deep OFFSET page did; pages asked for meanwhile wait for that one walk.
+ * scan of the primary key). Loaded once, in the background right after the store opens (or on first need,
+ * {@link #page}, whichever comes first) by one scan of an index holding the ids alone (V40); pages asked
+ * for meanwhile wait for that one scan.
  *
  * <p>Thread safety: all state is guarded by {@code this}, but the load's query runs outside it, so
  * commits are not held up meanwhile: what they report during the load is kept ({@code pending}) and
@@ -32,8 +33,12 @@ final class IdIndex {
     private CompletableFuture<Void> loading;
     private List<int[]> pending;
 
-    /** Loads the ids by {@code load} (every id committed, ascending) unless loaded; waits for a load under way. */
-    private void ensureLoaded(Supplier<List<Integer>> load) {
+    /**
+     * Loads the ids by {@code load} (every id committed, in any order) unless loaded; waits for a load under
+     * way. The store calls it once right after opening, on a thread of its own, so that the first deep page
+     * finds it loaded.
+     */
+    void ensureLoaded(Supplier<List<Integer>> load) {
         CompletableFuture<Void> done;
         boolean mine = false;
         synchronized (this) {
@@ -50,10 +55,15 @@ final class IdIndex {
         if (mine) {
             try {
                 List<Integer> all = load.get();
+                int[] read = new int[all.size()];
+                for (int i = 0; i < read.length; i++) {
+                    read[i] = all.get(i);
+                }
+                Arrays.sort(read); // in any order: the load need not sort (already sorted costs little here)
                 synchronized (this) {
-                    int[] loaded = new int[Math.max(16, all.size() + all.size() / 4)];
+                    int[] loaded = new int[Math.max(16, read.length + read.length / 4)];
                     int n = 0;
-                    for (int id : all) {
+                    for (int id : read) {
                         if (n == 0 || id > loaded[n - 1]) {
                             loaded[n++] = id;
                         }
