@@ -30,6 +30,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -198,7 +199,7 @@ final class LivyJsonMarshaller implements GrpcJsonMarshaller {
             g.writeString(Instant.ofEpochSecond(seconds, nanos).toString());
             return;
         }
-        java.time.LocalDate date = java.time.LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400));
+        LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400));
         int secondOfDay = (int) Math.floorMod(seconds, 86_400);
         char[] out = new char[30];
         int n = digits(out, 0, date.getYear(), 4);

@@ -20,8 +20,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -727,7 +729,7 @@ public final class JdbcBatchStore implements BatchStore {
             max = Math.max(max, id);
         }
         boolean range = (long) max - min < 2L * ids.size() + 16;
-        java.util.Set<Integer> wanted = range ? new java.util.HashSet<>(ids) : null;
+        Set<Integer> wanted = range ? new HashSet<>(ids) : null;
         String where = range ? " BETWEEN ? AND ?" : " IN (?" + ",?".repeat(ids.size() - 1) + ")";
         Map<Integer, Row> rows = new TreeMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM batches WHERE id" + where)) {
