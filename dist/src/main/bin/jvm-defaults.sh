@@ -1,26 +1,39 @@
 # JVM defaults of the sparkgate command, the one place they are set: sourced by bin/sparkgate (the
-# distribution) and by ./sparkgate (a source checkout). Sets the array SPARKGATE_JVM_DEFAULTS.
+# distribution) and by ./sparkgate (a source checkout). Sets the array SPARKGATE_JVM_DEFAULTS and, unless
+# set already, exports MALLOC_ARENA_MAX (see below).
 #
 # Defaults for a small always-on service, not for a batch job: the JVM's own defaults size the heap by the
-# machine (a quarter of its memory) and give little back, so an idle server held ~850 MB. The serial collector
-# has the smallest footprint and no concurrent threads competing with requests on a few cores; the heap starts
-# small, may grow to 1 GB (100,000 stored batches need a few tens of MB), and is given back when mostly free.
-# After a collection it keeps 40-70% free: with 10-30% the old generation was full again within seconds
-# whenever H2's page cache or a burst promoted objects, and the serial collector ran a full collection (80-190
-# ms, every request waiting) every 3-6 s under load: 15 of them in a bench burst phase and 38 in 29 s of
-# random list pages over 100,000 batches, against 5 and 7 with 40-70 (one run each, on a loaded machine); idle
-# RSS grew by about 15 MB (measured with BENCH_PHASES=memory). SPARKGATE_JAVA_OPTS come after these on the
-# command line, so any of them can be overridden there (e.g. SPARKGATE_JAVA_OPTS="-Xmx4g"); a collector named
-# there (e.g. -XX:+UseG1GC) replaces the serial one, since the JVM refuses to start with two.
-SPARKGATE_JVM_DEFAULTS=(-Xms32m -Xmx1g -XX:MinHeapFreeRatio=40 -XX:MaxHeapFreeRatio=70)
+# machine (a quarter of its memory) and give little back, so an idle server held ~850 MB. The heap starts
+# small, may grow to 1 GB (100,000 stored batches need a few tens of MB), and is given back when mostly free;
+# after a collection it keeps 40-70% free (with 10-30% the old generation filled again within seconds
+# whenever H2's page cache or a burst promoted objects).
+#
+# G1, not the serial collector: serving random list pages over 100,000 batches, H2's page cache churns the
+# old generation, and the serial collector then stopped every request for a full collection (80-105 ms,
+# 3 in 15 s), which made that list's p99 84 ms at 220 req/s; G1 collects the old generation concurrently
+# (p99 14-18 ms at 300 req/s, same data and load, one run each on 2 cores). Its footprint is what the serial
+# one saved, given back two ways: G1PeriodicGCInterval runs a concurrent cycle after a second with no
+# collection, so an idle server returns the heap a burst grew (a cycle that never runs under load), and at
+# most 2 malloc arenas (glibc makes one per thread that allocates, 64 MB each, and G1's worker threads all
+# allocate). Idle after 100 finished batches (BENCH_PHASES=memory, one run each): serial 252 MB, G1 alone
+# 298-302 MB, G1 with both 257 MB. The arena cap is the server's own: the spark-submit wrapper takes it off
+# again (SPARKGATE_MALLOC_ARENA_MAX says that it was ours), so an application runs as it would directly.
+#
+# SPARKGATE_JAVA_OPTS come after these on the command line, so any of them can be overridden there (e.g.
+# SPARKGATE_JAVA_OPTS="-Xmx4g"); a collector named there (e.g. -XX:+UseSerialGC) replaces G1, since the JVM
+# refuses to start with two (G1's own options are then ignored).
+SPARKGATE_JVM_DEFAULTS=(-Xms32m -Xmx1g -XX:MinHeapFreeRatio=40 -XX:MaxHeapFreeRatio=70 -XX:G1PeriodicGCInterval=1000)
 sparkgate_own_gc=false
 for sparkgate_opt in ${SPARKGATE_JAVA_OPTS:-}; do
   case "$sparkgate_opt" in -XX:+Use*GC) sparkgate_own_gc=true ;; esac
 done
 if ! $sparkgate_own_gc; then
-  SPARKGATE_JVM_DEFAULTS=(-XX:+UseSerialGC "${SPARKGATE_JVM_DEFAULTS[@]}")
+  SPARKGATE_JVM_DEFAULTS=(-XX:+UseG1GC "${SPARKGATE_JVM_DEFAULTS[@]}")
 fi
 unset sparkgate_own_gc sparkgate_opt
+if [ -z "${MALLOC_ARENA_MAX+set}" ]; then
+  export MALLOC_ARENA_MAX=2 SPARKGATE_MALLOC_ARENA_MAX=2
+fi
 
 # sparkgate_class_archive ARCHIVE JAR: sets the array SPARKGATE_CLASS_ARCHIVE to the options of class-data
 # sharing for a server started from JAR. A server start loads ~10,000 classes (Armeria, gRPC, protobuf, H2,

@@ -91,8 +91,8 @@ class DistributionTest {
             String metrics = get(base + "/metrics").body();
             assertThat(metrics).contains("sparkgate_batches_finished_total{state=\"success\"} 1.0");
             assertThat(metrics).contains("sparkgate_build_info{");
-            // bin/jvm-defaults.sh applies: the serial collector's old generation.
-            assertThat(metrics).contains("id=\"Tenured Gen\"");
+            // bin/jvm-defaults.sh applies: G1 is the collector.
+            assertThat(metrics).contains("id=\"G1 Old Gen\"");
             assertThat(get(base + "/healthz").statusCode()).isEqualTo(200);
             assertThat(get(base + "/readyz").statusCode()).isEqualTo(200);
 
