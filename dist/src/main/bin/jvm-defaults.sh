@@ -12,17 +12,20 @@
 # old generation, and the serial collector then stopped every request for a full collection (80-105 ms,
 # 3 in 15 s), which made that list's p99 84 ms at 220 req/s; G1 collects the old generation concurrently
 # (p99 14-18 ms at 300 req/s, same data and load, one run each on 2 cores). Its footprint is what the serial
-# one saved, given back two ways: G1PeriodicGCInterval runs a concurrent cycle after a second with no
-# collection, so an idle server returns the heap a burst grew (a cycle that never runs under load), and at
-# most 2 malloc arenas (glibc makes one per thread that allocates, 64 MB each, and G1's worker threads all
-# allocate). Idle after 100 finished batches (BENCH_PHASES=memory, one run each): serial 252 MB, G1 alone
-# 298-302 MB, G1 with both 257 MB. The arena cap is the server's own: the spark-submit wrapper takes it off
-# again (SPARKGATE_MALLOC_ARENA_MAX says that it was ours), so an application runs as it would directly.
+# one saved, given back two ways: at most 2 malloc arenas (glibc makes one per thread that allocates, 64 MB
+# each, and G1's worker threads all allocate), and G1PeriodicGCInterval, a concurrent cycle after a minute
+# with no collection, so an idle server returns the heap a burst grew within a minute (a cycle that never runs
+# under load). Not every second: each cycle costs ~70 ms of CPU, so an idle server then took 7% of a core
+# (1,730 ms of CPU in 20 s against 340 ms without, measured with /proc/PID/stat), CPU taken from the Spark
+# applications on the same cores. Idle 5 s after 100 finished batches (BENCH_PHASES=memory, one run each):
+# serial 252 MB, G1 alone 298-302 MB, G1 with 2 arenas 265 MB. The arena cap is the server's own: the
+# spark-submit wrapper takes it off again (SPARKGATE_MALLOC_ARENA_MAX says that it was ours), so an
+# application runs as it would directly.
 #
 # SPARKGATE_JAVA_OPTS come after these on the command line, so any of them can be overridden there (e.g.
 # SPARKGATE_JAVA_OPTS="-Xmx4g"); a collector named there (e.g. -XX:+UseSerialGC) replaces G1, since the JVM
 # refuses to start with two (G1's own options are then ignored).
-SPARKGATE_JVM_DEFAULTS=(-Xms32m -Xmx1g -XX:MinHeapFreeRatio=40 -XX:MaxHeapFreeRatio=70 -XX:G1PeriodicGCInterval=1000)
+SPARKGATE_JVM_DEFAULTS=(-Xms32m -Xmx1g -XX:MinHeapFreeRatio=40 -XX:MaxHeapFreeRatio=70 -XX:G1PeriodicGCInterval=60000)
 sparkgate_own_gc=false
 for sparkgate_opt in ${SPARKGATE_JAVA_OPTS:-}; do
   case "$sparkgate_opt" in -XX:+Use*GC) sparkgate_own_gc=true ;; esac
