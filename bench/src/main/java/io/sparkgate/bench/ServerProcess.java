@@ -208,6 +208,7 @@ final class ServerProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder("bash", "-c", ". \"$1\" && printf '%s\\n' \"${SPARKGATE_JVM_DEFAULTS[@]}\"",
                 "jvm-defaults", defaults.toString()).redirectErrorStream(true);
         pb.environment().remove("SPARKGATE_JAVA_OPTS"); // the defaults as a user gets them, not this shell's
+        pb.environment().put("JAVA", javaBin()); // whether the JDK has an option depends on which JDK
         Process p = pb.start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes());
