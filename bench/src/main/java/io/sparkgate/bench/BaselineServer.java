@@ -1,5 +1,6 @@
 package io.sparkgate.bench;
 
+import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
@@ -12,6 +13,7 @@ import io.sparkgate.api.v1.GetBatchStateRequest;
 import io.sparkgate.api.v1.GetBatchStateResponse;
 import io.sparkgate.api.v1.ListBatchesRequest;
 import io.sparkgate.api.v1.ListBatchesResponse;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +27,8 @@ import java.util.concurrent.CompletableFuture;
  *   <li>REST {@code GET /batches/{id}/state}, {@code GET /batches/{id}} and {@code GET /batches}: a plain HTTP service returning the
  *       captured JSON bytes, answered from the blocking task executor as the real (transcoded) service
  *       is ({@code useBlockingTaskExecutor(true)}), so the thread hop is in both;</li>
+ *   <li>REST {@code POST /batches} (the burst phase's baseline): the request body read whole, then the captured
+ *       {@code 201} answer of a real create, from the blocking task executor too;</li>
  *   <li>gRPC {@code GetBatchState} and {@code ListBatches}: the same {@code sparkgate.v1.BatchService}
  *       through a {@code GrpcService} with the real server's settings (all serialization formats,
  *       blocking task executor), answering the captured messages.</li>
@@ -43,11 +47,12 @@ public final class BaselineServer {
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
         Path dir = Path.of(args[1]);
-        byte[] stateJson = Files.readAllBytes(dir.resolve("state.json"));
-        byte[] listJson = Files.readAllBytes(dir.resolve("list.json"));
-        byte[] batchJson = Files.readAllBytes(dir.resolve("batch.json"));
-        GetBatchStateResponse state = GetBatchStateResponse.parseFrom(Files.readAllBytes(dir.resolve("state.pb")));
-        ListBatchesResponse list = ListBatchesResponse.parseFrom(Files.readAllBytes(dir.resolve("list.pb")));
+        byte[] stateJson = payload(dir, "state.json");
+        byte[] listJson = payload(dir, "list.json");
+        byte[] batchJson = payload(dir, "batch.json");
+        byte[] createdJson = payload(dir, "created.json");
+        GetBatchStateResponse state = GetBatchStateResponse.parseFrom(payload(dir, "state.pb"));
+        ListBatchesResponse list = ListBatchesResponse.parseFrom(payload(dir, "list.pb"));
 
         GrpcService grpc = GrpcService.builder()
                 .addService(new BatchServiceGrpc.BatchServiceImplBase() {
@@ -73,12 +78,21 @@ public final class BaselineServer {
                         () -> HttpResponse.of(HttpStatus.OK, MediaType.JSON, stateJson), ctx.blockingTaskExecutor())))
                 .service("/batches/{id}", (ctx, req) -> HttpResponse.of(CompletableFuture.supplyAsync(
                         () -> HttpResponse.of(HttpStatus.OK, MediaType.JSON, batchJson), ctx.blockingTaskExecutor())))
-                .service("/batches", (ctx, req) -> HttpResponse.of(CompletableFuture.supplyAsync(
-                        () -> HttpResponse.of(HttpStatus.OK, MediaType.JSON, listJson), ctx.blockingTaskExecutor())))
+                .service("/batches", (ctx, req) -> req.method() == HttpMethod.POST
+                        ? HttpResponse.of(req.aggregate().thenApplyAsync(
+                                body -> HttpResponse.of(HttpStatus.CREATED, MediaType.JSON, createdJson), ctx.blockingTaskExecutor()))
+                        : HttpResponse.of(CompletableFuture.supplyAsync(
+                                () -> HttpResponse.of(HttpStatus.OK, MediaType.JSON, listJson), ctx.blockingTaskExecutor())))
                 .build();
         server.start().join();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> server.stop().join()));
         System.out.println("baseline listening on 127.0.0.1:" + server.activeLocalPort());
         Thread.currentThread().join();
+    }
+
+    /** A captured payload; empty when the phase that starts this baseline does not use it (not captured). */
+    private static byte[] payload(Path dir, String name) throws IOException {
+        Path file = dir.resolve(name);
+        return Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
     }
 }
