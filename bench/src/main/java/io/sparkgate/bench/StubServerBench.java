@@ -336,12 +336,7 @@ final class StubServerBench {
      * and in the bench's own HTTP client, whose first requests were timed as the server's).
      */
     private void warmUpBurst(int n, String body) throws Exception {
-        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/batches"))
-                    .timeout(java.time.Duration.ofSeconds(30)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
-        }
+        List<CompletableFuture<HttpResponse<String>>> calls = creates(server.baseUrl(), body, n, new Samples());
         List<CompletableFuture<HttpResponse<String>>> deletes = new ArrayList<>();
         for (CompletableFuture<HttpResponse<String>> c : calls) {
             HttpResponse<String> r = c.get(60, TimeUnit.SECONDS);
@@ -397,6 +392,22 @@ final class StubServerBench {
         return t.getSeconds() * 1_000_000L + t.getNanos() / 1000;
     }
 
+    /**
+     * {@code n} REST creates sent at once to {@code baseUrl}, each one's latency (from its send to its
+     * whole answer, in µs) added to {@code latency} when it completes.
+     */
+    private List<CompletableFuture<HttpResponse<String>>> creates(String baseUrl, String body, int n, Samples latency) {
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long start = System.nanoTime();
+            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(baseUrl + "/batches"))
+                            .timeout(java.time.Duration.ofSeconds(30))
+                            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> latency.add((System.nanoTime() - start) / 1000)));
+        }
+        return calls;
+    }
+
     /** The burst's baseline: {@code n} POSTs at once to a bare route answering {@code createdJson}. */
     private Samples baselineBurst(int n, String body, String createdJson) throws Exception {
         Path payloads = Files.createDirectories(settings.work().resolve("burst-baseline-payloads"));
@@ -405,14 +416,7 @@ final class StubServerBench {
                 settings.work().resolve("server-burst-baseline.log"))) {
             for (int round = settings.quick() ? 1 : 0; ; round++) {
                 Samples latency = new Samples();
-                List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    long start = System.nanoTime();
-                    calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(baseline.baseUrl() + "/batches"))
-                                    .timeout(java.time.Duration.ofSeconds(30))
-                                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                            HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> latency.add((System.nanoTime() - start) / 1000)));
-                }
+                List<CompletableFuture<HttpResponse<String>>> calls = creates(baseline.baseUrl(), body, n, latency);
                 for (CompletableFuture<HttpResponse<String>> c : calls) {
                     HttpResponse<String> r = c.get(60, TimeUnit.SECONDS);
                     if (r.statusCode() != 201) {
@@ -460,15 +464,8 @@ final class StubServerBench {
         sampler.start();
 
         Samples latency = new Samples();
-        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
         long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            long start = System.nanoTime();
-            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/batches"))
-                            .timeout(java.time.Duration.ofSeconds(30))
-                            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                    HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> latency.add((System.nanoTime() - start) / 1000)));
-        }
+        List<CompletableFuture<HttpResponse<String>>> calls = creates(server.baseUrl(), body, n, latency);
         List<Integer> ids = new ArrayList<>();
         int answered = 0;
         int created = 0;
