@@ -44,13 +44,13 @@ unset sparkgate_own_gc sparkgate_opt
 # sparkgate_jdk_trims JAVA: whether the JDK of the java command JAVA has -XX:TrimNativeHeapInterval (its
 # release file's JAVA_VERSION, so no JVM is started to ask) and runs on Linux.
 sparkgate_jdk_trims() {
-  local bin release version major minor update
+  local bin release version major update
   [ "$(uname -s)" = Linux ] || return 1
   bin=$(command -v -- "$1") || return 1
   release=$(dirname -- "$(dirname -- "$(readlink -f -- "$bin")")")/release
   [ -f "$release" ] || return 1
   version=$(sed -n 's/^JAVA_VERSION="\([0-9.]*\).*/\1/p' "$release")
-  IFS=. read -r major minor update _ <<<"$version"
+  IFS=. read -r major _ update _ <<<"$version"
   case "$major" in ''|*[!0-9]*) return 1 ;; esac
   case "$update" in ''|*[!0-9]*) update=0 ;; esac
   [ "$major" -ge 22 ] || { [ "$major" -eq 21 ] && [ "$update" -ge 1 ]; } || { [ "$major" -eq 17 ] && [ "$update" -ge 9 ]; }
