@@ -77,8 +77,10 @@ public final class SparkgateServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SparkgateServer.class);
 
-    /** How often running applications' output is indexed: the floor of log-follow latency. */
+    /** How often a followed application's output is indexed: the floor of log-follow latency. */
     private static final Duration TAIL_INTERVAL = Duration.ofMillis(10);
+    /** How often running applications' output is indexed while nobody follows one live. */
+    private static final Duration TAIL_IDLE_INTERVAL = Duration.ofMillis(100);
     /**
      * Threads for the handlers' blocking work (store, log files). Armeria's default, 200, only adds
      * threads waiting for one of the store's few connections, and each costs memory; most reads are
@@ -147,7 +149,7 @@ public final class SparkgateServer implements AutoCloseable {
             ServerTls.configure(sb, new InetSocketAddress(config.host(), config.port()), config.auth());
             scheduler = Executors.newSingleThreadScheduledExecutor(ThreadFactories.newThreadFactory("sparkgate-scheduler", true));
             logs = new LogStore(config.dataDir().resolve("batches"));
-            tailer = new LogTailer(logs, TAIL_INTERVAL);
+            tailer = new LogTailer(logs, TAIL_INTERVAL, TAIL_IDLE_INTERVAL);
             launcher = config.onYarn()
                     ? YarnLauncher.start(config, scheduler, metrics::timed)
                     : new SparkSubmitLauncher(config, scheduler);

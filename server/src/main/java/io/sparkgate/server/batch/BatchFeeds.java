@@ -135,6 +135,12 @@ final class BatchFeeds {
         }
     }
 
+    /** Whether someone follows the batch's log live here (the log tailer's pace depends on it). */
+    boolean followsLog(int batchId) {
+        Set<Feed> set = feeds.get(batchId);
+        return set != null && set.stream().anyMatch(f -> f instanceof LogFollower);
+    }
+
     int followers(int batchId) {
         Set<Feed> set = feeds.get(batchId);
         return set == null ? 0 : set.size();

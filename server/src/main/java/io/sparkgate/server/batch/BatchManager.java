@@ -365,7 +365,9 @@ public final class BatchManager implements AutoCloseable {
      * final state once the batch is final and its log drained.
      */
     public Subscription followLog(Batch batch, OptionalInt from, LogSink sink) {
-        return feeds.followLog(batch, nonNegative("from", from, 0), sink);
+        Subscription follow = feeds.followLog(batch, nonNegative("from", from, 0), sink);
+        tailer.wake(); // its lines are indexed now and at the followed pace from here on, not at the next idle tick
+        return follow;
     }
 
     /**
@@ -553,7 +555,7 @@ public final class BatchManager implements AutoCloseable {
                 });
             }
             return app.hasEnded();
-        }, () -> owner.post(() -> ended(owner, app.exit())));
+        }, () -> owner.post(() -> ended(owner, app.exit())), () -> feeds.followsLog(owner.id));
     }
 
     /**

@@ -60,7 +60,7 @@ class BatchOwnerTest {
     void start() {
         realStore = JdbcBatchStore.open(JdbcBatchStore.embeddedUrl(dir.resolve("store")), "sparkgate", "");
         logs = new LogStore(dir.resolve("batches"));
-        tailer = new LogTailer(logs, Duration.ofMillis(10));
+        tailer = new LogTailer(logs, Duration.ofMillis(10), Duration.ofMillis(100));
         manager = new BatchManager(gatedStore(), logs, tailer, new DrivenLauncher(), AdmissionSettings.defaults(),
                 Clock.systemUTC());
     }
