@@ -25,6 +25,9 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("server")) {
+            SparkgateServer.prepare(); // meanwhile: the command line is parsed, the config read, logging set up
+        }
         System.exit(commandLine().execute(args));
     }
 

@@ -17,8 +17,6 @@ import io.sparkgate.server.metrics.BatchCounters;
 import io.sparkgate.server.metrics.BatchGauges;
 import io.sparkgate.server.metrics.LogStreamMetrics;
 import io.sparkgate.server.metrics.ServerMetrics;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
@@ -63,6 +61,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,9 +117,35 @@ public final class SparkgateServer implements AutoCloseable {
         this.launcher = launcher;
     }
 
+    private static final AtomicBoolean PREPARING = new AtomicBoolean();
+
+    /**
+     * Starts, on a side thread, the slowest class initialisation a start needs, one that depends on nothing:
+     * Armeria's transcoding and docs, whose JSON marshallers of gRPC's error details ByteBuddy makes then
+     * (0.6 s of one thread, in a class-load log of a start). {@code Main} calls this before it parses the
+     * command line, so that it overlaps with everything up to the services' configuration instead of
+     * lying on the start's path; once is enough, and {@link #start} calls it too.
+     */
+    public static void prepare() {
+        if (!PREPARING.compareAndSet(false, true)) {
+            return;
+        }
+        Thread preparing = new Thread(() -> {
+            try {
+                HttpJsonTranscodingOptions.builder();
+                DocService.builder();
+            } catch (Throwable t) {
+                // The start meets the same failure where it needs these, and reports it there.
+            }
+        }, "sparkgate-prepare");
+        preparing.setDaemon(true);
+        preparing.start();
+    }
+
     /** Builds everything from {@code config} and starts listening; returns once the port is bound. */
     public static SparkgateServer start(SparkgateConfig config) {
         requireNonNull(config, "config");
+        prepare();
         // Credential and certificate files first: a bad one stops the start before anything is opened.
         Authentication auth = Authentication.from(config.auth());
         // Opening the database (H2's file, Flyway's migrations) and loading the server's own machinery take
@@ -153,10 +178,6 @@ public final class SparkgateServer implements AutoCloseable {
             launcher = config.onYarn()
                     ? YarnLauncher.start(config, scheduler, metrics::timed)
                     : new SparkSubmitLauncher(config, scheduler);
-            // The gRPC service's and the docs' class initialisation (Armeria builds JSON marshallers for its
-            // error messages then) meanwhile, on this thread: configureServices below finds it done.
-            HttpJsonTranscodingOptions.builder();
-            DocService.builder();
         } catch (RuntimeException | Error e) {
             opening.thenAccept(BatchStore::close); // the store is nobody's: close it once it is open
             metrics.close();
