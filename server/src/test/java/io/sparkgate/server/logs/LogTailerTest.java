@@ -21,8 +21,7 @@ class LogTailerTest {
     @Test
     void indexesAnUnfollowedBatchAsItWritesThenDrainsItOnceItsWriterEnds() throws Exception {
         LogStore logs = new LogStore(dir);
-        Path out = logs.outputFile(4);
-        Files.createDirectories(out.getParent());
+        Path out = outputOf(logs, 4);
         AtomicBoolean ended = new AtomicBoolean();
         CountDownLatch drained = new CountDownLatch(1);
         try (LogTailer tailer = new LogTailer(logs, Duration.ofMillis(10), Duration.ofMillis(100))) {
@@ -41,8 +40,7 @@ class LogTailerTest {
     @Test
     void ticksAtTheFollowedPaceOnlyWhileSomeoneFollowsTheLogLive() throws Exception {
         LogStore logs = new LogStore(dir);
-        Path out = logs.outputFile(9);
-        Files.createDirectories(out.getParent());
+        Path out = outputOf(logs, 9);
         AtomicBoolean followed = new AtomicBoolean();
         // An idle pace of an hour: unfollowed, the batch is indexed only when the tailer is woken.
         try (LogTailer tailer = new LogTailer(logs, Duration.ofMillis(10), Duration.ofHours(1))) {
@@ -63,6 +61,13 @@ class LogTailerTest {
             awaitLines(logs, 9, 2);
         }
         assertThat(logs.read(9, 0, -1).lines()).containsExactly("written while nobody follows", "written while followed");
+    }
+
+    /** The file an application of this batch writes its output to, its directory made. */
+    private static Path outputOf(LogStore logs, int batchId) throws Exception {
+        Path out = logs.outputFile(batchId);
+        Files.createDirectories(out.getParent());
+        return out;
     }
 
     private static void awaitLines(LogStore logs, int batchId, long lines) throws InterruptedException {
