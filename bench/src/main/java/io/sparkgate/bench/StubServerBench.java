@@ -347,9 +347,19 @@ final class StubServerBench {
      * @return the warm-up bursts' p99s, in µs
      */
     private List<Long> warmUpBursts(int n, String body) throws Exception {
+        return untilStable(() -> warmUpBurst(n, body));
+    }
+
+    /** One burst, returning its p99 in µs. */
+    private interface BurstRun {
+        long p99() throws Exception;
+    }
+
+    /** The warm-up rule of the server's and the baseline's bursts ({@link #warmUpBursts}); returns the p99s. */
+    private static List<Long> untilStable(BurstRun burst) throws Exception {
         List<Long> p99s = new ArrayList<>();
         while (p99s.size() < MAX_WARM_UP_BURSTS) {
-            p99s.add(warmUpBurst(n, body));
+            p99s.add(burst.p99());
             int k = p99s.size();
             if (k >= MIN_WARM_UP_BURSTS && p99s.get(k - 1) >= 0.9 * p99s.get(k - 2)) {
                 break;
@@ -434,8 +444,8 @@ final class StubServerBench {
         return calls;
     }
 
-    /** The baseline's warm-up bursts' p99s (µs), for the report. */
-    private List<Long> baselineWarmUps = List.of();
+    /** The baseline's measured burst, and the p99s (µs) of the warm-up bursts before it. */
+    private record Baseline(Samples latency, List<Long> warmUps) {}
 
     private Samples baselineRound(ServerProcess baseline, int n, String body) throws Exception {
         Samples latency = new Samples();
@@ -450,22 +460,15 @@ final class StubServerBench {
     }
 
     /** The burst's baseline: {@code n} POSTs at once to a bare route answering {@code createdJson}. */
-    private Samples baselineBurst(int n, String body, String createdJson) throws Exception {
+    private Baseline baselineBurst(int n, String body, String createdJson) throws Exception {
         Path payloads = Files.createDirectories(settings.work().resolve("burst-baseline-payloads"));
         Files.writeString(payloads.resolve("created.json"), createdJson);
         try (ServerProcess baseline = ServerProcess.startBaseline(settings.repo(), ServerProcess.freePort(), payloads,
                 settings.work().resolve("server-burst-baseline.log"))) {
-            // Warmed by the same rule as the server (warmUpBursts), then measured once.
-            List<Long> p99s = new ArrayList<>();
-            while (!settings.quick()) {
-                p99s.add(baselineRound(baseline, n, body).percentile(0.99));
-                int k = p99s.size();
-                if (k >= MAX_WARM_UP_BURSTS || (k >= MIN_WARM_UP_BURSTS && p99s.get(k - 1) >= 0.9 * p99s.get(k - 2))) {
-                    break;
-                }
-            }
-            baselineWarmUps = p99s;
-            return baselineRound(baseline, n, body);
+            // Warmed by the same rule as the server, then measured once.
+            List<Long> warmUps = settings.quick() ? List.of()
+                    : untilStable(() -> baselineRound(baseline, n, body).percentile(0.99));
+            return new Baseline(baselineRound(baseline, n, body), warmUps);
         }
     }
 
@@ -588,7 +591,8 @@ final class StubServerBench {
         int leftCount = left.size();
         left.forEach(ProcessHandle::destroyForcibly); // ours (children of the server we started): do not leak them
         int totalAfter = stub.listBatches(ListBatchesRequest.newBuilder().setSize(0).build()).getTotal();
-        Samples bare = createdJson == null ? new Samples() : baselineBurst(n, body, createdJson);
+        Baseline baseline = createdJson == null ? new Baseline(new Samples(), List.of()) : baselineBurst(n, body, createdJson);
+        Samples bare = baseline.latency();
 
         long p99 = latency.percentile(0.99);
         long bareP99 = bare.percentile(0.99);
@@ -621,7 +625,7 @@ final class StubServerBench {
                 + "creates (each answered, deleted, its apps gone; not in BENCH_QUICK) until a burst's p99 was no more than 10% "
                 + "below the one before (" + MIN_WARM_UP_BURSTS + " to " + MAX_WARM_UP_BURSTS + "), since the batches stored "
                 + "first came over gRPC and 200 creates are too few to get the REST create path compiled: warm-up p99s "
-                + millis(warmUps) + " (server), " + millis(baselineWarmUps) + " (baseline). Batches listed after the deletes: "
+                + millis(warmUps) + " (server), " + millis(baseline.warmUps()) + " (baseline). Batches listed after the deletes: "
                 + totalAfter + " (" + before + " before the burst).");
         report.note(BURST, "Baseline: the same 200 POSTs (same client, fresh connections, warm-up bursts first by the same rule, not in "
                 + "BENCH_QUICK) to `io.sparkgate.bench.BaselineServer`, a bare Armeria server in its own JVM that reads each body "

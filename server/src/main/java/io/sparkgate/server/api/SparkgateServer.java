@@ -80,6 +80,8 @@ public final class SparkgateServer implements AutoCloseable {
     private static final Duration TAIL_INTERVAL = Duration.ofMillis(10);
     /** How often running applications' output is indexed while nobody follows one live. */
     private static final Duration TAIL_IDLE_INTERVAL = Duration.ofMillis(100);
+    /** Whether {@link #prepare} has run in this JVM. */
+    private static final AtomicBoolean PREPARING = new AtomicBoolean();
     /**
      * Threads for the handlers' blocking work (store, log files). Armeria's default, 200, only adds
      * threads waiting for one of the store's few connections, and each costs memory; most reads are
@@ -116,8 +118,6 @@ public final class SparkgateServer implements AutoCloseable {
         this.scheduler = scheduler;
         this.launcher = launcher;
     }
-
-    private static final AtomicBoolean PREPARING = new AtomicBoolean();
 
     /**
      * Starts, on a side thread, the slowest class initialisation a start needs, one that depends on nothing:
