@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.launcher.LauncherServerPin;
 import org.apache.spark.launcher.SparkAppHandle;
@@ -47,6 +49,11 @@ public final class SparkSubmitLauncher implements Launcher {
     private static final Duration SETTLE = Duration.ofSeconds(1);
     /** The wrapper writes its exit code right before it exits; without it after this long, it was killed. */
     private static final Duration EXIT_CODE_WAIT = Duration.ofSeconds(5);
+
+    /** A wrapper starts in milliseconds; one that has written no pid after this long never will. */
+    private static final Duration PID_WAIT = Duration.ofSeconds(5);
+    /** How often a kill looks for the pid of a wrapper that has not written it yet. */
+    private static final Duration PID_POLL = Duration.ofMillis(5);
 
     /** Written by our {@code bin/spark-submit} into the batch directory: its own pid, at start. */
     static final String PID_FILE = "pid";
@@ -327,17 +334,34 @@ public final class SparkSubmitLauncher implements Launcher {
 
         @Override
         public void kill() {
-            Optional<ProcessHandle> wrapper = readPid().stream().boxed()
-                    .map(ProcessHandle::of).flatMap(Optional::stream).findFirst();
-            if (wrapper.isEmpty()) {
-                // The wrapper before it wrote its pid: the handle kills it.
-                SparkAppHandle h = handle;
-                if (h != null) {
-                    h.kill();
-                }
+            killOnceStarted(System.nanoTime() + PID_WAIT.toNanos());
+        }
+
+        /**
+         * Signals the wrapper's tree once its pid is known. Before that the wrapper has no child, but the
+         * handle's kill (SIGKILL of the wrapper) is safe only if it does not fork in the moment between
+         * reading no pid and the kill, and a loaded machine makes that moment long enough (a burst of
+         * deletes at launch left stand-in apps running, orphaned). The wrapper traps SIGTERM from before
+         * it writes its pid, so waiting for the pid and sending SIGTERM cancels it in every state; the
+         * handle kills only a wrapper that writes none in time.
+         */
+        private void killOnceStarted(long deadlineNanos) {
+            OptionalLong pid = readPid();
+            if (pid.isPresent()) {
+                // Gone already: it ended by itself, nothing is left to signal.
+                ProcessHandle.of(pid.getAsLong()).ifPresent(p -> killTree(batchId, p));
                 return;
             }
-            killTree(batchId, wrapper.get());
+            SparkAppHandle h = handle;
+            if (h.getState().isFinal() || System.nanoTime() - deadlineNanos > 0) {
+                h.kill();
+                return;
+            }
+            try {
+                scheduler.schedule(() -> killOnceStarted(deadlineNanos), PID_POLL.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                h.kill(); // the server is stopping: no later look
+            }
         }
 
         @Override

@@ -91,6 +91,59 @@ class SparkSubmitLauncherTest {
         org.assertj.core.api.Assertions.assertThat(app.exit().succeeded()).isTrue();
     }
 
+    /**
+     * A delete can come at any moment of a launch, down to the instant the wrapper forks spark-submit:
+     * whatever the moment, no application is left running once the kill has had its grace period. The
+     * Spark home's spark-submit here records its pid and sleeps, honouring SIGTERM as a driver does.
+     */
+    @Test
+    void aBatchKilledAtAnyMomentOfItsLaunchLeavesNoApplicationRunning(@TempDir Path dir) throws Exception {
+        Path apps = Files.createDirectories(dir.resolve("apps"));
+        Path home = Files.createDirectories(dir.resolve("spark-home"));
+        Path submit = Files.createDirectories(home.resolve("bin")).resolve("spark-submit");
+        Files.writeString(submit, "#!/usr/bin/env bash\necho $$ > " + apps + "/app.$$\n"
+                + "trap 'kill $s 2>/dev/null; exit 143' TERM\nsleep 60 & s=$!\nwait $s\n");
+        Files.setPosixFilePermissions(submit, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        SparkSubmitLauncher launcher = new SparkSubmitLauncher(ConfigLoader.fromMap(Map.of(
+                ConfigKeys.DATA_DIR.name(), dir.resolve("data").toString(),
+                ConfigKeys.SPARK_HOME.name(), home.toString(),
+                ConfigKeys.KILL_GRACE_PERIOD.name(), "1s",
+                ConfigKeys.SPARK_MASTER.name(), "local[1]")), scheduler);
+        java.util.List<LaunchedApp> launched = new java.util.ArrayList<>();
+
+        // Kills from right after the start to well after the fork, 0.5 ms apart: some land in between.
+        for (int i = 0; i < 60; i++) {
+            Path work = Files.createDirectories(dir.resolve("batch-" + i));
+            LaunchedApp app = launcher.launch(i, BatchRequest.of("/jobs/app.jar").withClassName("Sleeper"), work,
+                    work.resolve("output"), new LaunchListener() {
+                        @Override
+                        public void onRunning(String reason) {}
+
+                        @Override
+                        public void onAppId(String appId) {}
+
+                        @Override
+                        public void onAppInfo(String sparkUiUrl, String driverLogUrl) {}
+                    });
+            java.util.concurrent.locks.LockSupport.parkNanos(i * 500_000L);
+            app.kill();
+            launched.add(app);
+        }
+
+        for (LaunchedApp app : launched) {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(app::hasEnded);
+            org.assertj.core.api.Assertions.assertThat(app.exit().succeeded()).isFalse();
+        }
+        Thread.sleep(1_500); // past the grace period, whatever was SIGTERMed last
+        java.util.List<Long> alive;
+        try (var files = Files.list(apps)) {
+            alive = files.map(f -> Long.parseLong(f.getFileName().toString().substring(4)))
+                    .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
+        }
+        alive.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        org.assertj.core.api.Assertions.assertThat(alive).as("applications still running after their kill").isEmpty();
+    }
+
     @Test
     void aPythonBatchIsRefusedByASparkHomeWithoutPySpark(@TempDir Path dir) {
         SparkSubmitLauncher launcher = new SparkSubmitLauncher(ConfigLoader.fromMap(Map.of(
