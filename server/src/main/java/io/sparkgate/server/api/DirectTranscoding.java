@@ -2,11 +2,8 @@ package io.sparkgate.server.api;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.api.AnnotationsProto;
-import com.google.api.HttpRule;
-import com.google.protobuf.Descriptors.Descriptor;
-import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpHeaders;
@@ -28,36 +25,37 @@ import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
 import io.grpc.Attributes;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import io.grpc.MethodDescriptor.PrototypeMarshaller;
 import io.grpc.ServerCall;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
-import java.util.HashMap;
+import java.io.ByteArrayInputStream;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * HTTP/JSON transcoding of the unary {@code GET} routes (a batch, its state, the list, a log page)
- * without a gRPC wire in the middle. Armeria's transcoding turns such a request into JSON, frames it,
+ * HTTP/JSON transcoding of the unary {@code GET} routes (a batch, its state, the list, a log page) and
+ * of {@code POST /batches} without a gRPC wire in the middle. Armeria's transcoding turns such a request into JSON, frames it,
  * runs a whole framed gRPC call over it and unframes the answer again; on the REST face that round
  * trip cost more than the work (a JFR profile of {@code GET /batches?size=100}: a third of the server's
  * CPU in framing, deframing, stream plumbing and the request's own JSON, for 2-4 µs of the service's
  * work per batch). Here, on the transcoding service's own routes (the proto's {@code google.api.http}
- * rules), the request message is built as Armeria's transcoding builds it (path variables by proto field
- * name, query parameters by proto or lowerCamel name, unknown ones ignored, the last of a repeated one
- * winning), the method runs through its own gRPC call handler (the same service, interceptors, blocking
+ * rules), the request message is built as Armeria's transcoding builds it ({@link TranscodingRoute}: path
+ * variables by proto field name, query parameters by proto or lowerCamel name, unknown ones ignored, the
+ * last of a repeated one winning; a {@code body: "*"} request from its JSON body by the same marshaller
+ * that reads it in Armeria's framed call, which for a create was a second JSON round trip: a tree, written
+ * out again, framed, deframed and parsed), the method runs through its own gRPC call handler (the same service, interceptors, blocking
  * executor and exception handler as every gRPC call) and its answer is written by the same
  * {@link LivyJsonMarshaller} with the same headers; errors go through the same
  * {@link UnframedGrpcErrorHandler}. So a client sees byte for byte what Armeria's transcoding answers.
  *
  * <p>What it cannot build exactly as Armeria would (another method or verb, a value that does not parse,
- * a repeated or message field) goes on to Armeria's transcoding unchanged, whose errors stay the only
+ * a repeated or message field, a body with query parameters, an empty body or one the marshaller
+ * refuses) goes on to Armeria's transcoding unchanged, whose errors stay the only
  * ones for malformed requests.
  */
 final class DirectTranscoding implements DecoratingHttpServiceFunction {
@@ -72,8 +70,8 @@ final class DirectTranscoding implements DecoratingHttpServiceFunction {
     private final GrpcExceptionHandlerFunction exceptions;
     private final UnframedGrpcErrorHandler errors;
     private final GrpcJsonMarshaller json;
-    /** Per method of the service: how to build its request, or {@link Route#NONE} when not served here. */
-    private final Map<ServerMethodDefinition<?, ?>, Route> routes = new ConcurrentHashMap<>();
+    /** Per method of the service: how to build its request, or {@link TranscodingRoute#NONE} when not served here. */
+    private final Map<ServerMethodDefinition<?, ?>, TranscodingRoute> routes = new ConcurrentHashMap<>();
 
     /**
      * @param exceptions the service's exception handler, as the gRPC service was built with it
@@ -88,7 +86,7 @@ final class DirectTranscoding implements DecoratingHttpServiceFunction {
 
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
-        if (req.method() != HttpMethod.GET) {
+        if (req.method() != HttpMethod.GET && req.method() != HttpMethod.POST) {
             return delegate.serve(ctx, req);
         }
         GrpcService grpc = delegate.as(GrpcService.class);
@@ -96,51 +94,112 @@ final class DirectTranscoding implements DecoratingHttpServiceFunction {
         if (method == null) {
             return delegate.serve(ctx, req);
         }
-        Route route = routes.computeIfAbsent(method, Route::of);
+        TranscodingRoute route = routes.computeIfAbsent(method, TranscodingRoute::of);
+        if (req.method() == HttpMethod.POST) {
+            return route.kind == TranscodingRoute.Kind.BODY && TranscodingRoute.bodyAlone(ctx, req.headers())
+                   ? serveBody(delegate, ctx, req, method, route) : delegate.serve(ctx, req);
+        }
         Message request = route.request(ctx);
         if (request == null) {
             return delegate.serve(ctx, req);
         }
-        MethodDescriptor<?, ?> md = method.getMethodDescriptor();
-        ctx.logBuilder().name(md.getServiceName(), md.getBareMethodName());
+        name(ctx, method);
         CompletableFuture<HttpResponse> response = new CompletableFuture<>();
         ctx.blockingTaskExecutor().execute(() -> call(ctx, method, route, request, response));
         return HttpResponse.of(response);
     }
 
+    /**
+     * A {@code body: "*"} call: the body is read whole, then parsed and run on the blocking executor, as the
+     * framed call would be. A body that is empty or that the marshaller refuses goes to Armeria's
+     * transcoding as it came, so its answer to a malformed body stays the only one.
+     */
+    private HttpResponse serveBody(HttpService delegate, ServiceRequestContext ctx, HttpRequest req,
+                                   ServerMethodDefinition<?, ?> method, TranscodingRoute route) {
+        CompletableFuture<HttpResponse> response = new CompletableFuture<>();
+        req.aggregate().handle((body, failure) -> {
+            if (failure != null) {
+                response.completeExceptionally(failure); // e.g. too large: as Armeria's transcoding fails it
+            } else if (body.content().isEmpty()) {
+                passOn(delegate, ctx, body, response);
+            } else {
+                ctx.blockingTaskExecutor().execute(() -> {
+                    Message request;
+                    try {
+                        request = (Message) json.deserializeMessage(method.getMethodDescriptor().getRequestMarshaller(),
+                                new ByteArrayInputStream(body.content().array()));
+                    } catch (Exception | LinkageError e) {
+                        passOn(delegate, ctx, body, response);
+                        return;
+                    }
+                    name(ctx, method);
+                    call(ctx, method, route, request, response);
+                });
+            }
+            return null;
+        });
+        return HttpResponse.of(response);
+    }
+
+    /** Hands a request already read to Armeria's transcoding, on the event loop where it would have run. */
+    private static void passOn(HttpService delegate, ServiceRequestContext ctx, AggregatedHttpRequest body,
+                               CompletableFuture<HttpResponse> response) {
+        ctx.eventLoop().execute(() -> {
+            try {
+                response.complete(delegate.serve(ctx, body.toHttpRequest()));
+            } catch (Exception e) {
+                response.completeExceptionally(e);
+            }
+        });
+    }
+
+    private static void name(ServiceRequestContext ctx, ServerMethodDefinition<?, ?> method) {
+        MethodDescriptor<?, ?> md = method.getMethodDescriptor();
+        ctx.logBuilder().name(md.getServiceName(), md.getBareMethodName());
+    }
+
+    /**
+     * Runs one call. A unary method may answer later from another thread (a create answers once the store
+     * has recorded it): the response completes when the call closes, whichever thread closes it.
+     */
     @SuppressWarnings("unchecked")
-    private <Q, R> void call(ServiceRequestContext ctx, ServerMethodDefinition<Q, R> method, Route route,
+    private <Q, R> void call(ServiceRequestContext ctx, ServerMethodDefinition<Q, R> method, TranscodingRoute route,
                              Message request, CompletableFuture<HttpResponse> response) {
         Call<Q, R> call = new Call<>(ctx, method.getMethodDescriptor(), route, response);
         try {
             ServerCall.Listener<Q> listener = method.getServerCallHandler().startCall(call, new Metadata());
+            call.listener = listener;
+            // As Armeria's framed call: a request cancelled (timed out, or its client gone) closes the call
+            // with what the exception handler makes of the cause.
+            ctx.whenRequestCancelling().handle((cause, unused) -> {
+                call.fail(cause);
+                return null;
+            });
             try {
                 listener.onMessage((Q) request);
                 listener.onHalfClose();
             } catch (Throwable t) {
                 call.fail(t);
             }
-            if (call.closedOk) {
-                listener.onComplete();
-            }
         } catch (Throwable t) {
             call.fail(t);
         }
-        if (!response.isDone()) {
-            call.close(Status.INTERNAL.withDescription("Completed without a response"), new Metadata());
-        }
     }
 
-    /** One call: what the service answers becomes the HTTP response. Touched by the one thread running it. */
+    /**
+     * One call: what the service answers becomes the HTTP response. Touched by one thread at a time: the
+     * one that runs the method, then the one that answers (the same one, or the store's for a create).
+     */
     private final class Call<Q, R> extends ServerCall<Q, R> {
         private final ServiceRequestContext ctx;
         private final MethodDescriptor<Q, R> method;
-        private final Route route;
+        private final TranscodingRoute route;
         private final CompletableFuture<HttpResponse> response;
-        private R message;
-        boolean closedOk;
+        private volatile R message;
+        /** Told the call is complete once it closed with an answer. */
+        volatile ServerCall.Listener<Q> listener;
 
-        Call(ServiceRequestContext ctx, MethodDescriptor<Q, R> method, Route route,
+        Call(ServiceRequestContext ctx, MethodDescriptor<Q, R> method, TranscodingRoute route,
              CompletableFuture<HttpResponse> response) {
             this.ctx = ctx;
             this.method = method;
@@ -193,8 +252,11 @@ final class DirectTranscoding implements DecoratingHttpServiceFunction {
                 status = status.getDescription() != null ? handled.withDescription(status.getDescription()) : handled;
             }
             if (status.isOk() && message != null) {
-                closedOk = true;
                 response.complete(ok(message));
+                ServerCall.Listener<Q> l = listener;
+                if (l != null) {
+                    l.onComplete();
+                }
             } else if (status.isOk()) {
                 response.complete(error(Status.CANCELLED.withDescription("Completed without a response"), trailers));
             } else {
@@ -263,97 +325,5 @@ final class DirectTranscoding implements DecoratingHttpServiceFunction {
             }
         }
         return out.build();
-    }
-
-    /** How one method's request is built from a {@code GET}: its fields by proto name and by lowerCamel name. */
-    private static final class Route {
-        static final Route NONE = new Route(null, Map.of());
-
-        private final Message prototype;
-        private final Map<String, FieldDescriptor> fields;
-        /** Bytes to allocate for an answer; racy by design (any recent answer's size will do). */
-        volatile int sizeHint = 256;
-
-        private Route(Message prototype, Map<String, FieldDescriptor> fields) {
-            this.prototype = prototype;
-            this.fields = fields;
-        }
-
-        static Route of(ServerMethodDefinition<?, ?> method) {
-            MethodDescriptor<?, ?> md = method.getMethodDescriptor();
-            if (md.getType() != MethodDescriptor.MethodType.UNARY
-                || !(md.getSchemaDescriptor() instanceof ProtoMethodDescriptorSupplier schema)
-                || !(md.getRequestMarshaller() instanceof PrototypeMarshaller<?> requests)
-                || !(requests.getMessagePrototype() instanceof Message prototype)) {
-                return NONE;
-            }
-            HttpRule rule = schema.getMethodDescriptor().getOptions().getExtension(AnnotationsProto.http);
-            if (rule.getPatternCase() != HttpRule.PatternCase.GET || rule.getAdditionalBindingsCount() > 0) {
-                return NONE;
-            }
-            Descriptor type = prototype.getDescriptorForType();
-            Map<String, FieldDescriptor> fields = new HashMap<>();
-            for (FieldDescriptor f : type.getFields()) {
-                boolean scalar = !f.isRepeated() && (f.getType() == FieldDescriptor.Type.INT32
-                                                     || f.getType() == FieldDescriptor.Type.STRING);
-                fields.put(f.getName(), scalar ? f : null);
-                fields.putIfAbsent(lowerCamel(f.getName()), scalar ? f : null);
-            }
-            return new Route(prototype, fields);
-        }
-
-        /** The request, or null when Armeria's transcoding must build it (or refuse it). */
-        Message request(ServiceRequestContext ctx) {
-            if (prototype == null) {
-                return null;
-            }
-            Message.Builder b = prototype.newBuilderForType();
-            for (Map.Entry<String, String> p : ctx.pathParams().entrySet()) {
-                if (!set(b, p.getKey(), p.getValue())) {
-                    return null;
-                }
-            }
-            for (Map.Entry<String, String> q : ctx.queryParams()) {
-                if (!set(b, q.getKey(), q.getValue())) {
-                    return null;
-                }
-            }
-            return b.build();
-        }
-
-        /** Sets one parameter as Armeria's transcoding would; false when it should do it itself. */
-        private boolean set(Message.Builder b, String name, String value) {
-            if (!fields.containsKey(name)) {
-                return true; // unknown parameters are ignored
-            }
-            FieldDescriptor f = fields.get(name);
-            if (f == null) {
-                return false;
-            }
-            if (f.getType() == FieldDescriptor.Type.STRING) {
-                b.setField(f, value);
-                return true;
-            }
-            try {
-                b.setField(f, Integer.parseInt(value));
-                return true;
-            } catch (NumberFormatException e) {
-                return false;
-            }
-        }
-
-        private static String lowerCamel(String name) {
-            StringBuilder out = new StringBuilder(name.length());
-            boolean up = false;
-            for (char c : name.toCharArray()) {
-                if (c == '_') {
-                    up = true;
-                } else {
-                    out.append(up ? Character.toUpperCase(c) : c);
-                    up = false;
-                }
-            }
-            return out.toString();
-        }
     }
 }

@@ -5,14 +5,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.TextFormat;
 import com.linecorp.armeria.client.BlockingWebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.RequestHeadersBuilder;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.sparkgate.api.v1.Batch;
+import io.sparkgate.api.v1.CreateBatchRequest;
 import io.sparkgate.api.v1.BatchServiceGrpc;
 import io.sparkgate.api.v1.BatchState;
 import io.sparkgate.api.v1.GetBatchLogRequest;
@@ -29,13 +37,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A REST read served by {@link DirectTranscoding} is, to the byte, what Armeria's transcoding of the
+ * A REST read or create served by {@link DirectTranscoding} is, to the byte, what Armeria's transcoding of the
  * same gRPC service answers: status, headers and body, for answers, domain errors and malformed
  * requests alike. Two servers around one stand-in service that answers with the request it was given
  * (so a request built differently shows), one with the direct path and one without.
@@ -95,6 +105,55 @@ class DirectTranscodingTest {
         }
     }
 
+    /**
+     * A create's body is read by the marshaller directly and the answer, which the service gives later from
+     * another thread, is what Armeria's framed call answers: a Livy body with lists and a map, string
+     * numbers, its Location header, and the errors a create can end with.
+     */
+    @Test
+    void aCreateIsAnsweredAsArmeriasTranscodingAnswersIt() {
+        for (String body : List.of(
+                "{\"file\":\"/jobs/app.jar\",\"className\":\"a.B\",\"args\":[\"10\",20],\"conf\":{\"spark.x\":\"1\"}}",
+                "{\"file\":\"/jobs/app.jar\",\"numExecutors\":\"3\",\"driverMemory\":\"1g\",\"name\":\"n\"}",
+                "{\"file\":\"/jobs/app.jar\",\"file\":\"/jobs/other.jar\"}", "{\"file\":\"/a.jar\"} trailing",
+                "{\"file\":\"busy\"}", "{\"file\":\"refused\"}", "{\"file\":\"boom\"}", "{\"file\":\"missing\"}")) {
+            assertSameCreate(MediaType.JSON, "/batches", body, false);
+        }
+        assertSameCreate(MediaType.parse("application/json; charset=utf-8"), "/batches", "{\"file\":\"/a.jar\"}", false);
+    }
+
+    @Test
+    void aCreateItCannotReadAsArmeriaWouldIsLeftToArmeria() {
+        for (String body : List.of("", "{", "[]", "{\"file\":\"/a.jar\",\"colour\":\"blue\"}",
+                                   "{\"numExecutors\":\"many\"}", "null")) {
+            assertSameCreate(MediaType.JSON, "/batches", body, true);
+        }
+        assertSameCreate(MediaType.JSON, "/batches?file=/q.jar", "{\"name\":\"n\"}", true);
+        assertSameCreate(MediaType.PLAIN_TEXT_UTF_8, "/batches", "{\"file\":\"/a.jar\"}", true);
+        assertSameCreate(null, "/batches", "{\"file\":\"/a.jar\"}", true);
+    }
+
+    private static void assertSameCreate(MediaType type, String path, String body, boolean leftToArmeria) {
+        AggregatedHttpResponse expected = post(transcoded, path, type, body);
+        int before = passedOn.get();
+        AggregatedHttpResponse actual = post(direct, path, type, body);
+
+        String what = type + " " + path + " " + body;
+        assertThat(passedOn.get() - before).as("requests passed on for %s", what).isEqualTo(leftToArmeria ? 1 : 0);
+        assertThat(actual.status()).as(what).isEqualTo(expected.status());
+        assertThat(headers(actual)).as(what).isEqualTo(headers(expected));
+        assertThat(actual.contentUtf8()).as(what).isEqualTo(expected.contentUtf8());
+    }
+
+    private static AggregatedHttpResponse post(Server server, String path, MediaType type, String body) {
+        RequestHeadersBuilder headers = RequestHeaders.builder(HttpMethod.POST, path);
+        if (type != null) {
+            headers.contentType(type);
+        }
+        return BlockingWebClient.of("http://127.0.0.1:" + server.activeLocalPort())
+                .execute(HttpRequest.of(headers.build(), HttpData.ofUtf8(body)));
+    }
+
     private static void assertSameAnswer(String path, boolean leftToArmeria) {
         AggregatedHttpResponse expected = get(transcoded, path);
         int before = passedOn.get();
@@ -139,8 +198,31 @@ class DirectTranscodingTest {
         return server;
     }
 
-    /** Answers every read with the request it was given, or with the error its name asks for. */
+    /** Answers every call with the request it was given, or with the error its name asks for. */
     private static final class Echo extends BatchServiceGrpc.BatchServiceImplBase {
+
+        /** Answers later, from another thread, as the real service answers once the store recorded the batch. */
+        @Override
+        public void createBatch(CreateBatchRequest request, StreamObserver<Batch> responses) {
+            if (request.getFile().equals("busy") || request.getFile().equals("boom")) {
+                failedAsAsked(request.getFile(), responses); // throws, on the calling thread as a refusal does
+            }
+            ServiceRequestContext ctx = ServiceRequestContext.current();
+            CompletableFuture.runAsync(() -> {
+                try {
+                    if (failedAsAsked(request.getFile(), responses)) {
+                        return;
+                    }
+                } catch (RuntimeException e) {
+                    responses.onError(e); // as the real service ends a create its store refused
+                    return;
+                }
+                ctx.addAdditionalResponseHeader(HttpHeaderNames.LOCATION, "/batches/9");
+                responses.onNext(Batch.newBuilder().setId(9).setName(TextFormat.shortDebugString(request))
+                        .setState(BatchState.BATCH_STATE_STARTING).build());
+                responses.onCompleted();
+            }, CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS));
+        }
 
         @Override
         public void getBatch(GetBatchRequest request, StreamObserver<Batch> responses) {
