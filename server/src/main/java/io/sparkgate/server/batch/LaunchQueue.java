@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * {@link #submit} once recorded, {@link #started} when it runs, {@link #ended} when final or gone. Every
  * report is idempotent and frees what the batch held, then starts what may start now: no batch holds a
  * place after it ended, whichever way it ended.
+ *
+ * <p>A launch admitted during a burst of creates starts once the burst has passed ({@link CreateBurst}):
+ * answering that a batch is recorded comes before starting batches.
  */
 final class LaunchQueue {
 
@@ -57,6 +60,8 @@ final class LaunchQueue {
     private final AdmissionSettings limits;
     private final Executor pool;
     private final IntConsumer launch;
+    /** Launches wait on their own thread while creates arrive in a burst. */
+    private final CreateBurst burst = new CreateBurst(System::nanoTime);
 
     /** Waiting batches by id (their order) with their user. */
     private final TreeMap<Integer, String> waiting = new TreeMap<>();
@@ -90,6 +95,7 @@ final class LaunchQueue {
      */
     synchronized Ticket reserve(String user) {
         requireNonNull(user, "user");
+        burst.created();
         Optional<Block> block = blockOf(user);
         boolean overtakes = waitingByUser.containsKey(user) || reservedWaits.contains(user)
                 || reservedWaits.stream().anyMatch(other -> blockOf(other).isEmpty());
@@ -317,7 +323,10 @@ final class LaunchQueue {
 
     private void execute(int batchId) {
         try {
-            pool.execute(() -> launch.accept(batchId));
+            pool.execute(() -> {
+                burst.awaitCalm();
+                launch.accept(batchId);
+            });
         } catch (RejectedExecutionException e) {
             // Shutting down: the batch stays recorded unlaunched, and the next start queues it again.
             log.debug("batch {}: not launched, the server is stopping", batchId);

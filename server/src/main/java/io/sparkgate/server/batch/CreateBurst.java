@@ -1,0 +1,72 @@
+package io.sparkgate.server.batch;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * Whether creates are arriving in a burst, for launches to yield to them. A launch forks processes (the
+ * wrapper, spark-submit, its JVM) that take the same cores as the creates being answered: measured on 2
+ * cores, 200 concurrent creates answered with p99 635-890 ms while launches started among them, 324 ms
+ * (1.3× a bare route's) when launches waited for the burst to pass, and the 200 were all running sooner
+ * (3.7 s against 5.6 s). A batch created in a burst waits for its turn anyway; its client waits for the
+ * answer that it is recorded.
+ *
+ * <p>A burst is {@value #BURST_CREATES} creates within {@link #WINDOW}; it lasts until {@link #WINDOW}
+ * after the last create that found one. A steady stream below that rate never holds a launch back, and
+ * none waits longer than {@link #MAX_WAIT}, so a never-ending burst still launches.
+ *
+ * <p>Thread-safe: creates are reported from the threads answering them, waits run on launch threads.
+ */
+final class CreateBurst {
+
+    static final int BURST_CREATES = 20;
+    static final Duration WINDOW = Duration.ofMillis(100);
+    static final Duration MAX_WAIT = Duration.ofSeconds(1);
+    private static final long POLL_MILLIS = 5;
+
+    private final LongSupplier nanoClock;
+    /** Arrival times of the last {@value #BURST_CREATES} creates, a ring; guarded by this. */
+    private final long[] arrivals = new long[BURST_CREATES];
+    private int next;
+    private int seen;
+    /** Until when (nanoTime) launches yield; guarded by this. */
+    private long burstUntil;
+    private boolean inBurst;
+
+    CreateBurst(LongSupplier nanoClock) {
+        this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+    }
+
+    /** A create has arrived. */
+    synchronized void created() {
+        long now = nanoClock.getAsLong();
+        arrivals[next] = now;
+        next = (next + 1) % BURST_CREATES;
+        seen = Math.min(seen + 1, BURST_CREATES);
+        // The slot written next holds the oldest of the last BURST_CREATES, this one included.
+        if (seen == BURST_CREATES && now - arrivals[next] < WINDOW.toNanos()) {
+            burstUntil = now + WINDOW.toNanos();
+            inBurst = true;
+        }
+    }
+
+    /** Whether a launch should wait now. */
+    synchronized boolean now() {
+        return inBurst && nanoClock.getAsLong() - burstUntil < 0;
+    }
+
+    /** Waits, on the calling launch thread, while a burst lasts, at most {@link #MAX_WAIT}. */
+    void awaitCalm() {
+        long start = nanoClock.getAsLong();
+        while (now() && nanoClock.getAsLong() - start < MAX_WAIT.toNanos()) {
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // stopping: launch now, the pool's shutdown decides the rest
+                return;
+            }
+        }
+    }
+}
