@@ -13,8 +13,8 @@ import java.util.function.LongSupplier;
  * (3.7 s against 5.6 s). A batch created in a burst waits for its turn anyway; its client waits for the
  * answer that it is recorded.
  *
- * <p>A burst is {@value #BURST_CREATES} creates within {@link #WINDOW}; it lasts until {@link #WINDOW}
- * after the last create that found one. A steady stream below that rate never holds a launch back, and
+ * <p>A burst begins with {@value #BURST_CREATES} creates within {@link #WINDOW} and lasts until no create
+ * has come for {@link #WINDOW}. A steady stream below that rate never holds a launch back, and
  * none waits longer than {@link #MAX_WAIT}, so a never-ending burst still launches.
  *
  * <p>Thread-safe: creates are reported from the threads answering them, waits run on launch threads.
@@ -46,7 +46,9 @@ final class CreateBurst {
         next = (next + 1) % BURST_CREATES;
         seen = Math.min(seen + 1, BURST_CREATES);
         // The slot written next holds the oldest of the last BURST_CREATES, this one included.
-        if (seen == BURST_CREATES && now - arrivals[next] < WINDOW.toNanos()) {
+        // Once in a burst, every create extends it: its tail arrives slower than its middle.
+        boolean extending = inBurst && now - burstUntil < 0;
+        if (extending || seen == BURST_CREATES && now - arrivals[next] < WINDOW.toNanos()) {
             burstUntil = now + WINDOW.toNanos();
             inBurst = true;
         }
