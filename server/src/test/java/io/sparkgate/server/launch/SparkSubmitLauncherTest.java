@@ -18,6 +18,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SparkSubmitLauncherTest {
 
+    /** The launcher's reports, which these tests do not look at. */
+    private static final LaunchListener IGNORED = new LaunchListener() {
+        @Override
+        public void onRunning(String reason) {}
+
+        @Override
+        public void onAppId(String appId) {}
+
+        @Override
+        public void onAppInfo(String sparkUiUrl, String driverLogUrl) {}
+    };
+
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     @AfterEach
@@ -34,16 +46,8 @@ class SparkSubmitLauncherTest {
         BatchRequest request = BatchRequest.of("/x/app.jar").withConf(Map.of("colour", "blue"));
         Path work = Files.createDirectories(dir.resolve("batch"));
 
-        assertThatThrownBy(() -> launcher.launch(0, request, work, work.resolve("output"), new LaunchListener() {
-            @Override
-            public void onRunning(String reason) {}
-
-            @Override
-            public void onAppId(String appId) {}
-
-            @Override
-            public void onAppInfo(String sparkUiUrl, String driverLogUrl) {}
-        })).isInstanceOf(LaunchException.class).hasMessageContaining("'key' must start with 'spark.'");
+        assertThatThrownBy(() -> launcher.launch(0, request, work, work.resolve("output"), IGNORED))
+                .isInstanceOf(LaunchException.class).hasMessageContaining("'key' must start with 'spark.'");
     }
 
     /**
@@ -69,16 +73,7 @@ class SparkSubmitLauncherTest {
         Path output = work.resolve("output");
 
         launcher.check(request); // a home with PySpark takes it
-        LaunchedApp app = launcher.launch(0, request, work, output, new LaunchListener() {
-            @Override
-            public void onRunning(String reason) {}
-
-            @Override
-            public void onAppId(String appId) {}
-
-            @Override
-            public void onAppInfo(String sparkUiUrl, String driverLogUrl) {}
-        });
+        LaunchedApp app = launcher.launch(0, request, work, output, IGNORED);
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).until(app::hasEnded);
 
         java.util.List<String> argv = Files.readAllLines(output).stream()
@@ -115,16 +110,7 @@ class SparkSubmitLauncherTest {
         for (int i = 0; i < 60; i++) {
             Path work = Files.createDirectories(dir.resolve("batch-" + i));
             LaunchedApp app = launcher.launch(i, BatchRequest.of("/jobs/app.jar").withClassName("Sleeper"), work,
-                    work.resolve("output"), new LaunchListener() {
-                        @Override
-                        public void onRunning(String reason) {}
-
-                        @Override
-                        public void onAppId(String appId) {}
-
-                        @Override
-                        public void onAppInfo(String sparkUiUrl, String driverLogUrl) {}
-                    });
+                    work.resolve("output"), IGNORED);
             java.util.concurrent.locks.LockSupport.parkNanos(i * 500_000L);
             app.kill();
             launched.add(app);
