@@ -14,8 +14,10 @@ import java.util.function.LongSupplier;
  * answer that it is recorded.
  *
  * <p>A burst begins with {@value #BURST_CREATES} creates within {@link #WINDOW} and lasts until no create
- * has come for {@link #WINDOW}. A steady stream below that rate never holds a launch back, and
- * none waits longer than {@link #MAX_WAIT}, so a never-ending burst still launches.
+ * has come for {@link #WINDOW}. A steady stream below that rate never holds a launch back, and a
+ * burst holds launches back for at most {@link #MAX_WAIT} from its start, so a never-ending one still
+ * launches at full pace after that (one bound per launch instead left a sustained stream of creates
+ * launching 2 a second).
  *
  * <p>Thread-safe: creates are reported from the threads answering them, waits run on launch threads.
  */
@@ -31,7 +33,8 @@ final class CreateBurst {
     private final long[] arrivals = new long[BURST_CREATES];
     private int next;
     private int seen;
-    /** Until when (nanoTime) launches yield; guarded by this. */
+    /** When (nanoTime) the current burst began and until when it lasts; guarded by this. */
+    private long burstStart;
     private long burstUntil;
     private boolean inBurst;
 
@@ -49,14 +52,21 @@ final class CreateBurst {
         // Once in a burst, every create extends it: its tail arrives slower than its middle.
         boolean extending = inBurst && now - burstUntil < 0;
         if (extending || seen == BURST_CREATES && now - arrivals[next] < WINDOW.toNanos()) {
+            if (!extending) {
+                burstStart = now;
+            }
             burstUntil = now + WINDOW.toNanos();
             inBurst = true;
         }
     }
 
-    /** Whether a launch should wait now. */
+    /**
+     * Whether a launch should wait now: in a burst that began less than {@link #MAX_WAIT} ago. A stream of
+     * creates that never pauses holds launches back once, then they start at their pace.
+     */
     synchronized boolean now() {
-        return inBurst && nanoClock.getAsLong() - burstUntil < 0;
+        long now = nanoClock.getAsLong();
+        return inBurst && now - burstUntil < 0 && now - burstStart < MAX_WAIT.toNanos();
     }
 
     /** Waits, on the calling launch thread, while a burst lasts, at most {@link #MAX_WAIT}. */

@@ -40,6 +40,20 @@ class CreateBurstTest {
     }
 
     @Test
+    void aBurstThatNeverPausesHoldsLaunchesBackOnlyAtItsStart() {
+        for (int i = 0; i < CreateBurst.BURST_CREATES; i++) {
+            burst.created();
+        }
+        assertThat(burst.now()).isTrue();
+        long end = nanos.get() + CreateBurst.MAX_WAIT.toNanos();
+        while (nanos.get() < end) {
+            nanos.addAndGet(1_000_000L);
+            burst.created();
+        }
+        assertThat(burst.now()).as("a second into a burst that goes on").isFalse();
+    }
+
+    @Test
     void aLaunchWaitsForTheBurstToPass() {
         CreateBurst real = new CreateBurst(System::nanoTime);
         for (int i = 0; i < CreateBurst.BURST_CREATES; i++) {
